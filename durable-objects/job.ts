@@ -1,0 +1,465 @@
+// JobObject: the single writer of one job: its state machine, transitions, log, retries, watchdog,
+// and the summary mirrored to D1. Consumers drive it by RPC, holding a lease; alarms drive the rest.
+
+import { DurableObject } from "cloudflare:workers";
+import { drizzle } from "drizzle-orm/d1";
+import { sql as raw } from "drizzle-orm";
+import type { Env } from "../workers/env";
+import { kindNamed } from "../workers/kinds";
+import { canMove, isFinal, isSettled, backoffDelay, type JobKind } from "../workers/core/machine";
+import { Outbox } from "../workers/core/outbox";
+import { remote } from "../workers/core/remote";
+import type { RepoObject } from "./repo";
+import { AppError, conflict, notFound, refuse, summarize, type Outcome } from "../workers/core/errors";
+import type {
+  ClaimResult,
+  FailureReport,
+  Json,
+  JobMessage,
+  JobRecord,
+  JobSpec,
+  JobView,
+  LogLine,
+  SettledNotice,
+  Transition,
+} from "../workers/core/job";
+import { jobs } from "../schema";
+
+const LOG_KEEP = 500;
+const NOTABLE_KEEP = 100;
+const LINE_MAX = 2_000;
+
+/** What a consumer's call gets back: either done, or why its lease no longer holds. */
+export type Verdict = { ok: true; job: JobRecord } | { ok: false; reason: string };
+
+export class JobObject extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private readonly outbox: Outbox;
+  private record: JobRecord | null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS job (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS transitions (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,
+        from_state TEXT, to_state TEXT NOT NULL, reason TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, level TEXT NOT NULL, line TEXT NOT NULL);`);
+    this.outbox = new Outbox(this.sql, {
+      dispatch: async (message: JobMessage) => void (await env.JOBS.send(message, { contentType: "json" })),
+      sync: (record: JobRecord) => this.syncSummary(record),
+      settled: (notice: SettledNotice & { repoKey: string }) =>
+        remote<RepoObject>(env.REPO, notice.repoKey).settled(notice),
+      requeue: (p: { repoKey: string; jobId: string; kind: string }) =>
+        remote<RepoObject>(env.REPO, p.repoKey).requeue(p.jobId, p.kind),
+    });
+    const row = this.sql.exec<{ doc: string }>(`SELECT doc FROM job LIMIT 1`).toArray()[0];
+    this.record = row ? (JSON.parse(row.doc) as JobRecord) : null;
+  }
+
+  // ---- RepoObject's calls ----
+
+  /** Creates the job, held until its repo chain releases it. Idempotent. */
+  async create(spec: JobSpec): Promise<JobRecord> {
+    if (this.record) return this.record;
+    const kind = kindNamed(spec.kind);
+    if (!kind) throw new Error(`unknown job kind "${spec.kind}"`);
+    const now = Date.now();
+    const record: JobRecord = {
+      ...spec,
+      pipeline: kind.pipeline,
+      state: kind.initial,
+      phase: "held",
+      result: null,
+      steps: {},
+      attempts: 0,
+      retries: 0,
+      lease: 0,
+      dispatch: 0,
+      error: null,
+      createdAt: now,
+      updatedAt: now,
+      startedAt: null,
+      finishedAt: null,
+      nextAttemptAt: null,
+      watchdogAt: null,
+      version: 0,
+    };
+    this.ctx.storage.transactionSync(() => {
+      this.record = record;
+      this.addTransition(null, kind.initial, "created");
+      this.save();
+    });
+    await this.afterCommit();
+    return this.record!;
+  }
+
+  /** The repo chain lets the job run: its message goes on the queue. Idempotent. */
+  async release(): Promise<JobRecord> {
+    const job = this.must();
+    if (job.phase === "held") {
+      this.ctx.storage.transactionSync(() => this.dispatch("released by its repo chain"));
+      await this.afterCommit();
+    }
+    return this.must();
+  }
+
+  // ---- the consumer's calls (each checks the lease) ----
+
+  /** A consumer picks up the job for the queue message `dispatch`. */
+  async claim(dispatch: number): Promise<ClaimResult> {
+    const job = this.record;
+    if (!job) return { ok: false, reason: "no such job" };
+    if (job.phase === "settled") return { ok: false, reason: `job already ${job.state}` };
+    if (dispatch !== job.dispatch) return { ok: false, reason: "superseded message" };
+    if (job.phase !== "queued" && job.phase !== "running") return { ok: false, reason: `job is ${job.phase}` };
+    const kind = this.kind();
+    const takeover = job.phase === "running";
+    this.ctx.storage.transactionSync(() => {
+      const now = Date.now();
+      if (takeover) this.appendLog("warning", `attempt ${job.attempts} was lost (message redelivered); taking over`);
+      job.phase = "running";
+      job.lease += 1;
+      job.attempts += 1;
+      job.startedAt ??= now;
+      job.nextAttemptAt = null;
+      job.watchdogAt = now + kind.heartbeatTimeoutMs;
+      this.save();
+    });
+    await this.afterCommit();
+    return { ok: true, job: this.must(), lease: job.lease };
+  }
+
+  /** Proof of life: pushes the watchdog deadline out. */
+  async heartbeat(lease: number, note?: string): Promise<Verdict> {
+    return this.leased(lease, (job) => {
+      job.watchdogAt = Date.now() + this.kind().heartbeatTimeoutMs;
+      if (note) this.appendLog("info", note);
+    });
+  }
+
+  /** Moves the job to `to`; a final (or failed) state settles it. Illegal moves are refused and logged. */
+  async move(lease: number, to: string, reason: string, result?: Json): Promise<Verdict> {
+    const job = this.record;
+    if (job && job.lease === lease && job.phase === "running" && !canMove(this.kind(), job.state, to)) {
+      const line = `illegal transition ${job.state} → ${to} refused (${reason})`;
+      this.ctx.storage.transactionSync(() => {
+        this.appendLog("error", line);
+        this.save();
+      });
+      await this.afterCommit();
+      return { ok: false, reason: line };
+    }
+    return this.leased(lease, (j) => {
+      if (result !== undefined) j.result = result;
+      this.changeState(to, reason);
+      if (isSettled(this.kind(), to)) this.settle(to === this.kind().failed ? reason : null);
+      else j.watchdogAt = Date.now() + this.kind().heartbeatTimeoutMs;
+    });
+  }
+
+  /** Records a finished step so a redelivered message skips it. */
+  async step(lease: number, name: string, value: Json): Promise<Verdict> {
+    return this.leased(lease, (job) => {
+      job.steps = { ...job.steps, [name]: value };
+      job.watchdogAt = Date.now() + this.kind().heartbeatTimeoutMs;
+    });
+  }
+
+  async log(lease: number, level: LogLine["level"], line: string): Promise<Verdict> {
+    return this.leased(lease, () => this.appendLog(level, line));
+  }
+
+  /** The consumer's attempt failed; the strength decides between retry, failure and a blameless end. */
+  async fail(lease: number, report: FailureReport): Promise<Verdict> {
+    return this.leased(lease, () => this.failNow(report));
+  }
+
+  /** The consumer asks to be run again later without it counting as a failure (e.g. waiting for another job). */
+  async defer(lease: number, untilMs: number, reason: string): Promise<Verdict> {
+    return this.leased(lease, (job) => {
+      job.phase = "waiting";
+      job.nextAttemptAt = Math.max(untilMs, Date.now());
+      job.watchdogAt = null;
+      job.lease += 1;
+      this.appendLog("info", `deferred until ${new Date(job.nextAttemptAt).toISOString()}: ${reason}`);
+    });
+  }
+
+  /** The consumer crashed with an untyped error; the queue redelivers the message (or dead-letters it). */
+  async crashed(lease: number, message: string): Promise<void> {
+    const job = this.record;
+    if (!job || job.lease !== lease) return;
+    this.ctx.storage.transactionSync(() => {
+      this.appendLog("error", `attempt ${job.attempts} crashed: ${message}`);
+      this.save();
+    });
+    await this.afterCommit();
+  }
+
+  /** The dead-letter queue's consumer: the queue gave up delivering the message. */
+  async deadLetter(dispatch: number, reason: string): Promise<JobRecord | null> {
+    const job = this.record;
+    if (!job) return null;
+    if (job.dispatch === dispatch && (job.phase === "queued" || job.phase === "running")) {
+      this.ctx.storage.transactionSync(() => {
+        job.lease += 1;
+        this.failNow({ strength: "strong", message: `message dead-lettered: ${reason}` });
+      });
+      await this.afterCommit();
+    }
+    return this.must();
+  }
+
+  // ---- admin and other objects ----
+
+  view(): JobView | null {
+    if (!this.record) return null;
+    const transitions = this.sql
+      .exec<{ at: number; from_state: string | null; to_state: string; reason: string }>(
+        `SELECT at, from_state, to_state, reason FROM transitions ORDER BY seq`,
+      )
+      .toArray()
+      .map((t): Transition => ({ at: t.at, from: t.from_state, to: t.to_state, reason: t.reason }));
+    const log = this.sql
+      .exec<LogLine & Record<string, SqlStorageValue>>(`SELECT at, level, line FROM log ORDER BY seq`)
+      .toArray()
+      .map((l) => ({ at: l.at, level: l.level, line: l.line }));
+    return { ...this.record, transitions, log };
+  }
+
+  /**
+   * Sends a failed job back to its initial state and into its repo chain again. `manual` retries need the
+   * kind's permission; others (a forge coming back up) need the kind to declare `failed → initial`.
+   */
+  async retry(reason: string, manual: boolean): Promise<Outcome<JobRecord>> {
+    const job = this.record;
+    if (!job) return refuse(notFound("no such job"));
+    const kind = this.kind();
+    if (manual && !kind.manualRetry)
+      return refuse(conflict(`jobs of kind ${kind.kind} are not retried by hand`, "retry_not_allowed"));
+    if (job.state !== kind.failed || job.phase !== "settled")
+      return refuse(conflict(`job is ${job.state} (${job.phase}); only a ${kind.failed} job can be retried`, "not_retryable"));
+    if (!manual && !canMove(kind, job.state, kind.initial))
+      return refuse(conflict(`jobs of kind ${kind.kind} do not leave ${kind.failed}`, "not_retryable"));
+    this.ctx.storage.transactionSync(() => {
+      this.changeState(kind.initial, reason, true);
+      job.phase = "held";
+      job.retries = 0;
+      job.finishedAt = null;
+      job.nextAttemptAt = null;
+      this.outbox.add("requeue", { repoKey: job.repoKey, jobId: job.id, kind: job.kind });
+      this.save();
+    });
+    await this.afterCommit();
+    return { ok: true, value: this.must() };
+  }
+
+  /** A job that is waiting for a retry runs now (e.g. its forge is reachable again). */
+  async wake(reason: string): Promise<JobRecord | null> {
+    const job = this.record;
+    if (!job) return null;
+    if (job.phase === "waiting") {
+      this.ctx.storage.transactionSync(() => this.dispatch(`woken: ${reason}`));
+      await this.afterCommit();
+    }
+    return this.must();
+  }
+
+  async cancel(reason: string): Promise<Outcome<JobRecord>> {
+    const job = this.record;
+    if (!job) return refuse(notFound("no such job"));
+    const kind = this.kind();
+    if (isFinal(kind, job.state) || (job.state === kind.failed && job.phase === "settled"))
+      return refuse(conflict(`job is already ${job.state}`, "already_final"));
+    this.ctx.storage.transactionSync(() => {
+      job.lease += 1; // a running consumer's next call is refused
+      this.failNow({ strength: "strong", message: `cancelled: ${reason}` });
+    });
+    await this.afterCommit();
+    return { ok: true, value: this.must() };
+  }
+
+  /** One alarm serves every deadline: a due retry, the watchdog, and pending effects. */
+  override async alarm(): Promise<void> {
+    const job = this.record;
+    if (job) {
+      const now = Date.now();
+      if (job.phase === "waiting" && job.nextAttemptAt !== null && job.nextAttemptAt <= now) {
+        this.ctx.storage.transactionSync(() => this.dispatch("retry due"));
+      } else if (job.phase === "running" && job.watchdogAt !== null && job.watchdogAt <= now) {
+        const silent = Math.round(this.kind().heartbeatTimeoutMs / 1000);
+        this.ctx.storage.transactionSync(() => {
+          job.lease += 1;
+          this.failNow({ strength: "weak", message: `watchdog: no heartbeat for ${silent}s, the consumer was lost` });
+        });
+      }
+    }
+    await this.afterCommit();
+  }
+
+  // ---- internals ----
+
+  private kind(): JobKind {
+    const kind = kindNamed(this.must().kind);
+    if (!kind) throw new Error(`job kind "${this.must().kind}" is no longer registered`);
+    return kind;
+  }
+
+  private must(): JobRecord {
+    if (!this.record) throw new AppError(404, "not_found", "no such job");
+    return this.record;
+  }
+
+  /** Runs `change` only while `lease` is the current one and the job is running. */
+  private async leased(lease: number, change: (job: JobRecord) => void): Promise<Verdict> {
+    const job = this.record;
+    if (!job) return { ok: false, reason: "no such job" };
+    if (job.lease !== lease || job.phase !== "running")
+      return { ok: false, reason: `lease ${lease} no longer holds (job is ${job.state}, ${job.phase})` };
+    this.ctx.storage.transactionSync(() => {
+      change(job);
+      this.save();
+    });
+    await this.afterCommit();
+    return { ok: true, job: this.must() };
+  }
+
+  private failNow(report: FailureReport): void {
+    const job = this.must();
+    const kind = this.kind();
+    if (report.strength === "weak") {
+      job.retries += 1;
+      job.error = report.message;
+      if (job.retries <= kind.maxRetries) {
+        const delay = backoffDelay(kind, job.retries);
+        job.phase = "waiting";
+        job.nextAttemptAt = Date.now() + delay;
+        job.watchdogAt = null;
+        job.lease += 1;
+        this.appendLog(
+          "warning",
+          `retry ${job.retries}/${kind.maxRetries} in ${Math.round(delay / 1000)}s after: ${report.message}`,
+        );
+        return;
+      }
+      const message = `gave up after ${kind.maxRetries} retries: ${report.message}`;
+      this.changeState(kind.failed, message);
+      this.settle(message);
+      return;
+    }
+    const fallback = report.strength === "strong" ? kind.failed : report.strength === "not_found" ? kind.notFound : kind.notForUs;
+    const target = report.state && canMove(kind, job.state, report.state) ? report.state : fallback;
+    if (job.state !== target) this.changeState(target, report.message);
+    const blame = report.strength === "strong";
+    this.appendLog(blame ? "error" : "info", report.message);
+    this.settle(blame ? report.message : null);
+  }
+
+  private changeState(to: string, reason: string, force = false): void {
+    const job = this.must();
+    if (!force && !canMove(this.kind(), job.state, to))
+      throw new Error(`illegal transition ${job.state} → ${to}`);
+    this.addTransition(job.state, to, reason);
+    job.state = to;
+  }
+
+  /** The job will do nothing more by itself: tell the repo chain so the next job may start. */
+  private settle(error: string | null): void {
+    const job = this.must();
+    const now = Date.now();
+    job.phase = "settled";
+    job.finishedAt = now;
+    job.watchdogAt = null;
+    job.nextAttemptAt = null;
+    job.lease += 1;
+    if (error) job.error = error;
+    this.outbox.add("settled", {
+      repoKey: job.repoKey,
+      jobId: job.id,
+      kind: job.kind,
+      state: job.state,
+      error,
+    });
+  }
+
+  private dispatch(reason: string): void {
+    const job = this.must();
+    job.phase = "queued";
+    job.dispatch += 1;
+    job.nextAttemptAt = null;
+    this.appendLog("info", `dispatched (message ${job.dispatch}): ${reason}`);
+    this.outbox.add("dispatch", { job: job.id, dispatch: job.dispatch });
+    this.save();
+  }
+
+  private addTransition(from: string | null, to: string, reason: string): void {
+    this.sql.exec(
+      `INSERT INTO transitions (at, from_state, to_state, reason) VALUES (?, ?, ?, ?)`,
+      Date.now(),
+      from,
+      to,
+      reason.slice(0, LINE_MAX),
+    );
+  }
+
+  private appendLog(level: LogLine["level"], line: string): void {
+    this.sql.exec(`INSERT INTO log (at, level, line) VALUES (?, ?, ?)`, Date.now(), level, line.slice(0, LINE_MAX));
+    // Bounded: the newest info lines, and the newest warnings and errors kept apart so noise cannot push them out.
+    const keep = level === "info" ? LOG_KEEP : NOTABLE_KEEP;
+    this.sql.exec(
+      `DELETE FROM log WHERE level = ? AND seq <= (SELECT seq FROM log WHERE level = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
+      level,
+      level,
+      keep,
+    );
+  }
+
+  /** Writes the record and queues its D1 summary (one pending sync at a time, carrying the newest). */
+  private save(): void {
+    const job = this.must();
+    job.version += 1;
+    job.updatedAt = Date.now();
+    this.sql.exec(`INSERT OR REPLACE INTO job (id, doc) VALUES (?, ?)`, job.id, JSON.stringify(job));
+    this.outbox.add("sync", job as unknown as Json, "sync");
+  }
+
+  private async afterCommit(): Promise<void> {
+    await this.outbox.drain();
+    const job = this.record;
+    const deadlines = [
+      this.outbox.nextDue(),
+      job?.phase === "waiting" ? job.nextAttemptAt : null,
+      job?.phase === "running" ? job.watchdogAt : null,
+    ].filter((t): t is number => t !== null);
+    if (deadlines.length) await this.ctx.storage.setAlarm(Math.min(...deadlines));
+    else await this.ctx.storage.deleteAlarm();
+  }
+
+  private async syncSummary(job: JobRecord): Promise<void> {
+    const row = {
+      id: job.id,
+      kind: job.kind,
+      pipeline: job.pipeline,
+      repoId: job.repoId,
+      repoUrl: job.repoUrl,
+      status: job.state,
+      phase: job.phase,
+      attempts: job.attempts,
+      error: job.error ? summarize(job.error) : null,
+      createdAt: job.createdAt,
+      updatedAt: job.updatedAt,
+      startedAt: job.startedAt,
+      finishedAt: job.finishedAt,
+      nextAttemptAt: job.nextAttemptAt,
+      version: job.version,
+    };
+    const { id, ...changes } = row;
+    await drizzle(this.env.DB)
+      .insert(jobs)
+      .values(row)
+      .onConflictDoUpdate({ target: jobs.id, set: changes, setWhere: raw`excluded.version > ${jobs.version}` });
+  }
+}

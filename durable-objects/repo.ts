@@ -1,0 +1,465 @@
+// RepoObject: the single writer of one repository: its config, its append-only event log (readable by
+// cursor and watchable over WebSocket), its current error, and its chain of jobs: per pipeline, one at a time.
+
+import { DurableObject } from "cloudflare:workers";
+import { drizzle } from "drizzle-orm/d1";
+import { sql as raw } from "drizzle-orm";
+import type { Env } from "../workers/env";
+import { planJobs, kindNamed, type PlannedJob, type RepoFacts } from "../workers/kinds";
+import { Outbox } from "../workers/core/outbox";
+import { remote } from "../workers/core/remote";
+import type { JobObject } from "./job";
+import { ulid, ulidAfter } from "../workers/core/ids";
+import { summarize } from "../workers/core/errors";
+import type { RepoAddress } from "../workers/core/repo-url";
+import type { ForgeEvent } from "../workers/core/forge-event";
+import type { Json, JobSpec, SettledNotice } from "../workers/core/job";
+import { repos } from "../schema";
+
+export interface Repo {
+  id: string;
+  key: string;
+  url: string;
+  cloneUrl: string;
+  host: string;
+  pipelines: Record<string, unknown>;
+  error: { message: string; at: number; jobId: string | null } | null;
+  createdAt: number;
+  updatedAt: number;
+  lastEventAt: number | null;
+  version: number;
+}
+
+export type RegistryAction = "registered" | "config_changed" | "error_set" | "error_cleared";
+
+export interface LoggedEvent {
+  id: string;
+  /** `forge`: a normalized webhook delivery; `registry`: a change to the repo itself. */
+  type: "forge" | "registry";
+  kind: string;
+  at: number;
+  data: Json;
+  jobs: JobRef[];
+}
+
+export interface JobRef {
+  id: string;
+  kind: string;
+  /** True when the event joined a job that was already waiting. */
+  coalesced?: boolean;
+}
+
+export type ReceiveResult =
+  | { status: "accepted" | "duplicate"; event: string; jobs: JobRef[] }
+  | { status: "ignored"; reason: string };
+
+export interface EventPage {
+  events: LoggedEvent[];
+  /** Cursor for the next call: the last event returned, or the cursor given when none was. */
+  next: string | null;
+  /** True when the caller has caught up: the next call would wait for new events. */
+  willBlock: boolean;
+}
+
+const PAGE_MAX = 500;
+
+export class RepoObject extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private readonly outbox: Outbox;
+  private repo: Repo | null;
+  /** Events appended in the current transaction, sent to watchers once it commits. */
+  private unsent: string[] = [];
+  private lastEventId: string | null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS repo (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS events (
+        id TEXT PRIMARY KEY, type TEXT NOT NULL, kind TEXT NOT NULL, delivery TEXT UNIQUE,
+        at INTEGER NOT NULL, data TEXT NOT NULL, jobs TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS chain (
+        job_id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, kind TEXT NOT NULL, coalesce_key TEXT,
+        status TEXT NOT NULL, seq INTEGER NOT NULL);`);
+    this.outbox = new Outbox(this.sql, {
+      create: (spec: JobSpec) => this.jobStub(spec.id).create(spec).then(() => {}),
+      release: (p: { jobId: string }) => this.jobStub(p.jobId).release().then(() => {}),
+      sync: (repo: Repo) => this.syncRow(repo),
+    });
+    // Watchers ping to keep their socket alive without waking the object.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
+    const row = this.sql.exec<{ doc: string }>(`SELECT doc FROM repo LIMIT 1`).toArray()[0];
+    this.repo = row ? (JSON.parse(row.doc) as Repo) : null;
+    this.lastEventId = this.sql.exec<{ id: string | null }>(`SELECT MAX(id) AS id FROM events`).one().id;
+  }
+
+  // ---- registry ----
+
+  view(): Repo | null {
+    return this.repo;
+  }
+
+  /** Registers the repo; a second call returns the existing one unchanged. */
+  async register(address: RepoAddress, pipelines: Record<string, unknown>, via: string): Promise<{ repo: Repo; created: boolean }> {
+    if (this.repo) return { repo: this.repo, created: false };
+    this.commit(() => this.registerNow(address, pipelines, via));
+    await this.afterCommit();
+    return { repo: this.repo!, created: true };
+  }
+
+  async configure(pipelines: Record<string, unknown>): Promise<Repo | null> {
+    const repo = this.repo;
+    if (!repo) return null;
+    if (JSON.stringify(repo.pipelines) === JSON.stringify(pipelines)) return repo;
+    this.commit(() => {
+      this.appendEvent("registry", "config_changed", { before: repo.pipelines as Json, after: pipelines as Json });
+      repo.pipelines = pipelines;
+      this.save();
+    });
+    await this.afterCommit();
+    return repo;
+  }
+
+  async clearError(): Promise<Repo | null> {
+    const repo = this.repo;
+    if (!repo) return null;
+    if (repo.error) {
+      this.commit(() => {
+        this.appendEvent("registry", "error_cleared", { message: repo.error!.message });
+        repo.error = null;
+        this.save();
+      });
+      await this.afterCommit();
+    }
+    return repo;
+  }
+
+  // ---- events ----
+
+  /**
+   * Appends a forge event and starts the jobs its pipelines plan. A redelivery (same delivery id)
+   * answers the first result and changes nothing.
+   */
+  async receive(
+    delivered: Omit<ForgeEvent, "id">,
+    address: RepoAddress,
+    autoRegister: Record<string, unknown> | null,
+  ): Promise<ReceiveResult> {
+    const seen = this.sql
+      .exec<{ id: string; jobs: string }>(`SELECT id, jobs FROM events WHERE delivery = ?`, delivered.delivery)
+      .toArray()[0];
+    if (seen) return { status: "duplicate", event: seen.id, jobs: JSON.parse(seen.jobs) };
+    if (!this.repo && !autoRegister) return { status: "ignored", reason: "repo not registered" };
+
+    let refs: JobRef[] = [];
+    const event: ForgeEvent = { id: this.nextEventId(), ...delivered };
+    this.commit(() => {
+      if (!this.repo) this.registerNow(address, autoRegister!, `webhook from ${event.forge}`);
+      const repo = this.repo!;
+      const planned = planJobs(event, repo.pipelines, this.facts());
+      refs = this.enqueue(planned, event.id);
+      this.appendEvent("forge", event.kind, event as unknown as Json, refs, event.id, event.delivery);
+      repo.lastEventAt = Date.now();
+      this.save();
+    });
+    await this.afterCommit();
+    return { status: "accepted", event: event.id, jobs: refs };
+  }
+
+  /**
+   * Starts jobs that no forge event asked for (an API call, the scheduler). Works for repos that are not
+   * registered too: the chain still serializes work on the URL.
+   */
+  async submit(address: RepoAddress, planned: PlannedJob[]): Promise<JobRef[]> {
+    let refs: JobRef[] = [];
+    this.commit(() => {
+      refs = this.enqueue(planned, null, address);
+    });
+    await this.afterCommit();
+    return refs;
+  }
+
+  events(after: string | null, limit: number): EventPage {
+    const n = Math.max(1, Math.min(PAGE_MAX, limit));
+    const rows = this.sql
+      .exec<EventRow>(`SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?`, after ?? "", n + 1)
+      .toArray();
+    const events = rows.slice(0, n).map(toLogged);
+    return {
+      events,
+      next: events.length ? events[events.length - 1]!.id : after,
+      willBlock: rows.length <= n,
+    };
+  }
+
+  /** WebSocket watch: sends every event after `?after=` and then each new one as it is appended. */
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket")
+      return Response.json({ error: { code: "upgrade_required", message: "expected a WebSocket upgrade" } }, { status: 426 });
+    const after = new URL(request.url).searchParams.get("after");
+    const pair = new WebSocketPair();
+    const [client, server] = [pair[0], pair[1]];
+    this.ctx.acceptWebSocket(server, ["watch"]);
+    let cursor = after;
+    for (;;) {
+      const page = this.events(cursor, PAGE_MAX);
+      for (const event of page.events) server.send(JSON.stringify({ type: "event", event }));
+      cursor = page.next;
+      if (page.willBlock) break;
+    }
+    server.send(JSON.stringify({ type: "caught-up", next: cursor }));
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    if (typeof message === "string" && message !== "ping")
+      ws.send(JSON.stringify({ type: "error", message: "watchers only listen; send nothing but ping" }));
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    ws.close(code === 1005 ? 1000 : code, "closing");
+  }
+
+  // ---- the job chain ----
+
+  /** A job of this repo settled: the next waiting job of its pipeline may start; a blamed failure becomes the repo's error. */
+  async settled(notice: SettledNotice): Promise<void> {
+    this.commit(() => {
+      const row = this.sql
+        .exec<{ pipeline: string }>(`SELECT pipeline FROM chain WHERE job_id = ?`, notice.jobId)
+        .toArray()[0];
+      if (row) {
+        this.sql.exec(`DELETE FROM chain WHERE job_id = ?`, notice.jobId);
+        this.pump(row.pipeline);
+      }
+      if (notice.error && this.repo) {
+        const message = summarize(`${notice.kind}: ${notice.error}`);
+        this.repo.error = { message, at: Date.now(), jobId: notice.jobId };
+        this.appendEvent("registry", "error_set", { message, job: notice.jobId });
+        this.save();
+      }
+    });
+    await this.afterCommit();
+  }
+
+  /** A settled job was retried: it goes to the back of its pipeline's chain. */
+  async requeue(jobId: string, kindName: string): Promise<void> {
+    const kind = kindNamed(kindName);
+    if (!kind) throw new Error(`unknown job kind "${kindName}"`);
+    this.commit(() => {
+      this.sql.exec(
+        `INSERT OR IGNORE INTO chain (job_id, pipeline, kind, coalesce_key, status, seq) VALUES (?, ?, ?, NULL, 'waiting', ?)`,
+        jobId,
+        kind.pipeline,
+        kind.kind,
+        this.nextSeq(),
+      );
+      this.pump(kind.pipeline);
+    });
+    await this.afterCommit();
+  }
+
+  override async alarm(): Promise<void> {
+    await this.afterCommit();
+  }
+
+  // ---- internals ----
+
+  private jobStub(id: string) {
+    return remote<JobObject>(this.env.JOB, id);
+  }
+
+  private facts(address?: RepoAddress): RepoFacts {
+    const r = this.repo;
+    if (r) return { id: r.id, url: r.url, cloneUrl: r.cloneUrl, host: r.host };
+    if (!address) throw new Error("repo not registered");
+    return { id: "", url: address.url, cloneUrl: address.cloneUrl, host: address.host };
+  }
+
+  private registerNow(address: RepoAddress, pipelines: Record<string, unknown>, via: string): void {
+    const now = Date.now();
+    this.repo = {
+      id: ulid(),
+      key: address.key,
+      url: address.url,
+      cloneUrl: address.cloneUrl,
+      host: address.host,
+      pipelines,
+      error: null,
+      createdAt: now,
+      updatedAt: now,
+      lastEventAt: null,
+      version: 0,
+    };
+    this.appendEvent("registry", "registered", { url: address.url, pipelines: pipelines as Json, via });
+    this.save();
+  }
+
+  /** Adds planned jobs to the chain (joining a waiting job with the same coalesce key) and starts what may start. */
+  private enqueue(planned: PlannedJob[], eventId: string | null, address?: RepoAddress): JobRef[] {
+    const facts = this.facts(address);
+    const key = this.repo?.key ?? address!.key;
+    const refs: JobRef[] = [];
+    const touched = new Set<string>();
+    for (const plan of planned) {
+      const kind = kindNamed(plan.kind);
+      if (!kind) throw new Error(`pipeline planned unknown job kind "${plan.kind}"`);
+      if (plan.coalesce) {
+        const waiting = this.sql
+          .exec<{ job_id: string }>(
+            `SELECT job_id FROM chain WHERE pipeline = ? AND coalesce_key = ? AND status = 'waiting' ORDER BY seq LIMIT 1`,
+            kind.pipeline,
+            plan.coalesce,
+          )
+          .toArray()[0];
+        if (waiting) {
+          refs.push({ id: waiting.job_id, kind: kind.kind, coalesced: true });
+          continue;
+        }
+      }
+      const spec: JobSpec = {
+        id: ulid(),
+        kind: kind.kind,
+        repoKey: key,
+        repoId: facts.id || null,
+        repoUrl: facts.url,
+        input: plan.input,
+        eventId,
+      };
+      this.sql.exec(
+        `INSERT INTO chain (job_id, pipeline, kind, coalesce_key, status, seq) VALUES (?, ?, ?, ?, 'waiting', ?)`,
+        spec.id,
+        kind.pipeline,
+        kind.kind,
+        plan.coalesce ?? null,
+        this.nextSeq(),
+      );
+      this.outbox.add("create", spec as unknown as Json);
+      refs.push({ id: spec.id, kind: kind.kind });
+      touched.add(kind.pipeline);
+    }
+    for (const pipeline of touched) this.pump(pipeline);
+    return refs;
+  }
+
+  /** If nothing of `pipeline` runs, releases its oldest waiting job. */
+  private pump(pipeline: string): void {
+    const running = this.sql
+      .exec(`SELECT 1 FROM chain WHERE pipeline = ? AND status = 'running' LIMIT 1`, pipeline)
+      .toArray().length;
+    if (running) return;
+    const next = this.sql
+      .exec<{ job_id: string }>(
+        `SELECT job_id FROM chain WHERE pipeline = ? AND status = 'waiting' ORDER BY seq LIMIT 1`,
+        pipeline,
+      )
+      .toArray()[0];
+    if (!next) return;
+    this.sql.exec(`UPDATE chain SET status = 'running' WHERE job_id = ?`, next.job_id);
+    this.outbox.add("release", { jobId: next.job_id });
+  }
+
+  private nextSeq(): number {
+    return (this.sql.exec<{ seq: number | null }>(`SELECT MAX(seq) AS seq FROM chain`).one().seq ?? 0) + 1;
+  }
+
+  private appendEvent(
+    type: LoggedEvent["type"],
+    kind: string,
+    data: Json,
+    jobs: JobRef[] = [],
+    id = this.nextEventId(),
+    delivery: string | null = null,
+  ): void {
+    const at = Date.now();
+    this.sql.exec(
+      `INSERT INTO events (id, type, kind, delivery, at, data, jobs) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      id,
+      type,
+      kind,
+      delivery,
+      at,
+      JSON.stringify(data),
+      JSON.stringify(jobs),
+    );
+    this.unsent.push(JSON.stringify({ type: "event", event: { id, type, kind, at, data, jobs } }));
+  }
+
+  private nextEventId(): string {
+    this.lastEventId = ulidAfter(this.lastEventId);
+    return this.lastEventId;
+  }
+
+  /** Runs `change` in one storage transaction; events it appended reach watchers only if it commits. */
+  private commit(change: () => void): void {
+    try {
+      this.ctx.storage.transactionSync(change);
+    } catch (err) {
+      this.unsent = [];
+      this.lastEventId = this.sql.exec<{ id: string | null }>(`SELECT MAX(id) AS id FROM events`).one().id;
+      throw err;
+    }
+  }
+
+  private save(): void {
+    const repo = this.repo!;
+    repo.version += 1;
+    repo.updatedAt = Date.now();
+    this.sql.exec(`INSERT OR REPLACE INTO repo (id, doc) VALUES (?, ?)`, repo.id, JSON.stringify(repo));
+    this.outbox.add("sync", repo as unknown as Json, "sync");
+  }
+
+  private async afterCommit(): Promise<void> {
+    const messages = this.unsent;
+    this.unsent = [];
+    for (const ws of messages.length ? this.ctx.getWebSockets("watch") : []) {
+      for (const message of messages) {
+        try {
+          ws.send(message);
+        } catch {
+          // A socket closing under us is the watcher's loss; it resumes from its cursor.
+        }
+      }
+    }
+    await this.outbox.drain();
+    const due = this.outbox.nextDue();
+    if (due !== null) await this.ctx.storage.setAlarm(due);
+  }
+
+  private async syncRow(repo: Repo): Promise<void> {
+    const row = {
+      id: repo.id,
+      key: repo.key,
+      url: repo.url,
+      cloneUrl: repo.cloneUrl,
+      host: repo.host,
+      pipelines: repo.pipelines,
+      error: repo.error?.message ?? null,
+      errorAt: repo.error?.at ?? null,
+      lastEventAt: repo.lastEventAt,
+      createdAt: repo.createdAt,
+      updatedAt: repo.updatedAt,
+      version: repo.version,
+    };
+    const { id, ...changes } = row;
+    await drizzle(this.env.DB)
+      .insert(repos)
+      .values(row)
+      .onConflictDoUpdate({ target: repos.id, set: changes, setWhere: raw`excluded.version > ${repos.version}` });
+  }
+}
+
+interface EventRow {
+  id: string;
+  type: LoggedEvent["type"];
+  kind: string;
+  at: number;
+  data: string;
+  jobs: string;
+  [key: string]: SqlStorageValue;
+}
+
+function toLogged(row: EventRow): LoggedEvent {
+  return { id: row.id, type: row.type, kind: row.kind, at: row.at, data: JSON.parse(row.data), jobs: JSON.parse(row.jobs) };
+}

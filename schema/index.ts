@@ -1,0 +1,4 @@
+// Every D1 table, one file per room; drizzle-kit generates migrations/ from here.
+
+export * from "./registry";
+export * from "./jobs";

@@ -1,0 +1,28 @@
+// The Hono app: error shape, the spine's routes and each pipeline's routes.
+
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { Env } from "./env";
+import { AppError, errorBody } from "./core/errors";
+import { hooks } from "./ingress/routes";
+import { forgeRoutes } from "./api/forges";
+import { repoRoutes } from "./api/repos";
+import { jobRoutes } from "./api/jobs";
+
+export const app = new Hono<{ Bindings: Env }>();
+
+app.onError((err, c) => {
+  if (err instanceof AppError) return c.json(errorBody(err.code, err.message), err.status);
+  if (err instanceof HTTPException) return c.json(errorBody("http_error", err.message), err.status);
+  console.error(`${c.req.method} ${new URL(c.req.url).pathname}:`, err);
+  return c.json(errorBody("internal", "internal error; see the Worker's logs"), 500);
+});
+
+app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
+
+app.get("/healthz", (c) => c.json({ ok: true }));
+
+app.route("/hooks", hooks);
+app.route("/api/forges", forgeRoutes);
+app.route("/api/repos", repoRoutes);
+app.route("/api/jobs", jobRoutes);

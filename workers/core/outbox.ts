@@ -1,0 +1,108 @@
+// A Durable Object's outbox: effects (RPC, queue sends, D1 writes) decided inside a storage transaction
+// and carried out after it, in order, retried from the alarm until they succeed. Nothing decided is lost.
+
+import type { Json } from "./job";
+import { messageOf } from "./errors";
+
+export interface OutboxEntry {
+  seq: number;
+  topic: string;
+  payload: Json;
+  attempts: number;
+}
+
+export type EffectHandlers = Record<string, (payload: any) => Promise<void>>;
+
+const RETRY_BASE_MS = 2_000;
+const RETRY_MAX_MS = 5 * 60_000;
+
+export class Outbox {
+  private running = false;
+
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly handlers: EffectHandlers,
+    private readonly onError: (topic: string, message: string) => void = () => {},
+  ) {
+    sql.exec(`CREATE TABLE IF NOT EXISTS outbox (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      topic TEXT NOT NULL,
+      dedup TEXT UNIQUE,
+      payload TEXT NOT NULL,
+      due INTEGER NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0,
+      last_error TEXT)`);
+  }
+
+  /**
+   * Adds an effect. With `dedup`, a pending effect of the same key is replaced by this one
+   * (e.g. one pending D1 sync of a job, carrying its newest summary).
+   */
+  add(topic: string, payload: Json, dedup?: string): void {
+    if (!(topic in this.handlers)) throw new Error(`outbox: no handler for topic ${topic}`);
+    const body = JSON.stringify(payload);
+    if (dedup) {
+      this.sql.exec(
+        `INSERT INTO outbox (topic, dedup, payload, due) VALUES (?, ?, ?, ?)
+         ON CONFLICT(dedup) DO UPDATE SET payload = excluded.payload`,
+        topic,
+        dedup,
+        body,
+        Date.now(),
+      );
+    } else {
+      this.sql.exec(`INSERT INTO outbox (topic, payload, due) VALUES (?, ?, ?)`, topic, body, Date.now());
+    }
+  }
+
+  /** When the next pending effect is due, or null when there is none. */
+  nextDue(): number | null {
+    const row = this.sql.exec<{ due: number | null }>(`SELECT MIN(due) AS due FROM outbox`).one();
+    return row.due ?? null;
+  }
+
+  pending(): number {
+    return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM outbox`).one().n;
+  }
+
+  /**
+   * Runs due effects in order; stops at the first failure so that order holds, and backs it off.
+   * While a drain runs, another call returns at once: the running loop takes the new entries too.
+   * (Waiting for it instead would deadlock when an effect calls an object that calls back here.)
+   */
+  async drain(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      for (;;) {
+        const now = Date.now();
+        const row = this.sql
+          .exec<{ seq: number; topic: string; payload: string; attempts: number; due: number }>(
+            `SELECT seq, topic, payload, attempts, due FROM outbox ORDER BY seq LIMIT 1`,
+          )
+          .toArray()[0];
+        if (!row || row.due > now) return;
+        try {
+          await this.handlers[row.topic]!(JSON.parse(row.payload));
+          // A replacement payload written while the effect ran stays pending and runs next.
+          this.sql.exec(`DELETE FROM outbox WHERE seq = ? AND payload = ?`, row.seq, row.payload);
+        } catch (err) {
+          const attempts = row.attempts + 1;
+          const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(attempts - 1, 10));
+          const message = messageOf(err);
+          this.sql.exec(
+            `UPDATE outbox SET attempts = ?, due = ?, last_error = ? WHERE seq = ?`,
+            attempts,
+            now + delay,
+            message.slice(0, 500),
+            row.seq,
+          );
+          this.onError(row.topic, message);
+          return;
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+}
