@@ -8,6 +8,7 @@ import { hooks } from "./ingress/routes";
 import { forgeRoutes } from "./api/forges";
 import { repoRoutes } from "./api/repos";
 import { jobRoutes } from "./api/jobs";
+import { modules } from "./pipelines";
 
 export const app = new Hono<{ Bindings: Env }>();
 
@@ -26,3 +27,4 @@ app.route("/hooks", hooks);
 app.route("/api/forges", forgeRoutes);
 app.route("/api/repos", repoRoutes);
 app.route("/api/jobs", jobRoutes);
+for (const m of modules) for (const r of m.routes ?? []) app.route(r.path, r.app);

@@ -1,0 +1,30 @@
+// The pipelines this Worker runs. Each brings its config schema and job kinds (to the registry in kinds.ts),
+// its job handlers (to the queue consumer), its routes (to the app) and its periodic tasks (to the cron).
+// A pipeline joins by adding its module to `modules`.
+
+import type { Hono } from "hono";
+import type { Env } from "./env";
+import { registerPipeline, type Pipeline } from "./kinds";
+import { registerHandler } from "./queues";
+import type { JobHandler } from "./core/job-context";
+
+export interface CronTask {
+  name: string;
+  run(env: Env, now: number): Promise<void>;
+}
+
+export interface PipelineModule {
+  pipeline: Pipeline;
+  /** The handler of each job kind the pipeline declares. */
+  handlers: Record<string, JobHandler>;
+  /** Routes mounted at `path` (e.g. `/api/1` for the archive's read API). */
+  routes?: { path: string; app: Hono<{ Bindings: Env }> }[];
+  cron?: CronTask[];
+}
+
+export const modules: PipelineModule[] = [];
+
+for (const m of modules) {
+  registerPipeline(m.pipeline);
+  for (const [kind, handler] of Object.entries(m.handlers)) registerHandler(kind, handler);
+}
