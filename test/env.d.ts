@@ -11,11 +11,3 @@ declare global {
     }
   }
 }
-
-declare global {
-  namespace Cloudflare {
-    interface Exports {
-      default: Fetcher;
-    }
-  }
-}

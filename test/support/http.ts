@@ -1,11 +1,11 @@
 // Calling the real Worker through its fetch handler, as an admin or as anyone.
 
-import { exports } from "cloudflare:workers";
+import { SELF } from "cloudflare:test";
 
 export const ADMIN = { Authorization: "Bearer test-admin-token" };
 
 export function call(path: string, init: RequestInit = {}): Promise<Response> {
-  return exports.default.fetch(new Request(`https://forgeline.test${path}`, init));
+  return SELF.fetch(new Request(`https://forgeline.test${path}`, init));
 }
 
 export function admin(path: string, method: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
