@@ -7,6 +7,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { eq } from "drizzle-orm";
 import type { Env } from "../workers/env";
 import { Outbox } from "../workers/core/outbox";
+import { LazySchema } from "../workers/core/lazy-schema";
 import { remote } from "../workers/core/remote";
 import type { JobObject } from "./job";
 import { checkOutboundUrl, outboundPolicy } from "../workers/core/outbound";
@@ -41,14 +42,18 @@ export function preflightInterval(failures: number): number {
 export class ForgeObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly outbox: Outbox;
+  private readonly schema: LazySchema;
   private state: Reachability | null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec(`
-      CREATE TABLE IF NOT EXISTS forge (host TEXT PRIMARY KEY, doc TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS waiters (job_id TEXT PRIMARY KEY, since INTEGER NOT NULL);`);
+    this.schema = new LazySchema(
+      this.sql,
+      `CREATE TABLE IF NOT EXISTS forge (host TEXT PRIMARY KEY, doc TEXT NOT NULL);
+       CREATE TABLE IF NOT EXISTS waiters (job_id TEXT PRIMARY KEY, since INTEGER NOT NULL);`,
+      "forge",
+    );
     this.outbox = new Outbox(this.sql, {
       wake: (p: { jobId: string; host: string }) =>
         remote<JobObject>(env.JOB, p.jobId)
@@ -56,7 +61,7 @@ export class ForgeObject extends DurableObject<Env> {
           .then(() => {}),
       sync: (s: Reachability) => this.syncRow(s),
     });
-    const row = this.sql.exec<{ doc: string }>(`SELECT doc FROM forge LIMIT 1`).toArray()[0];
+    const row = this.schema.exists ? this.sql.exec<{ doc: string }>(`SELECT doc FROM forge LIMIT 1`).toArray()[0] : undefined;
     this.state = row ? (JSON.parse(row.doc) as Reachability) : null;
   }
 
@@ -70,6 +75,7 @@ export class ForgeObject extends DurableObject<Env> {
    */
   async reportFailure(host: string, probeUrl: string, reason: string, jobId?: string): Promise<Reachability> {
     const now = Date.now();
+    this.schema.ensure();
     this.ctx.storage.transactionSync(() => {
       const s = this.state ?? fresh(host);
       const wasUp = s.up;

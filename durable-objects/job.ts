@@ -8,6 +8,7 @@ import type { Env } from "../workers/env";
 import { kindNamed } from "../workers/kinds";
 import { canMove, isFinal, isSettled, backoffDelay, type JobKind } from "../workers/core/machine";
 import { Outbox } from "../workers/core/outbox";
+import { LazySchema } from "../workers/core/lazy-schema";
 import { remote } from "../workers/core/remote";
 import type { RepoObject } from "./repo";
 import { AppError, conflict, notFound, refuse, summarize, type Outcome } from "../workers/core/errors";
@@ -29,24 +30,27 @@ const LOG_KEEP = 500;
 const NOTABLE_KEEP = 100;
 const LINE_MAX = 2_000;
 
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS job (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS transitions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,
+    from_state TEXT, to_state TEXT NOT NULL, reason TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, level TEXT NOT NULL, line TEXT NOT NULL);`;
+
 /** What a consumer's call gets back: either done, or why its lease no longer holds. */
 export type Verdict = { ok: true; job: JobRecord } | { ok: false; reason: string };
 
 export class JobObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly outbox: Outbox;
+  private readonly schema: LazySchema;
   private record: JobRecord | null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec(`
-      CREATE TABLE IF NOT EXISTS job (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS transitions (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,
-        from_state TEXT, to_state TEXT NOT NULL, reason TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS log (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, level TEXT NOT NULL, line TEXT NOT NULL);`);
+    this.schema = new LazySchema(this.sql, SCHEMA, "job");
     this.outbox = new Outbox(this.sql, {
       dispatch: async (message: JobMessage) => void (await env.JOBS.send(message, { contentType: "json" })),
       sync: (record: JobRecord) => this.syncSummary(record),
@@ -55,7 +59,7 @@ export class JobObject extends DurableObject<Env> {
       requeue: (p: { repoKey: string; jobId: string; kind: string }) =>
         remote<RepoObject>(env.REPO, p.repoKey).requeue(p.jobId, p.kind),
     });
-    const row = this.sql.exec<{ doc: string }>(`SELECT doc FROM job LIMIT 1`).toArray()[0];
+    const row = this.schema.exists ? this.sql.exec<{ doc: string }>(`SELECT doc FROM job LIMIT 1`).toArray()[0] : undefined;
     this.record = row ? (JSON.parse(row.doc) as JobRecord) : null;
   }
 
@@ -87,6 +91,7 @@ export class JobObject extends DurableObject<Env> {
       watchdogAt: null,
       version: 0,
     };
+    this.schema.ensure();
     this.ctx.storage.transactionSync(() => {
       this.record = record;
       this.addTransition(null, kind.initial, "created");

@@ -7,6 +7,7 @@ import { sql as raw } from "drizzle-orm";
 import type { Env } from "../workers/env";
 import { planJobs, kindNamed, type PlannedJob, type RepoFacts } from "../workers/kinds";
 import { Outbox } from "../workers/core/outbox";
+import { LazySchema } from "../workers/core/lazy-schema";
 import { remote } from "../workers/core/remote";
 import type { JobObject } from "./job";
 import { ulid, ulidAfter } from "../workers/core/ids";
@@ -63,9 +64,19 @@ export interface EventPage {
 
 const PAGE_MAX = 500;
 
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS repo (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS events (
+    id TEXT PRIMARY KEY, type TEXT NOT NULL, kind TEXT NOT NULL, delivery TEXT UNIQUE,
+    at INTEGER NOT NULL, data TEXT NOT NULL, jobs TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS chain (
+    job_id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, kind TEXT NOT NULL, coalesce_key TEXT,
+    status TEXT NOT NULL, seq INTEGER NOT NULL);`;
+
 export class RepoObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly outbox: Outbox;
+  private readonly schema: LazySchema;
   private repo: Repo | null;
   /** Events appended in the current transaction, sent to watchers once it commits. */
   private unsent: string[] = [];
@@ -74,14 +85,7 @@ export class RepoObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec(`
-      CREATE TABLE IF NOT EXISTS repo (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS events (
-        id TEXT PRIMARY KEY, type TEXT NOT NULL, kind TEXT NOT NULL, delivery TEXT UNIQUE,
-        at INTEGER NOT NULL, data TEXT NOT NULL, jobs TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS chain (
-        job_id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, kind TEXT NOT NULL, coalesce_key TEXT,
-        status TEXT NOT NULL, seq INTEGER NOT NULL);`);
+    this.schema = new LazySchema(this.sql, SCHEMA, "events");
     this.outbox = new Outbox(this.sql, {
       create: (spec: JobSpec) => this.jobStub(spec.id).create(spec).then(() => {}),
       release: (p: { jobId: string }) => this.jobStub(p.jobId).release().then(() => {}),
@@ -89,9 +93,9 @@ export class RepoObject extends DurableObject<Env> {
     });
     // Watchers ping to keep their socket alive without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
-    const row = this.sql.exec<{ doc: string }>(`SELECT doc FROM repo LIMIT 1`).toArray()[0];
+    const row = this.schema.exists ? this.sql.exec<{ doc: string }>(`SELECT doc FROM repo LIMIT 1`).toArray()[0] : undefined;
     this.repo = row ? (JSON.parse(row.doc) as Repo) : null;
-    this.lastEventId = this.sql.exec<{ id: string | null }>(`SELECT MAX(id) AS id FROM events`).one().id;
+    this.lastEventId = this.schema.exists ? this.lastLoggedId() : null;
   }
 
   // ---- registry ----
@@ -146,25 +150,24 @@ export class RepoObject extends DurableObject<Env> {
     address: RepoAddress,
     autoRegister: Record<string, unknown> | null,
   ): Promise<ReceiveResult> {
-    const seen = this.sql
-      .exec<{ id: string; jobs: string }>(`SELECT id, jobs FROM events WHERE delivery = ?`, delivered.delivery)
-      .toArray()[0];
+    const seen = this.schema.exists
+      ? this.sql.exec<{ id: string; jobs: string }>(`SELECT id, jobs FROM events WHERE delivery = ?`, delivered.delivery).toArray()[0]
+      : undefined;
     if (seen) return { status: "duplicate", event: seen.id, jobs: JSON.parse(seen.jobs) };
     if (!this.repo && !autoRegister) return { status: "ignored", reason: "repo not registered" };
 
-    let refs: JobRef[] = [];
-    const event: ForgeEvent = { id: this.nextEventId(), ...delivered };
-    this.commit(() => {
-      if (!this.repo) this.registerNow(address, autoRegister!, `webhook from ${event.forge}`);
+    const accepted = this.commit(() => {
+      if (!this.repo) this.registerNow(address, autoRegister!, `webhook from ${delivered.forge}`);
+      const event: ForgeEvent = { id: this.nextEventId(), ...delivered };
       const repo = this.repo!;
-      const planned = planJobs(event, repo.pipelines, this.facts());
-      refs = this.enqueue(planned, event.id);
-      this.appendEvent("forge", event.kind, event as unknown as Json, refs, event.id, event.delivery);
+      const jobs = this.enqueue(planJobs(event, repo.pipelines, this.facts()), event.id);
+      this.appendEvent("forge", event.kind, event as unknown as Json, jobs, event.id, event.delivery);
       repo.lastEventAt = Date.now();
       this.save();
+      return { status: "accepted" as const, event: event.id, jobs };
     });
     await this.afterCommit();
-    return { status: "accepted", event: event.id, jobs: refs };
+    return accepted;
   }
 
   /**
@@ -172,15 +175,13 @@ export class RepoObject extends DurableObject<Env> {
    * registered too: the chain still serializes work on the URL.
    */
   async submit(address: RepoAddress, planned: PlannedJob[]): Promise<JobRef[]> {
-    let refs: JobRef[] = [];
-    this.commit(() => {
-      refs = this.enqueue(planned, null, address);
-    });
+    const refs = this.commit(() => this.enqueue(planned, null, address));
     await this.afterCommit();
     return refs;
   }
 
   events(after: string | null, limit: number): EventPage {
+    if (!this.schema.exists) return { events: [], next: after, willBlock: true };
     const n = Math.max(1, Math.min(PAGE_MAX, limit));
     const rows = this.sql
       .exec<EventRow>(`SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?`, after ?? "", n + 1)
@@ -392,14 +393,19 @@ export class RepoObject extends DurableObject<Env> {
   }
 
   /** Runs `change` in one storage transaction; events it appended reach watchers only if it commits. */
-  private commit(change: () => void): void {
+  private commit<T>(change: () => T): T {
+    this.schema.ensure();
     try {
-      this.ctx.storage.transactionSync(change);
+      return this.ctx.storage.transactionSync(change);
     } catch (err) {
       this.unsent = [];
-      this.lastEventId = this.sql.exec<{ id: string | null }>(`SELECT MAX(id) AS id FROM events`).one().id;
+      this.lastEventId = this.lastLoggedId();
       throw err;
     }
+  }
+
+  private lastLoggedId(): string | null {
+    return this.sql.exec<{ id: string | null }>(`SELECT MAX(id) AS id FROM events`).one().id;
   }
 
   private save(): void {

@@ -3,6 +3,7 @@
 
 import type { Json } from "./job";
 import { messageOf } from "./errors";
+import { LazySchema } from "./lazy-schema";
 
 export interface OutboxEntry {
   seq: number;
@@ -18,20 +19,25 @@ const RETRY_MAX_MS = 5 * 60_000;
 
 export class Outbox {
   private running = false;
+  private readonly schema: LazySchema;
 
   constructor(
     private readonly sql: SqlStorage,
     private readonly handlers: EffectHandlers,
     private readonly onError: (topic: string, message: string) => void = () => {},
   ) {
-    sql.exec(`CREATE TABLE IF NOT EXISTS outbox (
-      seq INTEGER PRIMARY KEY AUTOINCREMENT,
-      topic TEXT NOT NULL,
-      dedup TEXT UNIQUE,
-      payload TEXT NOT NULL,
-      due INTEGER NOT NULL,
-      attempts INTEGER NOT NULL DEFAULT 0,
-      last_error TEXT)`);
+    this.schema = new LazySchema(
+      sql,
+      `CREATE TABLE IF NOT EXISTS outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        topic TEXT NOT NULL,
+        dedup TEXT UNIQUE,
+        payload TEXT NOT NULL,
+        due INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT)`,
+      "outbox",
+    );
   }
 
   /**
@@ -40,6 +46,7 @@ export class Outbox {
    */
   add(topic: string, payload: Json, dedup?: string): void {
     if (!(topic in this.handlers)) throw new Error(`outbox: no handler for topic ${topic}`);
+    this.schema.ensure();
     const body = JSON.stringify(payload);
     if (dedup) {
       this.sql.exec(
@@ -57,11 +64,13 @@ export class Outbox {
 
   /** When the next pending effect is due, or null when there is none. */
   nextDue(): number | null {
+    if (!this.schema.exists) return null;
     const row = this.sql.exec<{ due: number | null }>(`SELECT MIN(due) AS due FROM outbox`).one();
     return row.due ?? null;
   }
 
   pending(): number {
+    if (!this.schema.exists) return 0;
     return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM outbox`).one().n;
   }
 
@@ -71,7 +80,7 @@ export class Outbox {
    * (Waiting for it instead would deadlock when an effect calls an object that calls back here.)
    */
   async drain(): Promise<void> {
-    if (this.running) return;
+    if (this.running || !this.schema.exists) return;
     this.running = true;
     try {
       for (;;) {
