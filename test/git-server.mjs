@@ -4,6 +4,8 @@
 //   /_fault/cut/<bytes>/<repo>/...        serves, but cuts the connection after <bytes> bytes of the response
 //   /_fault/slow/<ms>/<repo>/...          waits <ms> before serving
 //   /_fault/dumb/<repo>/...               answers like a dumb HTTP server (no smart protocol)
+//   /_fault/switch/<name>/<repo>/...      answers the status set for switch <name>, or serves when it is off
+//   POST /_control/switch {name, status}  sets switch <name> to an HTTP status (null turns it off)
 //   /_auth/<user>:<password>/<repo>/...   serves only with that Basic auth (push credentials tests)
 //   POST /_control/sh {script, cwd?, stdin?}  runs a bash script under the root (tests in workerd cannot
 //                                         spawn processes; this is how they build repos with the git CLI)
@@ -162,13 +164,31 @@ function runShell(root, req, res) {
 
 export function startGitServer(root, port = 0) {
   mkdirSync(root, { recursive: true });
+  const switches = new Map();
   const server = createServer((req, res) => {
     const url = new URL(req.url, "http://127.0.0.1");
     const query = url.search.slice(1);
     let path = decodeURIComponent(url.pathname);
     if (path === "/_control/sh" && req.method === "POST") return runShell(root, req, res);
     if (path === "/_health") return res.writeHead(200).end("ok");
+    if (path === "/_control/switch" && req.method === "POST") {
+      let body = "";
+      req.on("data", (d) => (body += d));
+      req.on("end", () => {
+        const { name, status } = JSON.parse(body || "{}");
+        if (status) switches.set(name, Number(status));
+        else switches.delete(name);
+        res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ name, status: status ?? null }));
+      });
+      return;
+    }
     let m;
+    if ((m = /^\/_fault\/switch\/([^/]+)(\/.*)$/.exec(path))) {
+      const status = switches.get(m[1]);
+      if (!status) return runBackend(root, req, res, m[2], query);
+      req.resume();
+      return res.writeHead(status, { "Content-Type": "text/plain" }).end(`switch ${m[1]}: HTTP ${status}\n`);
+    }
     if ((m = /^\/_fault\/status\/(\d{3})(\/.*)$/.exec(path))) {
       req.resume();
       return res.writeHead(Number(m[1]), { "Content-Type": "text/plain" }).end(`fault: HTTP ${m[1]}\n`);
