@@ -3,15 +3,20 @@
 
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import "../support/probe";
 import { admin, call, eventually, json, unique } from "../support/http";
 import { deliver, registerForge } from "../support/webhooks";
 import type { ForgeObject } from "../../durable-objects/forge";
 import { preflightInterval } from "../../durable-objects/forge";
+import { remote } from "../../workers/core/remote";
 
 function forge(host: string) {
-  return env.FORGE.get(env.FORGE.idFromName(host)) as DurableObjectStub<ForgeObject>;
+  return remote<ForgeObject>(env.FORGE, host);
+}
+
+function forgeStub(host: string) {
+  return env.FORGE.get(env.FORGE.idFromName(host));
 }
 
 async function setSwitch(name: string, status: number | null) {
@@ -20,13 +25,13 @@ async function setSwitch(name: string, status: number | null) {
 
 /** Makes the next preflight due now, then runs the alarm. */
 async function preflightNow(host: string) {
-  await runInDurableObject(forge(host), async (instance: any, state) => {
+  await runInDurableObject(forgeStub(host), async (_instance, state) => {
     const doc = JSON.parse(state.storage.sql.exec<{ doc: string }>("SELECT doc FROM forge").one().doc);
     doc.nextPreflightAt = Date.now() - 1;
     state.storage.sql.exec("UPDATE forge SET doc = ?", JSON.stringify(doc));
-    instance.state = doc;
   });
-  expect(await runDurableObjectAlarm(forge(host))).toBe(true);
+  await evictDurableObject(forgeStub(host)); // reload from storage, as after a restart
+  expect(await runDurableObjectAlarm(forgeStub(host))).toBe(true);
 }
 
 describe("forge reachability", () => {
@@ -91,6 +96,6 @@ describe("forge reachability", () => {
     const s = await forge(host).preflight();
     expect(s).toMatchObject({ up: false, failures: 2 });
     expect(s!.lastFailure).toContain("private or link-local");
-    await runInDurableObject(forge(host), (_i, state) => state.storage.deleteAlarm());
+    await runInDurableObject(forgeStub(host), (_i, state) => state.storage.deleteAlarm());
   });
 });

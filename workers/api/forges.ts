@@ -11,7 +11,7 @@ import { badRequest, conflict, notFound } from "../core/errors";
 import { requireAdmin } from "../core/auth";
 import { jsonBody } from "../core/validate";
 import { parseCidr } from "../core/cidr";
-import { checkOutboundUrl, outboundPolicy } from "../core/outbound";
+import { checkOutboundUrl, isLoopbackHost, outboundPolicy } from "../core/outbound";
 import { parsePipelines } from "../kinds";
 import { findForge, publicForge } from "./forge-store";
 import { remote } from "../core/remote";
@@ -79,7 +79,9 @@ forgeRoutes.get("/:host", async (c) => {
 forgeRoutes.post("/", requireAdmin, jsonBody(createSchema), async (c) => {
   const input = c.req.valid("json");
   const autoRegister = settle(c.env, input);
-  const baseUrl = input.baseUrl ?? `https://${input.host}`;
+  // A forge on this machine (local development) is usually plain http.
+  const local = outboundPolicy(c.env).allowLoopback && isLoopbackHost(input.host.replace(/:\d+$/, ""));
+  const baseUrl = input.baseUrl ?? `${local ? "http" : "https"}://${input.host}`;
   checkOutboundUrl(baseUrl, outboundPolicy(c.env), "baseUrl");
   if (await findForge(c.env.DB, input.host)) throw conflict(`forge ${input.host} is already registered; PATCH it to change it`, "forge_exists");
   const now = Date.now();
