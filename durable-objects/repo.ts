@@ -163,7 +163,8 @@ export class RepoObject extends DurableObject<Env> {
       const jobs = this.enqueue(planJobs(event, repo.pipelines, this.facts()), event.id);
       this.appendEvent("forge", event.kind, event as unknown as Json, jobs, event.id, event.delivery);
       repo.lastEventAt = Date.now();
-      this.save();
+      // The D1 row catches up with lastEventAt at the next real change: one D1 write per delivery is too dear.
+      this.save(false);
       return { status: "accepted" as const, event: event.id, jobs };
     });
     await this.afterCommit();
@@ -408,12 +409,14 @@ export class RepoObject extends DurableObject<Env> {
     return this.sql.exec<{ id: string | null }>(`SELECT MAX(id) AS id FROM events`).one().id;
   }
 
-  private save(): void {
+  private save(mirror = true): void {
     const repo = this.repo!;
-    repo.version += 1;
-    repo.updatedAt = Date.now();
+    if (mirror) {
+      repo.version += 1;
+      repo.updatedAt = Date.now();
+    }
     this.sql.exec(`INSERT OR REPLACE INTO repo (id, doc) VALUES (?, ?)`, repo.id, JSON.stringify(repo));
-    this.outbox.add("sync", repo as unknown as Json, "sync");
+    if (mirror) this.outbox.add("sync", repo as unknown as Json, "sync");
   }
 
   private async afterCommit(): Promise<void> {

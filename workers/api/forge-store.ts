@@ -27,6 +27,28 @@ export async function findForge(db: D1Database, host: string): Promise<ForgeRow 
   return rows[0] ?? null;
 }
 
+/**
+ * The ingress reads the forge of every delivery; a D1 round trip each time would dominate its latency.
+ * Rows (and absences) are kept per isolate for a few seconds: a change made through the API takes effect
+ * at once in the isolate that made it and within FORGE_CACHE_MS everywhere else.
+ */
+export const FORGE_CACHE_MS = 5_000;
+const cached = new Map<string, { row: ForgeRow | null; until: number }>();
+
+export async function findForgeCached(db: D1Database, host: string): Promise<ForgeRow | null> {
+  const key = host.toLowerCase();
+  const hit = cached.get(key);
+  if (hit && hit.until > Date.now()) return hit.row;
+  const row = await findForge(db, key);
+  if (cached.size > 1_000) cached.clear();
+  cached.set(key, { row, until: Date.now() + FORGE_CACHE_MS });
+  return row;
+}
+
+export function forgetForge(host: string): void {
+  cached.delete(host.toLowerCase());
+}
+
 export function publicForge(row: ForgeRow): ForgePublic {
   return {
     host: row.host,

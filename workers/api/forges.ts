@@ -13,7 +13,7 @@ import { jsonBody } from "../core/validate";
 import { parseCidr } from "../core/cidr";
 import { checkOutboundUrl, isLoopbackHost, outboundPolicy } from "../core/outbound";
 import { parsePipelines } from "../kinds";
-import { findForge, publicForge } from "./forge-store";
+import { findForge, forgetForge, publicForge } from "./forge-store";
 import { remote } from "../core/remote";
 import type { ForgeObject } from "../../durable-objects/forge";
 
@@ -100,6 +100,7 @@ forgeRoutes.post("/", requireAdmin, jsonBody(createSchema), async (c) => {
     updatedAt: now,
   };
   await drizzle(c.env.DB).insert(forges).values(row);
+  forgetForge(row.host);
   return c.json({ forge: publicForge(row) }, 201);
 });
 
@@ -111,6 +112,7 @@ forgeRoutes.patch("/:host", requireAdmin, jsonBody(patchSchema), async (c) => {
   const { autoRegister: _given, ...rest } = input;
   const changes = { ...rest, ...(autoRegister !== undefined ? { autoRegister } : {}), updatedAt: Date.now() };
   await drizzle(c.env.DB).update(forges).set(changes).where(eq(forges.host, row.host));
+  forgetForge(row.host);
   return c.json({ forge: publicForge((await findForge(c.env.DB, row.host))!) });
 });
 
@@ -118,6 +120,7 @@ forgeRoutes.delete("/:host", requireAdmin, async (c) => {
   const row = await findForge(c.env.DB, c.req.param("host"));
   if (!row) throw notFound(`forge ${c.req.param("host")} is not registered`);
   await drizzle(c.env.DB).delete(forges).where(eq(forges.host, row.host));
+  forgetForge(row.host);
   return c.json({ deleted: row.host });
 });
 

@@ -8,7 +8,7 @@ import { readBounded, MAX_WEBHOOK_BYTES } from "../core/limits";
 import { sha256Hex } from "../core/digest";
 import { inCidrs } from "../core/cidr";
 import { hostOf, parseRepoUrl } from "../core/repo-url";
-import { acceptsPath, findForge } from "../api/forge-store";
+import { acceptsPath, findForgeCached } from "../api/forge-store";
 import { remote } from "../core/remote";
 import type { RepoObject } from "../../durable-objects/repo";
 import { HEADERS, firstHeader, signatureOf, verifySignature } from "./verify";
@@ -52,7 +52,7 @@ hooks.post("/:forge", async (c) => {
   } catch {
     throw badRequest(`payload repository URL is not a URL: ${home.slice(0, 200)}`, "missing_fields");
   }
-  const registered = await findForge(c.env.DB, host);
+  const registered = await findForgeCached(c.env.DB, host);
   if (!registered) throw forbidden(`forge host ${host} is not registered`, "forge_not_registered");
   if (!acceptsPath(registered.kind, forge))
     throw forbidden(`forge ${host} is registered as ${registered.kind}; send its webhooks to /hooks/${registered.kind}`, "forge_mismatch");
