@@ -212,6 +212,7 @@ export class JobObject extends DurableObject<Env> {
       this.ctx.storage.transactionSync(() => {
         job.lease += 1;
         this.failNow({ strength: "strong", message: `message dead-lettered: ${reason}` });
+        this.save();
       });
       await this.afterCommit();
     }
@@ -282,6 +283,7 @@ export class JobObject extends DurableObject<Env> {
     this.ctx.storage.transactionSync(() => {
       job.lease += 1; // a running consumer's next call is refused
       this.failNow({ strength: "strong", message: `cancelled: ${reason}` });
+      this.save();
     });
     await this.afterCommit();
     return { ok: true, value: this.must() };
@@ -299,6 +301,7 @@ export class JobObject extends DurableObject<Env> {
         this.ctx.storage.transactionSync(() => {
           job.lease += 1;
           this.failNow({ strength: "weak", message: `watchdog: no heartbeat for ${silent}s, the consumer was lost` });
+          this.save();
         });
       }
     }
