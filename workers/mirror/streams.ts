@@ -1,0 +1,104 @@
+// Small stream plumbing the mirror's pipeline needs: error relabelling, byte limits, fixed-size chunking.
+
+/** Passes chunks through; an error from `source` is replaced by what `relabel` makes of it. */
+export function relabelErrors(source: ReadableStream<Uint8Array>, relabel: (err: unknown) => unknown): ReadableStream<Uint8Array> {
+  const reader = source.getReader();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        let step: ReadableStreamReadResult<Uint8Array>;
+        try {
+          step = await reader.read();
+        } catch (err) {
+          throw relabel(err);
+        }
+        if (step.done) controller.close();
+        else controller.enqueue(step.value);
+      },
+      cancel: (reason) => reader.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/** Errors the stream with `tooBig()` as soon as more than `max` bytes have passed. */
+export function limitBytes(max: number, tooBig: (seen: number) => Error): TransformStream<Uint8Array, Uint8Array> {
+  let seen = 0;
+  return new TransformStream({
+    transform(chunk, controller) {
+      seen += chunk.byteLength;
+      if (seen > max) throw tooBig(seen);
+      controller.enqueue(chunk);
+    },
+  });
+}
+
+/** Counts the bytes that pass. */
+export function byteCounter(): { stream: TransformStream<Uint8Array, Uint8Array>; bytes: () => number } {
+  let seen = 0;
+  return {
+    stream: new TransformStream({
+      transform(chunk, controller) {
+        seen += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    }),
+    bytes: () => seen,
+  };
+}
+
+/** Yields the stream's bytes in pieces of exactly `size` (the last may be shorter), copying only what it must. */
+export async function* fixedPieces(source: ReadableStream<Uint8Array>, size: number): AsyncGenerator<Uint8Array> {
+  const reader = source.getReader();
+  let piece = new Uint8Array(size);
+  let used = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      let chunk = value;
+      while (chunk.byteLength) {
+        const n = Math.min(size - used, chunk.byteLength);
+        piece.set(chunk.subarray(0, n), used);
+        used += n;
+        chunk = chunk.subarray(n);
+        if (used === size) {
+          yield piece;
+          piece = new Uint8Array(size);
+          used = 0;
+        }
+      }
+    }
+    if (used) yield piece.subarray(0, used);
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+/** Reads a whole (small) stream into one array. */
+export async function readAllBytes(source: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for await (const part of source as unknown as AsyncIterable<Uint8Array>) {
+    parts.push(part);
+    size += part.byteLength;
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
+
+/** A stream of the given byte arrays, one after another. */
+export function streamOf(...parts: Uint8Array[]): ReadableStream<Uint8Array> {
+  let i = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (i < parts.length) controller.enqueue(parts[i++]!);
+      else controller.close();
+    },
+  });
+}
