@@ -5,8 +5,9 @@
 import type { Hono } from "hono";
 import type { Env } from "./env";
 import { registerPipeline, type Pipeline } from "./kinds";
-import { registerHandler } from "./queues";
+import { registerHandler, registerQueue, type QueueHandler } from "./queues";
 import type { JobHandler } from "./core/job-context";
+import { mirrorModule } from "./mirror";
 
 export interface CronTask {
   name: string;
@@ -20,11 +21,14 @@ export interface PipelineModule {
   /** Routes mounted at `path` (e.g. `/api/1` for the archive's read API). */
   routes?: { path: string; app: Hono<{ Bindings: Env }> }[];
   cron?: CronTask[];
+  /** Queues of the pipeline's own (e.g. R2 event notifications), by queue name, besides the jobs queue. */
+  queues?: { queue: string; handle: QueueHandler }[];
 }
 
-export const modules: PipelineModule[] = [];
+export const modules: PipelineModule[] = [mirrorModule];
 
 for (const m of modules) {
   registerPipeline(m.pipeline);
   for (const [kind, handler] of Object.entries(m.handlers)) registerHandler(kind, handler);
+  for (const q of m.queues ?? []) registerQueue(q.queue, q.handle);
 }

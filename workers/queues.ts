@@ -11,6 +11,14 @@ import { Deferred, JobContext, LeaseLost, type JobHandler } from "./core/job-con
 
 const handlers = new Map<string, JobHandler>();
 
+export type QueueHandler = (batch: MessageBatch<unknown>, env: Env) => Promise<void>;
+const queueHandlers = new Map<string, QueueHandler>();
+
+/** A pipeline that consumes a queue of its own (not job messages) registers it by queue name. */
+export function registerQueue(queue: string, handler: QueueHandler): void {
+  queueHandlers.set(queue, handler);
+}
+
 /** A pipeline gives the handler of each of its job kinds. */
 export function registerHandler(kind: string, handler: JobHandler): void {
   handlers.set(kind, handler);
@@ -22,6 +30,8 @@ function isJobMessage(body: unknown): body is JobMessage {
 }
 
 export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const own = queueHandlers.get(batch.queue);
+  if (own) return own(batch, env);
   const deadLetters = batch.queue.endsWith("-dlq");
   await Promise.all(batch.messages.map((m) => (deadLetters ? buryMessage(m, env) : runMessage(m, env))));
 }
