@@ -12,7 +12,7 @@ import { BadKey, decodeKey, type SyncKey } from "./keys";
 import { TarError } from "./untar";
 import { extractRepo, type ExtractedRepo } from "./extract";
 import { spillOf } from "./staged-pack";
-import { limitBytes } from "./streams";
+import { limitBytes, relabelErrors } from "./streams";
 import { BucketUnavailable, syncReader } from "./sync-bucket";
 import { objectDone, recordApplied, recordApplyError, recordObject, recordRun } from "./store";
 import { maxTarBytes, roleEnabled, type MirrorEnv } from "./roles";
@@ -71,10 +71,16 @@ async function apply(ctx: JobContext, env: MirrorEnv, key: string, sk: SyncKey, 
     await got.body.cancel();
     throw strong(`object is ${got.object.size} bytes, over MIRROR_MAX_TAR_BYTES (${max})`, "rejected");
   }
-  const plain = await decryptStream(got.body, identities);
-  const tar = plain
-    .pipeThrough(new DecompressionStream("gzip"))
-    .pipeThrough(limitBytes(max, (n) => strong(`the unpacked tarball passed MIRROR_MAX_TAR_BYTES (${max}) at ${n} bytes`, "rejected")));
+  // Errors lose their class crossing the platform's native gzip stream: note the first one where it arises.
+  const faults: unknown[] = [];
+  const plain = relabelErrors(await decryptStream(got.body, identities), (err) => (faults.push(err), err));
+  const gunzipped = relabelErrors(plain.pipeThrough(new DecompressionStream("gzip")), (err) => {
+    faults.push(new GzipError(`the tarball is not valid gzip: ${messageOf(err)}`));
+    return err;
+  });
+  const tar = gunzipped.pipeThrough(
+    limitBytes(max, (n) => strong(`the unpacked tarball passed MIRROR_MAX_TAR_BYTES (${max}) at ${n} bytes`, "rejected")),
+  );
   const prefix = `consume/${ctx.id}`;
   let repo: ExtractedRepo | null = null;
   try {
@@ -96,6 +102,8 @@ async function apply(ctx: JobContext, env: MirrorEnv, key: string, sk: SyncKey, 
     const outcome = result.refs.find((r) => r.ref === ref);
     if (!outcome?.ok) throw new DestinationRefused(`destination refused ${ref}: ${outcome?.message ?? "no status for the ref"}`);
     return { etag: got.object.etag, pushed: true, commitTime };
+  } catch (err) {
+    throw faults[0] ?? err;
   } finally {
     const keys = repo?.packs.map((p) => p.key) ?? [];
     const listed = await env.MIRROR_STAGING.list({ prefix: `${prefix}/` }).catch(() => null);
@@ -130,6 +138,7 @@ async function* allObjects(env: MirrorEnv, repo: ExtractedRepo): AsyncGenerator<
 }
 
 class DestinationRefused extends Error {}
+class GzipError extends Error {}
 
 function parseKey(key: string): SyncKey {
   let sk: SyncKey;
@@ -157,9 +166,8 @@ function configured<T>(read: () => T): T {
 
 /** Bad ciphertext, unsafe or malformed tarballs are rejected; a refused push fails (retried by hand or reconcile). */
 function asConsumeError(err: unknown): JobError {
-  if (err instanceof AgeError || err instanceof TarError || err instanceof BadKey) return strong(err.message, "rejected");
+  if (err instanceof AgeError || err instanceof TarError || err instanceof BadKey || err instanceof GzipError) return strong(err.message, "rejected");
   if (err instanceof DestinationRefused) return strong(err.message);
   if (err instanceof BucketUnavailable) return new JobError("weak", err.message);
-  if (err instanceof TypeError && /gzip|compress|inflate|header/i.test(err.message)) return strong(`not a gzip stream: ${err.message}`, "rejected");
   return asJobError(err);
 }
