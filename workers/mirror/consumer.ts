@@ -2,7 +2,7 @@
 // (packs staged as they stream by) → push refs/heads/<local_branch> to refs/heads/<remote_branch> of the
 // destination, forced, with the destination forge's token. Outcomes go on the mirror and the object record.
 
-import { listRefs, push, readPack, writePack, type ObjectType } from "../git";
+import { listRefs, push, readPack, r2Spill, writePack, type ObjectType } from "../git";
 import { gone, JobError, messageOf, notForUs, strong } from "../core/errors";
 import { outboundPolicy } from "../core/outbound";
 import type { JobContext } from "../core/job-context";
@@ -11,7 +11,6 @@ import { AgeError, decryptStream, parseIdentities } from "./age";
 import { BadKey, decodeKey, type SyncKey } from "./keys";
 import { TarError } from "./untar";
 import { extractRepo, type ExtractedRepo } from "./extract";
-import { spillOf } from "./staged-pack";
 import { limitBytes, relabelErrors } from "./streams";
 import { BucketUnavailable, syncReader } from "./sync-bucket";
 import { objectDone, recordApplied, recordApplyError, recordObject, recordRun } from "./store";
@@ -126,7 +125,7 @@ async function* allObjects(env: MirrorEnv, repo: ExtractedRepo): AsyncGenerator<
   for (const p of repo.packs) {
     const o = await env.MIRROR_STAGING.get(p.key);
     if (!o) throw new Error("a staged pack vanished");
-    for await (const object of readPack(o.body, { spill: spillOf(env.MIRROR_STAGING, p.key) }).objects()) yield { type: object.type, data: object.data };
+    for await (const object of readPack(o.body, { spill: r2Spill(env.MIRROR_STAGING, p.key) }).objects()) yield { type: object.type, data: object.data };
   }
   for (const [oid, compressed] of repo.loose) {
     const raw = new Uint8Array(await new Response(new Blob([compressed]).stream().pipeThrough(new DecompressionStream("deflate"))).arrayBuffer());

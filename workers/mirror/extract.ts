@@ -3,7 +3,7 @@
 // staged in MIRROR_STAGING as they stream by, and its refs and loose objects are kept (they are small).
 
 import { tarEntries, TarError, type TarEntryOut } from "./untar";
-import { uploadStream } from "./multipart";
+import { storePack } from "../git";
 import { readAllBytes } from "./streams";
 
 export interface ExtractedRepo {
@@ -42,7 +42,7 @@ export async function extractRepo(tar: ReadableStream<Uint8Array>, staging: R2Bu
     else if (gitRoot !== root) throw new TarError(`the tarball holds two repositories (${gitRoot} and ${root})`);
     if (/^objects\/pack\/pack-[0-9a-f]{40,64}\.pack$/.test(inGit)) {
       const key = `${stagingPrefix}/${out.packs.length}.pack`;
-      const done = await uploadStream(staging, key, entry.body());
+      const done = await storePack(staging, key, entry.body());
       if (done.size !== entry.size) throw new TarError(`${entry.path}: staged ${done.size} of ${entry.size} bytes`);
       out.packs.push({ key, size: done.size });
     } else if (/^objects\/[0-9a-f]{2}\/[0-9a-f]{38}$/.test(inGit)) {

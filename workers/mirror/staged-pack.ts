@@ -1,9 +1,8 @@
 // A fetched pack staged in MIRROR_STAGING: streamed in once, then indexed (readPack over a second read,
 // evicted delta bases re-read by range) and streamed out again into the tarball. Never whole in memory.
 
-import { readPack, writePackIndex, parseCommit, type PackSpill } from "../git";
+import { readPack, writePackIndex, parseCommit, r2Spill, storePack } from "../git";
 import { strong } from "../core/errors";
-import { uploadStream } from "./multipart";
 import { limitBytes } from "./streams";
 
 export interface StagedPack {
@@ -18,17 +17,6 @@ export interface StagedPack {
   commitTime: number | null;
 }
 
-/** Reads the staged pack by range: where readPack re-reads the delta bases it evicted. */
-export function spillOf(bucket: R2Bucket, key: string): PackSpill {
-  return {
-    async read(offset, length) {
-      const o = await bucket.get(key, { range: { offset, length } });
-      if (!o) throw new Error(`staged pack ${key} vanished while it was being read`);
-      return new Uint8Array(await o.arrayBuffer());
-    },
-  };
-}
-
 /**
  * Stages `pack` at `key`, then indexes it. `commit` must be in it (the tarball names it in its key and refs):
  * a pack without it is bad data.
@@ -41,15 +29,15 @@ export async function stagePack(
   maxBytes: number,
   onProgress: (what: string) => Promise<void>,
 ): Promise<StagedPack> {
-  const uploaded = await uploadStream(
+  const uploaded = await storePack(
     bucket,
     key,
     pack.pipeThrough(limitBytes(maxBytes, (n) => strong(`the fetched pack passed MIRROR_MAX_TAR_BYTES (${maxBytes} bytes) at ${n} bytes`, "rejected"))),
   );
-  await onProgress(`pack staged: ${uploaded.size} bytes in ${uploaded.parts} part(s)`);
+  await onProgress(`pack staged: ${uploaded.size} bytes`);
   const body = await bucket.get(key);
   if (!body) throw new Error(`staged pack ${key} is missing right after its upload`);
-  const reader = readPack(body.body, { spill: spillOf(bucket, key) });
+  const reader = readPack(body.body, { spill: r2Spill(bucket, key) });
   const entries: { oid: string; offset: number; crc32: number }[] = [];
   let commitTime: number | null = null;
   for await (const object of reader.objects()) {

@@ -1,8 +1,12 @@
 // Small stream plumbing the mirror's pipeline needs: error relabelling, byte limits, fixed-size chunking.
 
-/** Passes chunks through; an error from `source` is replaced by what `relabel` makes of it. */
+/**
+ * Passes chunks through; an error from `source` is replaced by what `relabel` makes of it (not the one a
+ * cancel from downstream causes: that is no fault of the source).
+ */
 export function relabelErrors(source: ReadableStream<Uint8Array>, relabel: (err: unknown) => unknown): ReadableStream<Uint8Array> {
   const reader = source.getReader();
+  let cancelled = false;
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
@@ -10,12 +14,15 @@ export function relabelErrors(source: ReadableStream<Uint8Array>, relabel: (err:
         try {
           step = await reader.read();
         } catch (err) {
-          throw relabel(err);
+          throw cancelled ? err : relabel(err);
         }
         if (step.done) controller.close();
         else controller.enqueue(step.value);
       },
-      cancel: (reason) => reader.cancel(reason),
+      cancel: (reason) => {
+        cancelled = true;
+        return reader.cancel(reason);
+      },
     },
     { highWaterMark: 0 },
   );
