@@ -125,7 +125,7 @@ describe("mirror flow", () => {
       { id: "n3", timestamp: new Date(), attempts: 1, body: { account: "a", bucket: "forgeline-sync", action: "DeleteObject", object: { key } } },
     ]);
     const ctx = createExecutionContext();
-    await worker.queue!(batch, menv, ctx);
+    await worker.queue(batch, menv);
     const result = await getQueueResult(batch, ctx);
     expect(result.explicitAcks.sort()).toEqual(["n1", "n2", "n3"]);
 
