@@ -135,6 +135,29 @@ describe("mirror flow", () => {
     expect((await mirrorOf(mirror.id)).consumer.commit).toBe(commit);
   });
 
+  it("applies a hand-made repository holding loose objects and two packs (one pack written from all of them)", async () => {
+    const name = unique("loose");
+    await run(`git init -q --bare -b main dst/${name}.git`);
+    const { mirror } = await createMirror(name, { sourceUrl: `${env.GIT_SERVER}/nowhere/${name}.git`, destBranch: "main" });
+    const dir = unique("loose");
+    const made = await run(
+      `mkdir ${dir} && cd ${dir} && git init -q -b main repo && cd repo && seq 1 3000 > a && git add a && git commit -q -m one && git repack -q -d && ` +
+        `seq 1 4000 > a && git add a && git commit -q -m two && git repack -q && echo loose > b && git add b && git commit -q -m three && ` +
+        `ls .git/objects/pack/*.pack | wc -l >&2 && cd .. && tar czf - -C repo . | age -r ${RECIPIENT}`,
+    );
+    expect(made.stderr.trim()).toBe("2");
+    const commit = (await run(`git -C ${dir}/repo rev-parse HEAD`)).stdout.trim();
+    const key = encodeKey({ group: "dst", project_name: name, commit_sha: commit, local_branch: "main", remote_branch: "main" });
+    const put = await env.SYNC.put(key, made.bytes);
+    const { offer } = await import("../../workers/mirror/reconcile");
+    expect(await offer(menv, key, put!.etag)).toEqual({ ok: true });
+    const consumed = await settled("mirror-consume", (i) => i.key === key, "consume job");
+    expect(consumed.status, consumed.error).toBe("done");
+    const check = await run(`git --git-dir=dst/${name}.git rev-parse main && git --git-dir=dst/${name}.git fsck --strict 2>&1 && git --git-dir=dst/${name}.git log --format=%s main`);
+    expect(check.stdout.trim().split("\n")).toEqual([commit, "three", "two", "one"]);
+    expect((await mirrorOf(mirror.id)).consumer.commit).toBe(commit);
+  });
+
   it("records a vanished source, refused credentials and a refused push on the mirror; other mirrors go on", async () => {
     const gone = unique("gone");
     const a = await createMirror(gone, { sourceUrl: `${env.GIT_SERVER}/src/${gone}.git` });

@@ -52,6 +52,7 @@ async function produceAll(ctx: JobContext, env: MirrorEnv, specs: MirrorRow[], b
   await ctx.log(`source ${source.sourceUrl} ${branch} is at ${commit}`);
 
   const uploaded: string[] = [];
+  const objects: { key: string; size: number }[] = [];
   let staged: StagedPack | null = null;
   const stagingKey = `produce/${ctx.id}/${commit}.pack`;
   try {
@@ -81,6 +82,7 @@ async function produceAll(ctx: JobContext, env: MirrorEnv, specs: MirrorRow[], b
       await ctx.log(`uploaded ${key} for ${spec.group}/${spec.project} ${spec.destinationBranch}: ${done.size} bytes`);
       await recordProduced(env.DB, spec.id, commit, key);
       uploaded.push(key);
+      objects.push({ key, size: done.size });
       // Local development runs both halves and R2 sends no notifications there: start the consumer directly.
       if (roleEnabled(env, "consumer")) await submitConsume(env, spec.destinationUrl, { key, etag: done.etag });
     }
@@ -89,7 +91,7 @@ async function produceAll(ctx: JobContext, env: MirrorEnv, specs: MirrorRow[], b
   }
   const removed = await pruneBucket(env, await allMirrors(env.DB), specs, commit);
   if (removed.length) await ctx.log(`removed stale objects: ${removed.join(", ")}`);
-  return { commit, uploaded, removed };
+  return { commit, uploaded, objects, removed };
 }
 
 export function syncKeyOf(spec: MirrorRow, commit: string): SyncKey {
