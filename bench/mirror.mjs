@@ -111,6 +111,7 @@ try {
   };
 
   // ---- the Worker: producer, then the consumer it starts ----
+  const idle = Math.max(0, ...workerdPids().filter((p) => !before.has(p)).map((pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]) * 1024));
   step("worker ready; creating the mirror (producer, then consumer)");
   const t0 = Date.now();
   await api("/api/mirrors", "POST", {
@@ -144,7 +145,7 @@ try {
   console.log(`producer   worker ${seconds(workerProduce).padStart(7)} s   CLI (git clone --mirror | tar czf | age) ${seconds(cliProduce).padStart(7)} s   ratio ${(workerProduce / cliProduce).toFixed(2)}`);
   console.log(`consumer   worker ${seconds(workerConsume).padStart(7)} s   CLI (age -d | tar xzf | git push)        ${seconds(cliConsume).padStart(7)} s   ratio ${(workerConsume / cliConsume).toFixed(2)}`);
   console.log(`end to end (POST /api/mirrors → destination pushed, queue hops included): ${seconds(endToEnd)} s`);
-  console.log(`peak RSS of workerd: ${(peak / 1048576).toFixed(0)} MiB (VmHWM; ${rss.size} workerd process(es): ${[...rss.entries()].map(([p, b]) => `${p}=${(b / 1048576).toFixed(0)}MiB`).join(", ")})`);
+  console.log(`peak RSS of workerd: ${(peak / 1048576).toFixed(0)} MiB (VmHWM; idle before the run ${(idle / 1048576).toFixed(0)} MiB; ${rss.size} workerd process(es): ${[...rss.entries()].map(([p, b]) => `${p}=${(b / 1048576).toFixed(0)}MiB`).join(", ")})`);
 } finally {
   clearInterval(sampler);
   await worker?.dispose().catch(() => {});

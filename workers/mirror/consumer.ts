@@ -11,7 +11,7 @@ import { AgeError, decryptStream, parseIdentities } from "./age";
 import { BadKey, decodeKey, type SyncKey } from "./keys";
 import { TarError } from "./untar";
 import { extractRepo, type ExtractedRepo } from "./extract";
-import { limitBytes, relabelErrors } from "./streams";
+import { beatEvery, limitBytes, relabelErrors } from "./streams";
 import { BucketUnavailable, syncReader } from "./sync-bucket";
 import { objectDone, recordApplied, recordApplyError, recordObject, recordRun } from "./store";
 import { maxTarBytes, roleEnabled, type MirrorEnv } from "./roles";
@@ -77,9 +77,9 @@ async function apply(ctx: JobContext, env: MirrorEnv, key: string, sk: SyncKey, 
     faults.push(new GzipError(`the tarball is not valid gzip: ${messageOf(err)}`));
     return err;
   });
-  const tar = gunzipped.pipeThrough(
-    limitBytes(max, (n) => strong(`the unpacked tarball passed MIRROR_MAX_TAR_BYTES (${max}) at ${n} bytes`, "rejected")),
-  );
+  const tar = gunzipped
+    .pipeThrough(limitBytes(max, (n) => strong(`the unpacked tarball passed MIRROR_MAX_TAR_BYTES (${max}) at ${n} bytes`, "rejected")))
+    .pipeThrough(beatEvery(64 * 1024 * 1024, (n) => ctx.heartbeat(`unpacking: ${n} bytes`)));
   const prefix = `consume/${ctx.id}`;
   let repo: ExtractedRepo | null = null;
   try {

@@ -14,11 +14,14 @@ import { decodeKey, destinationOf, encodeKey, type SyncKey } from "./keys";
 import { uploadStream } from "./multipart";
 import { stagePack, type StagedPack } from "./staged-pack";
 import { sealedSnapshot } from "./tarball";
-import { limitBytes } from "./streams";
+import { beatEvery, limitBytes } from "./streams";
 import { allMirrors, mirrorsOfSource, recordProduceError, recordProduced, recordRun, type MirrorRow } from "./store";
 import { maxTarBytes, roleEnabled, type MirrorEnv } from "./roles";
 import { submitConsume } from "./submit";
 import type { ProduceInput } from "./kinds";
+
+/** A long upload reports to its JobObject this often, so the watchdog knows it is alive. */
+const HEARTBEAT_BYTES = 64 * 1024 * 1024;
 
 export async function produce(ctx: JobContext, baseEnv: Env): Promise<void> {
   const env = baseEnv as MirrorEnv;
@@ -76,7 +79,9 @@ async function produceAll(ctx: JobContext, env: MirrorEnv, specs: MirrorRow[], b
       const done = await uploadStream(
         env.SYNC,
         key,
-        sealed.pipeThrough(limitBytes(max, (n) => strong(`the sealed tarball passed MIRROR_MAX_TAR_BYTES (${max}) at ${n} bytes`, "rejected"))),
+        sealed
+          .pipeThrough(limitBytes(max, (n) => strong(`the sealed tarball passed MIRROR_MAX_TAR_BYTES (${max}) at ${n} bytes`, "rejected")))
+          .pipeThrough(beatEvery(HEARTBEAT_BYTES, (n) => ctx.heartbeat(`uploading ${key}: ${n} bytes`))),
         { customMetadata: { commit, ...(pack.commitTime ? { "commit-time": String(pack.commitTime) } : {}) } },
       );
       await ctx.log(`uploaded ${key} for ${spec.group}/${spec.project} ${spec.destinationBranch}: ${done.size} bytes`);

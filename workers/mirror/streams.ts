@@ -40,6 +40,22 @@ export function limitBytes(max: number, tooBig: (seen: number) => Error): Transf
   });
 }
 
+/** Calls `beat` (awaited) each time another `every` bytes have passed: a long transfer proves it is alive. */
+export function beatEvery(every: number, beat: (bytes: number) => Promise<void>): TransformStream<Uint8Array, Uint8Array> {
+  let seen = 0;
+  let next = every;
+  return new TransformStream({
+    async transform(chunk, controller) {
+      seen += chunk.byteLength;
+      if (seen >= next) {
+        next = seen + every;
+        await beat(seen);
+      }
+      controller.enqueue(chunk);
+    },
+  });
+}
+
 /** Counts the bytes that pass. */
 export function byteCounter(): { stream: TransformStream<Uint8Array, Uint8Array>; bytes: () => number } {
   let seen = 0;
