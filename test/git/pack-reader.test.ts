@@ -110,13 +110,13 @@ describe("readPack", () => {
   it("rejects a corrupt pack as strong: flipped data byte, bad checksum, bad signature, junk at the end", async () => {
     const pack = await gitPack("--delta-base-offset");
     const flipped = pack.bytes.slice();
-    flipped[Math.floor(flipped.length / 2)] ^= 0xff;
+    flipped[Math.floor(flipped.length / 2)]! ^= 0xff;
     const e1 = await failure(readAll(chunked(flipped)));
     expect(e1).toBeInstanceOf(GitError);
     expect(e1.strength).toBe("strong");
 
     const badTrailer = pack.bytes.slice();
-    badTrailer[badTrailer.length - 1] ^= 1;
+    badTrailer[badTrailer.length - 1]! ^= 1;
     const e2 = await failure(readAll(chunked(badTrailer)));
     expect(e2.strength).toBe("strong");
     expect(e2.message).toMatch(/checksum/);
