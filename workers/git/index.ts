@@ -23,3 +23,4 @@ export { ZERO_OID } from "./bytes";
 export { writePack, packEntry, type PackInput, type WritePackOptions } from "./pack-writer";
 export { writePackIndex, readPackIndex, type IndexEntry, type PackIndex } from "./pack-index";
 export { push, type PushOptions, type PushResult, type PushRefResult, type RefUpdate } from "./push";
+export { r2Spill, storePack } from "./r2-pack";

@@ -170,9 +170,9 @@ export function readPack(pack: ReadableStream<Uint8Array>, opts: ReadPackOptions
         throw gitStrong("thin_pack", `pack is thin: delta base ${oid} is not in the pack`);
       }
       state.checksum = trailer;
-    } catch (err) {
-      await src.cancel(err);
-      throw err;
+    } finally {
+      // Failed, or the consumer stopped early: release the source (a no-op once it has ended).
+      if (!state.checksum) await src.cancel();
     }
   }
 

@@ -59,6 +59,7 @@ export function writePack(objects: Iterable<PackInput> | AsyncIterable<PackInput
   const known = opts.count ?? (Array.isArray(objects) ? objects.length : undefined);
   const sha = sha1();
   let written = 0;
+  let entryBytes = 0;
 
   function emit(controller: ReadableStreamDefaultController<Uint8Array>, bytes: Uint8Array) {
     sha.update(bytes);
@@ -71,7 +72,6 @@ export function writePack(objects: Iterable<PackInput> | AsyncIterable<PackInput
     written++;
     return bytes;
   }
-  let entryBytes = 0;
   function finish(controller: ReadableStreamDefaultController<Uint8Array>) {
     const sum = sha.digest();
     controller.enqueue(sum);
