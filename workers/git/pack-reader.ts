@@ -5,7 +5,7 @@ import { fromHex, toHex, latin1 } from "./bytes";
 import { BaseCache, EntryTable, type Resolved } from "./base-cache";
 import { DeltaError, applyDelta } from "./delta";
 import { gitStrong } from "./errors";
-import { Inflater, inflateNative, inflateWhole } from "./inflate";
+import { Inflater, inflateWhole } from "./inflate";
 import type { ObjectType } from "./objects";
 import { PackSource, truncated } from "./pack-source";
 import { PackWindow } from "./pack-window";
@@ -157,22 +157,15 @@ export function readPack(pack: ReadableStream<Uint8Array>, opts: ReadPackOptions
         } else if (!TYPES[kind]) throw gitStrong("corrupt_pack", `entry at ${offset}: bad type ${kind}`);
         const dataStart = src.offset;
 
-        let data: Uint8Array;
-        const fast = inflateNative(src.buf.subarray(src.pos), size);
-        if (fast) {
-          src.consume(fast.used);
-          data = fast.data;
-        } else {
-          inflater.begin(size);
-          for (;;) {
-            if (src.available() === 0 && !(await src.more())) throw truncated(`entry at ${offset}`);
-            const step = inflater.push(src.buf, src.pos);
-            if ("error" in step) throw gitStrong("corrupt_pack", `entry at ${offset}: ${step.error}`);
-            src.consume(step.used);
-            if (step.done) break;
-          }
-          data = inflater.output();
+        inflater.begin(size);
+        for (;;) {
+          if (src.available() === 0 && !(await src.more())) throw truncated(`entry at ${offset}`);
+          const step = inflater.push(src.buf, src.pos);
+          if ("error" in step) throw gitStrong("corrupt_pack", `entry at ${offset}: ${step.error}`);
+          src.consume(step.used);
+          if (step.done) break;
         }
+        const data = inflater.output();
         const crc = src.crc;
 
         if (kind === REF_DELTA) {
