@@ -95,14 +95,32 @@ describe("readPack", () => {
   it("re-reads evicted bases through the spill when the cache is tiny", async () => {
     const pack = await gitPack("--delta-base-offset");
     const reads: number[] = [];
-    const { objects } = await readAll(chunked(pack.bytes, 65536), { cacheBytes: 2048, spill: bytesSpill(pack.bytes, reads) });
+    const { objects } = await readAll(chunked(pack.bytes, 65536), { cacheBytes: 2048, windowBytes: 0, spill: bytesSpill(pack.bytes, reads) });
     await expectMatchesGit(objects, pack);
     expect(reads.length).toBeGreaterThan(0);
   });
 
+  it("re-reads evicted bases from its window of recent pack bytes before asking the spill", async () => {
+    const pack = await gitPack("--delta-base-offset");
+    const reads: number[] = [];
+    const reader = readPack(chunked(pack.bytes, 777), { cacheBytes: 1, windowBytes: 1 << 20, spill: bytesSpill(pack.bytes, reads) });
+    const objects: PackedObject[] = [];
+    for await (const o of reader.objects()) objects.push(o);
+    await expectMatchesGit(objects, pack);
+    expect(reader.stats.windowReads).toBeGreaterThan(0);
+    expect(reads.length).toBe(0);
+    // A window smaller than the distance to a base falls back to the spill.
+    const small = readPack(chunked(pack.bytes, 777), { cacheBytes: 1, windowBytes: 3000, spill: bytesSpill(pack.bytes, reads) });
+    const again: PackedObject[] = [];
+    for await (const o of small.objects()) again.push(o);
+    await expectMatchesGit(again, pack);
+    expect(small.stats.spillReads).toBeGreaterThan(0);
+    expect(small.stats.windowReads).toBeGreaterThan(0);
+  });
+
   it("without a spill, says which base was evicted instead of using unbounded memory", async () => {
     const pack = await gitPack("--delta-base-offset");
-    const err = await failure(readAll(chunked(pack.bytes), { cacheBytes: 256 }));
+    const err = await failure(readAll(chunked(pack.bytes), { cacheBytes: 256, windowBytes: 0 }));
     expect(err).toBeInstanceOf(GitError);
     expect(err.reason).toBe("base_evicted");
   });

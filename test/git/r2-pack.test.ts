@@ -7,7 +7,7 @@ import { GitError, fetchPack, readPack, r2Spill, storePack } from "../../workers
 import { failure, inRepo, makeRepo, repoName } from "./support";
 
 describe("packs in R2", () => {
-  it("stores a fetched pack in parts and parses it from R2 with no base cache at all, re-reading every base by range", async () => {
+  it("stores a fetched pack in parts and parses it from R2 with no base cache or window, re-reading every base by range", async () => {
     const name = repoName("r2");
     // ~6 MiB of random data forces two multipart parts; the text history gives long delta chains.
     const url = await makeRepo(
@@ -24,7 +24,7 @@ for i in $(seq 1 30); do seq 1 $((300 + i * 7)) > t.txt; git add t.txt; git comm
     const reads: number[] = [];
     const spill = r2Spill(env.ARCHIVE, key);
     const counting = { read: (o: number, l: number) => (reads.push(o), spill.read(o, l)) };
-    const reader = readPack((await env.ARCHIVE.get(key))!.body, { cacheBytes: 1, spill: counting });
+    const reader = readPack((await env.ARCHIVE.get(key))!.body, { cacheBytes: 1, windowBytes: 0, spill: counting });
     const seen = new Map<string, string>();
     for await (const o of reader.objects()) seen.set(o.oid, o.type);
     const truth = await inRepo(name, "git rev-list --objects main | cut -d' ' -f1 | git cat-file --batch-check='%(objectname) %(objecttype)'");

@@ -39,9 +39,12 @@ export class BaseCache {
   }
 }
 
-/** Growable per-entry metadata in typed arrays: ~30 bytes an entry, so a million entries stay small. */
+/** Growable per-entry metadata in typed arrays: ~50 bytes an entry (id included), so a million entries stay small. */
 export class EntryTable {
   count = 0;
+  /** Object ids, 20 bytes each, once known (hasOid). */
+  oids = new Uint8Array(1024 * 20);
+  hasOid = new Uint8Array(1024);
   offset = new Float64Array(1024);
   dataStart = new Float64Array(1024);
   size = new Float64Array(1024);
@@ -57,6 +60,11 @@ export class EntryTable {
     this.size[i] = size;
     this.base[i] = base;
     return i;
+  }
+
+  setOid(i: number, oid: Uint8Array): void {
+    this.oids.set(oid, i * 20);
+    this.hasOid[i] = 1;
   }
 
   /** The index of the entry starting at `offset`, or -1. */
@@ -89,5 +97,11 @@ export class EntryTable {
     const kind = new Uint8Array(n);
     kind.set(this.kind);
     this.kind = kind;
+    const has = new Uint8Array(n);
+    has.set(this.hasOid);
+    this.hasOid = has;
+    const oids = new Uint8Array(n * 20);
+    oids.set(this.oids);
+    this.oids = oids;
   }
 }

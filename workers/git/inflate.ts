@@ -1,6 +1,8 @@
 // zlib inflate that reports where each stream ends: pack entries are zlib streams back to back, with only
 // the inflated size known. pako's low-level inflate is driven directly (its Inflate class would restart on
 // the bytes that follow a stream end, and DecompressionStream cannot say how many bytes a stream used).
+// Native node:zlib inflateSync (with info.bytesWritten) was tried: 1.5x faster, but each call leaves ~48 KB
+// of native zlib state that V8 does not count, so workerd's RSS grew past 1 GB on a 43 MB pack.
 
 import ZStream from "pako/lib/zlib/zstream.js";
 import { inflate, inflateInit, inflateReset } from "pako/lib/zlib/inflate.js";

@@ -1,13 +1,14 @@
 // readPack: a streaming, single-pass parse of a pack (v2/v3) into whole objects, deltas resolved, ids
 // recomputed, trailer verified, in bounded memory (see README, "Memory").
 
-import { toHex, latin1 } from "./bytes";
+import { fromHex, toHex, latin1 } from "./bytes";
 import { BaseCache, EntryTable, type Resolved } from "./base-cache";
 import { DeltaError, applyDelta } from "./delta";
 import { gitStrong } from "./errors";
 import { Inflater, inflateWhole } from "./inflate";
 import type { ObjectType } from "./objects";
 import { PackSource, truncated } from "./pack-source";
+import { PackWindow } from "./pack-window";
 import { objectId } from "./sha1";
 
 export interface PackedObject {
@@ -28,7 +29,9 @@ export interface PackSpill {
 export interface ReadPackOptions {
   /** Bytes of resolved objects kept as delta bases (default 32 MiB). */
   cacheBytes?: number;
-  /** Where evicted bases are re-read from; without it, a delta on an evicted base fails (strong, "base_evicted"). */
+  /** Bytes of the pack itself kept (a ring of the most recent bytes) to re-read evicted bases from (default 32 MiB). */
+  windowBytes?: number;
+  /** Where evicted bases older than the window are re-read from; without it such a delta fails (strong, "base_evicted"). */
   spill?: PackSpill;
   /** Largest object accepted (default 96 MiB): a bigger one cannot be held in a Worker. */
   maxObjectBytes?: number;
@@ -41,6 +44,8 @@ export interface PackReader {
   readonly checksum: string;
   /** The object count from the pack header, once reading started. */
   readonly count: number;
+  /** Evicted bases re-read from the in-memory window and from the spill, so far. */
+  readonly stats: { windowReads: number; spillReads: number };
 }
 
 const TYPES: Record<number, ObjectType> = { 1: "commit", 2: "tree", 3: "blob", 4: "tag" };
@@ -56,11 +61,26 @@ interface Waiting {
 
 export function readPack(pack: ReadableStream<Uint8Array>, opts: ReadPackOptions = {}): PackReader {
   const cacheBytes = opts.cacheBytes ?? 32 * 1024 * 1024;
+  const window = new PackWindow(opts.windowBytes ?? 32 * 1024 * 1024);
   const maxObject = opts.maxObjectBytes ?? 96 * 1024 * 1024;
   const state = { checksum: "", count: 0, started: false };
+  const stats = { windowReads: 0, spillReads: 0 };
   const table = new EntryTable();
   const cache = new BaseCache(cacheBytes);
-  const byOid = new Map<string, number>();
+  // id → entry, for REF_DELTA bases only: built on the first REF_DELTA (packs fetched with ofs-delta have none),
+  // so most packs cost 20 bytes an object for ids, not a Map entry.
+  let byOid: Map<string, number> | null = null;
+  const oidIndex = (): Map<string, number> => {
+    if (!byOid) {
+      byOid = new Map();
+      for (let i = 0; i < table.count; i++)
+        if (table.hasOid[i]) {
+          const oid = toHex(table.oids.subarray(i * 20, i * 20 + 20));
+          if (!byOid.has(oid)) byOid.set(oid, i);
+        }
+    }
+    return byOid;
+  };
   const waiting = new Map<string, Waiting[]>();
   const inflater = new Inflater();
 
@@ -68,12 +88,17 @@ export function readPack(pack: ReadableStream<Uint8Array>, opts: ReadPackOptions
   async function load(i: number, depth = 0): Promise<Resolved> {
     const hit = cache.get(i);
     if (hit) return hit;
-    if (!opts.spill)
-      throw gitStrong("base_evicted", `delta base at offset ${table.offset[i]} was evicted from the ${cacheBytes}-byte cache and no spill was given`);
     if (depth > 10_000) throw gitStrong("corrupt_pack", "delta chain too deep");
     const start = table.dataStart[i]!;
     const end = table.offset[i + 1]!;
-    const raw = await opts.spill.read(start, end - start);
+    let raw = window.read(start, end - start);
+    if (raw) stats.windowReads++;
+    else {
+      if (!opts.spill)
+        throw gitStrong("base_evicted", `delta base at offset ${table.offset[i]} is out of the cache and window, and no spill was given`);
+      raw = await opts.spill.read(start, end - start);
+      stats.spillReads++;
+    }
     const data = inflateWhole(inflater, raw, table.size[i]!);
     if (typeof data === "string") throw gitStrong("corrupt_pack", `re-read entry at ${table.offset[i]}: ${data}`);
     const kind = table.kind[i]!;
@@ -90,7 +115,7 @@ export function readPack(pack: ReadableStream<Uint8Array>, opts: ReadPackOptions
   async function* objects(): AsyncGenerator<PackedObject> {
     if (state.started) throw new Error("readPack: objects() can be read once");
     state.started = true;
-    const src = new PackSource(pack.getReader());
+    const src = new PackSource(pack.getReader(), window);
     try {
       await src.need(12, "header");
       if (latin1.decode(src.buf.subarray(src.pos, src.pos + 4)) !== "PACK") throw gitStrong("corrupt_pack", "not a pack (no PACK signature)");
@@ -144,7 +169,7 @@ export function readPack(pack: ReadableStream<Uint8Array>, opts: ReadPackOptions
         const crc = src.crc;
 
         if (kind === REF_DELTA) {
-          const known = byOid.get(baseOid);
+          const known = oidIndex().get(baseOid);
           const index = table.add(offset, dataStart, kind, size, known ?? -1);
           if (known === undefined) {
             // Base not seen yet (allowed, though git writes bases first): wait for it, holding the delta.
@@ -187,7 +212,8 @@ export function readPack(pack: ReadableStream<Uint8Array>, opts: ReadPackOptions
     while (queue.length) {
       const o = queue.shift()!;
       const oid = objectId(o.value.type, o.value.data);
-      if (!byOid.has(oid)) byOid.set(oid, o.index);
+      table.setOid(o.index, fromHex(oid));
+      if (byOid && !byOid.has(oid)) byOid.set(oid, o.index);
       cache.put(o.index, o.value);
       yield { type: o.value.type, oid, data: o.value.data, offset: o.offset, crc32: o.crc };
       const deps = waiting.get(oid);
@@ -209,6 +235,7 @@ export function readPack(pack: ReadableStream<Uint8Array>, opts: ReadPackOptions
     get count() {
       return state.count;
     },
+    stats,
   };
 }
 

@@ -3,6 +3,7 @@
 
 import { crc32 } from "./bytes";
 import { GitError, gitStrong, gitWeak } from "./errors";
+import type { PackWindow } from "./pack-window";
 import { sha1 } from "./sha1";
 
 export class PackSource {
@@ -17,7 +18,10 @@ export class PackSource {
   private eof = false;
   private digested = false;
 
-  constructor(private readonly reader: ReadableStreamDefaultReader<Uint8Array>) {}
+  constructor(
+    private readonly reader: ReadableStreamDefaultReader<Uint8Array>,
+    private readonly window?: PackWindow,
+  ) {}
 
   available(): number {
     return this.buf.length - this.pos;
@@ -37,6 +41,7 @@ export class PackSource {
       this.eof = true;
       return false;
     }
+    this.window?.append(r.value);
     if (!this.digested) this.sha.update(this.buf.subarray(this.hashedFrom, this.pos));
     const rest = this.available();
     if (rest === 0) this.buf = r.value;

@@ -1,6 +1,6 @@
 // pkt-line framing (git's wire format): encoding requests and reading responses from a byte stream.
 
-import { decoder, encoder, latin1 } from "./bytes";
+import { concat, decoder, encoder, latin1 } from "./bytes";
 import { GitError, gitStrong, gitWeak } from "./errors";
 
 export const FLUSH = encoder.encode("0000");
@@ -29,9 +29,9 @@ export class PktReader {
 
   constructor(private readonly reader: ReadableStreamDefaultReader<Uint8Array>, private readonly what: string) {}
 
-  /** Reads more bytes into the buffer; false at the end of the stream. */
-  private async more(): Promise<boolean> {
-    if (this.eof) return false;
+  /** The next chunk of the stream, or null at its end. */
+  private async chunk(): Promise<Uint8Array | null> {
+    if (this.eof) return null;
     let r: ReadableStreamReadResult<Uint8Array>;
     try {
       r = await this.reader.read();
@@ -41,23 +41,29 @@ export class PktReader {
     }
     if (r.done) {
       this.eof = true;
-      return false;
+      return null;
     }
-    const rest = this.buf.length - this.pos;
-    if (rest === 0) this.buf = r.value;
-    else {
-      const next = new Uint8Array(rest + r.value.length);
-      next.set(this.buf.subarray(this.pos), 0);
-      next.set(r.value, rest);
-      this.buf = next;
-    }
-    this.pos = 0;
-    return true;
+    return r.value;
   }
 
+  /** Makes `n` bytes available, joining chunks once (a 64 KiB packet may come in many small chunks). */
   private async ensure(n: number): Promise<boolean> {
-    while (this.buf.length - this.pos < n) if (!(await this.more())) return false;
-    return true;
+    let have = this.buf.length - this.pos;
+    if (have >= n) return true;
+    const parts = [this.buf.subarray(this.pos)];
+    let ok = true;
+    while (have < n) {
+      const c = await this.chunk();
+      if (!c) {
+        ok = false;
+        break;
+      }
+      parts.push(c);
+      have += c.length;
+    }
+    this.buf = parts.length === 2 && parts[0]!.length === 0 ? parts[1]! : concat(parts);
+    this.pos = 0;
+    return ok;
   }
 
   /** The next `n` raw bytes without consuming them, or fewer at the end of the stream. */
@@ -94,10 +100,9 @@ export class PktReader {
           this.pos = this.buf.length;
           return;
         }
-        if (await this.more()) {
-          controller.enqueue(this.buf.subarray(this.pos));
-          this.pos = this.buf.length;
-        } else controller.close();
+        const c = await this.chunk();
+        if (c) controller.enqueue(c);
+        else controller.close();
       },
       cancel: (reason) => this.reader.cancel(reason),
     });

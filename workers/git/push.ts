@@ -63,6 +63,8 @@ export async function push(url: string, opts: PushOptions): Promise<PushResult> 
     else commands.push({ ref: u.ref, old, new: u.new });
   }
   if (!d.capabilities.includes("report-status")) throw gitStrong("unsupported", "push: the remote does not offer report-status");
+  if (commands.length === 0 || commands.every((c) => c.new === ZERO_OID))
+    if (opts.pack instanceof ReadableStream) await opts.pack.cancel().catch(() => {}); // nothing will read it
   if (commands.length > 0) {
     const sideband = d.capabilities.includes("side-band-64k");
     const caps = ["report-status", ...(sideband ? ["side-band-64k"] : []), "agent=git/forgeline"];

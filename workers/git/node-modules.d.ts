@@ -1,4 +1,4 @@
-// The slice of node:crypto (provided by workerd's nodejs_compat) the git layer uses; @types/node is not in scope.
+// The slice of node:crypto (workerd's nodejs_compat) the git layer uses; @types/node is not in scope.
 declare module "node:crypto" {
   interface Hash {
     update(data: Uint8Array): Hash;
