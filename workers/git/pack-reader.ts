@@ -27,7 +27,7 @@ export interface PackSpill {
 }
 
 export interface ReadPackOptions {
-  /** Bytes of resolved objects kept as delta bases (default 32 MiB). */
+  /** Bytes of resolved objects kept as delta bases (default 16 MiB). */
   cacheBytes?: number;
   /** Bytes of the pack itself kept (a ring of the most recent bytes) to re-read evicted bases from (default 32 MiB). */
   windowBytes?: number;
@@ -60,7 +60,7 @@ interface Waiting {
 }
 
 export function readPack(pack: ReadableStream<Uint8Array>, opts: ReadPackOptions = {}): PackReader {
-  const cacheBytes = opts.cacheBytes ?? 32 * 1024 * 1024;
+  const cacheBytes = opts.cacheBytes ?? 16 * 1024 * 1024;
   const window = new PackWindow(opts.windowBytes ?? 32 * 1024 * 1024);
   const maxObject = opts.maxObjectBytes ?? 96 * 1024 * 1024;
   const state = { checksum: "", count: 0, started: false };
