@@ -3,7 +3,7 @@
 
 import { fromHex, toHex, latin1 } from "./bytes";
 import { BaseCache, EntryTable, type Resolved } from "./base-cache";
-import { DeltaError, applyDelta } from "./delta";
+import { DeltaError, applyDelta, deltaResultSize } from "./delta";
 import { gitStrong } from "./errors";
 import { Inflater, inflateWhole } from "./inflate";
 import type { ObjectType } from "./objects";
@@ -202,6 +202,8 @@ export function readPack(pack: ReadableStream<Uint8Array>, opts: ReadPackOptions
   }
 
   async function resolveDelta(baseIndex: number, delta: Uint8Array, offset: number): Promise<Resolved> {
+    const size = safeResultSize(delta, offset);
+    if (size > maxObject) throw gitStrong("too_large", `entry at ${offset}: a delta to ${size} bytes is over the ${maxObject}-byte limit`);
     const base = await load(baseIndex);
     return { type: base.type, data: patch(base.data, delta, offset) };
   }
@@ -237,6 +239,15 @@ export function readPack(pack: ReadableStream<Uint8Array>, opts: ReadPackOptions
     },
     stats,
   };
+}
+
+function safeResultSize(delta: Uint8Array, offset: number): number {
+  try {
+    return deltaResultSize(delta);
+  } catch (err) {
+    if (err instanceof DeltaError) throw gitStrong("corrupt_pack", `entry at ${offset}: ${err.message}`);
+    throw err;
+  }
 }
 
 function patch(base: Uint8Array, delta: Uint8Array, offset: number): Uint8Array {
