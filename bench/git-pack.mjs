@@ -1,11 +1,12 @@
 // `npm run bench:git-pack`: readPack inside workerd on a generated >= 100 MB pack, beside `git index-pack`
 // on the same file in the same run. Reports throughput (MB/s of pack), the ratio, and peak RSS of both.
 // The Worker runs under Miniflare (wrangler's own) with no inspector, so big transfers do not flood devtools.
-// Options: --mb 110 (pack size target) --cache 33554432 (readPack cacheBytes) --no-spill (no range re-reads:
+// Also measures the live set of the same parse in Node with forced GCs (workerd's RSS includes uncollected garbage).
+// Options: --mb 110 (pack size target) --cache 16777216 (readPack cacheBytes) --window 33554432 --no-spill (no range re-reads:
 // fails once a base is evicted) --keep (keep the temp dir) --repo <bare repo kept earlier> (skip generation)
 
 import { execFileSync, spawn } from "node:child_process";
-import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -16,7 +17,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
 const opt = (name, dflt) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : dflt);
 const mb = Number(opt("mb", 110));
-const cache = Number(opt("cache", 32 * 1024 * 1024));
+const cache = Number(opt("cache", 16 * 1024 * 1024));
+const windowBytes = Number(opt("window", 32 * 1024 * 1024));
 const spill = !args.includes("--no-spill");
 const reuse = opt("repo", undefined); // a bare repo from an earlier --keep run, to skip generation
 const fromWrangler = createRequire(createRequire(import.meta.url).resolve("wrangler/package.json"));
@@ -140,7 +142,7 @@ await mf.ready;
 const pid = workerdPid();
 const rss = sampleRss(pid);
 const t0 = performance.now();
-const res = await mf.dispatchFetch(`http://bench/?pack=${encodeURIComponent(packUrl)}&cache=${cache}${spill ? "&spill=1" : ""}`);
+const res = await mf.dispatchFetch(`http://bench/?pack=${encodeURIComponent(packUrl)}&cache=${cache}&window=${windowBytes}${spill ? "&spill=1" : ""}`);
 const body = await res.text();
 const seconds = (performance.now() - t0) / 1000;
 const mem = rss.stop();
@@ -150,6 +152,22 @@ if (!res.ok) throw new Error(`worker answered ${res.status}: ${body}`);
 const result = JSON.parse(body);
 if (result.checksum !== checksum || result.count !== objectCount)
   throw new Error(`readPack disagrees with git: ${result.count} objects / ${result.checksum}, git ${objectCount} / ${checksum}`);
+
+// 4. The live set of the same parse (Node, forced GC): what readPack itself keeps, garbage excluded.
+const liveBuilt = await esbuild.build({
+  entryPoints: [join(root, "bench/git-pack/live-memory.ts")],
+  bundle: true,
+  format: "esm",
+  platform: "node",
+  write: false,
+  logLevel: "warning",
+});
+const liveScript = join(tmp, "live-memory.mjs");
+writeFileSync(liveScript, liveBuilt.outputFiles[0].text);
+const liveMem = JSON.parse(
+  execFileSync("node", ["--expose-gc", liveScript, packFile, String(cache), String(windowBytes)], { encoding: "utf8" }),
+);
+if (liveMem.checksum !== checksum) throw new Error("live-memory run disagrees on the checksum");
 
 const report = {
   pack: { MiB: +packMB.toFixed(1), objects: objectCount, types: result.types, inflatedMiB: +(result.bytes / 1024 / 1024).toFixed(1) },
@@ -162,6 +180,8 @@ const report = {
     workerdRssBaseMiB: +rss.base.toFixed(0),
     workerdRssPeakMiB: +mem.peak.toFixed(0),
     workerdRssGrowthMiB: +(mem.peak - rss.base).toFixed(0),
+    windowMiB: +(windowBytes / 1024 / 1024).toFixed(1),
+    peakLiveMiBNodeForcedGc: liveMem.peakLiveMiB,
   },
   gitIndexPack: {
     threads1: { seconds: +git1.seconds.toFixed(2), MiBps: +(packMB / git1.seconds).toFixed(1), peakRssMiB: +git1.peakMiB.toFixed(0) },

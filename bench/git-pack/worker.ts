@@ -8,7 +8,8 @@ export default {
     const u = new URL(req.url);
     const src = u.searchParams.get("pack");
     if (!src) return new Response("?pack=<url> required", { status: 400 });
-    const cacheBytes = Number(u.searchParams.get("cache") ?? 32 * 1024 * 1024);
+    const cacheBytes = Number(u.searchParams.get("cache") ?? 16 * 1024 * 1024);
+    const windowBytes = Number(u.searchParams.get("window") ?? 32 * 1024 * 1024);
     let spillReads = 0;
     const spill: PackSpill | undefined = u.searchParams.get("spill")
       ? {
@@ -20,7 +21,7 @@ export default {
         }
       : undefined;
     const res = await fetch(src);
-    const reader = readPack(res.body!, { cacheBytes, spill });
+    const reader = readPack(res.body!, { cacheBytes, windowBytes, spill });
     let count = 0;
     let bytes = 0;
     const types: Record<string, number> = {};

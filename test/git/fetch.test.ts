@@ -93,4 +93,16 @@ describe("fetchPack", () => {
     // The same fetch without the fault works.
     expect((await oidsOf(await fetchPack(url, { wants: [head] }))).seen.size).toBe(3);
   });
+
+  it("says weak when the caller aborts a slow fetch", async () => {
+    const name = repoName("fetch-abort");
+    await makeRepo(name, HISTORY);
+    const head = (await inRepo(name, "git rev-parse main")).trim();
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    const err = await failure(fetchPack(`${server()}/_fault/slow/3000/${name}.git`, { wants: [head], signal: controller.signal }));
+    expect(err).toBeInstanceOf(GitError);
+    expect(err.strength).toBe("weak");
+    expect(err.reason).toBe("aborted");
+  });
 });

@@ -185,4 +185,12 @@ describe("readPack", () => {
     expect(err).toBeInstanceOf(GitError);
     expect(err.strength).toBe("weak");
   });
+
+  it("refuses an object (or a delta result) larger than maxObjectBytes before making it", async () => {
+    const pack = await gitPack("--delta-base-offset");
+    const largest = Math.max(...[...pack.truth.values()].map((t) => t.size ?? 0));
+    const err = await failure(readAll(chunked(pack.bytes), { maxObjectBytes: largest - 1 }));
+    expect(err).toBeInstanceOf(GitError);
+    expect(err.reason).toBe("too_large");
+  });
 });

@@ -1,7 +1,7 @@
 // listRefs against the loopback git server: v2 and v0, symrefs, peeled tags, prefixes, and failures.
 
 import { describe, expect, it } from "vitest";
-import { GitError, listRefs, isMissing, isForgeDown } from "../../workers/git";
+import { GitError, listRefs, isMissing, isForgeDown, toJobError } from "../../workers/git";
 import { failure, inRepo, makeRepo, repoName, server, sh } from "./support";
 
 /** git's own view: "oid name" per ref, plus "oid name^{}" for peeled tags. */
@@ -100,6 +100,7 @@ for i in $(seq 1 500); do echo "create refs/tags/t$i HEAD"; done | git update-re
     expect(missing.strength).toBe("gone");
     expect(missing.status).toBe(404);
     expect(isMissing(missing)).toBe(true);
+    expect(toJobError(missing)).toMatchObject({ name: "JobError", strength: "not_found" });
 
     const name = repoName("refs-faults");
     await makeRepo(name, "echo x > x && git add x && git commit -qm x");
@@ -108,6 +109,7 @@ for i in $(seq 1 500); do echo "create refs/tags/t$i HEAD"; done | git update-re
       const err = await failure(listRefs(`${server()}/_fault/status/${code}/${name}.git`));
       expect(err.strength).toBe("weak");
       expect(isForgeDown(err)).toBe(true);
+      expect(toJobError(err)).toMatchObject({ strength: "weak" });
     }
     const dumb = await failure(listRefs(`${server()}/_fault/dumb/${name}.git`));
     expect(dumb.strength).toBe("strong");

@@ -3,7 +3,7 @@
 
 import { fromHex, toHex, latin1 } from "./bytes";
 import { BaseCache, EntryTable, type Resolved } from "./base-cache";
-import { DeltaError, applyDelta } from "./delta";
+import { DeltaError, applyDelta, deltaResultSize } from "./delta";
 import { gitStrong } from "./errors";
 import { Inflater, inflateWhole } from "./inflate";
 import type { ObjectType } from "./objects";
@@ -27,7 +27,7 @@ export interface PackSpill {
 }
 
 export interface ReadPackOptions {
-  /** Bytes of resolved objects kept as delta bases (default 32 MiB). */
+  /** Bytes of resolved objects kept as delta bases (default 16 MiB). */
   cacheBytes?: number;
   /** Bytes of the pack itself kept (a ring of the most recent bytes) to re-read evicted bases from (default 32 MiB). */
   windowBytes?: number;
@@ -60,7 +60,7 @@ interface Waiting {
 }
 
 export function readPack(pack: ReadableStream<Uint8Array>, opts: ReadPackOptions = {}): PackReader {
-  const cacheBytes = opts.cacheBytes ?? 32 * 1024 * 1024;
+  const cacheBytes = opts.cacheBytes ?? 16 * 1024 * 1024;
   const window = new PackWindow(opts.windowBytes ?? 32 * 1024 * 1024);
   const maxObject = opts.maxObjectBytes ?? 96 * 1024 * 1024;
   const state = { checksum: "", count: 0, started: false };
@@ -202,6 +202,8 @@ export function readPack(pack: ReadableStream<Uint8Array>, opts: ReadPackOptions
   }
 
   async function resolveDelta(baseIndex: number, delta: Uint8Array, offset: number): Promise<Resolved> {
+    const size = safeResultSize(delta, offset);
+    if (size > maxObject) throw gitStrong("too_large", `entry at ${offset}: a delta to ${size} bytes is over the ${maxObject}-byte limit`);
     const base = await load(baseIndex);
     return { type: base.type, data: patch(base.data, delta, offset) };
   }
@@ -237,6 +239,15 @@ export function readPack(pack: ReadableStream<Uint8Array>, opts: ReadPackOptions
     },
     stats,
   };
+}
+
+function safeResultSize(delta: Uint8Array, offset: number): number {
+  try {
+    return deltaResultSize(delta);
+  } catch (err) {
+    if (err instanceof DeltaError) throw gitStrong("corrupt_pack", `entry at ${offset}: ${err.message}`);
+    throw err;
+  }
 }
 
 function patch(base: Uint8Array, delta: Uint8Array, offset: number): Uint8Array {
