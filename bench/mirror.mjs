@@ -44,6 +44,8 @@ const step = (what) => console.error(`[bench:mirror] ${new Date().toISOString().
 const server = await startGitServer(repos);
 let worker;
 const rss = new Map();
+/** [time, VmRSS of the largest workerd] samples, to tell the producer's peak from the consumer's. */
+const timeline = [];
 let sampler;
 try {
   // ---- a repo with a pack of at least 20 MB (random blobs do not compress) ----
@@ -73,13 +75,16 @@ try {
   await worker.ready;
   const base = `http://127.0.0.1:${port}`;
   sampler = setInterval(() => {
+    let largest = 0;
     for (const pid of workerdPids().filter((p) => !before.has(p))) {
       try {
         const status = readFileSync(`/proc/${pid}/status`, "utf8");
         const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)[1]) * 1024;
         rss.set(pid, Math.max(rss.get(pid) ?? 0, hwm));
+        largest = Math.max(largest, Number(/VmRSS:\s+(\d+)/.exec(status)[1]) * 1024);
       } catch {}
     }
+    timeline.push([Date.now(), largest]);
   }, 200);
   const api = async (path, method = "GET", body) => {
     let res;
@@ -141,9 +146,11 @@ try {
   const cliConsume = Date.now() - t;
 
   const peak = Math.max(0, ...rss.values());
+  const peakIn = (job) => Math.max(0, ...timeline.filter(([t]) => t >= job.startedAt && t <= job.finishedAt).map(([, b]) => b));
   console.log(`\nforgeline mirror benchmark: pack ${(packBytes / 1048576).toFixed(1)} MiB (${files} commits, random blobs), object ${(objectBytes / 1048576).toFixed(1)} MiB`);
   console.log(`producer   worker ${seconds(workerProduce).padStart(7)} s   CLI (git clone --mirror | tar czf | age) ${seconds(cliProduce).padStart(7)} s   ratio ${(workerProduce / cliProduce).toFixed(2)}`);
   console.log(`consumer   worker ${seconds(workerConsume).padStart(7)} s   CLI (age -d | tar xzf | git push)        ${seconds(cliConsume).padStart(7)} s   ratio ${(workerConsume / cliConsume).toFixed(2)}`);
+  console.log(`VmRSS peak while the producer job ran: ${(peakIn(produce) / 1048576).toFixed(0)} MiB; while the consumer job ran: ${(peakIn(consume) / 1048576).toFixed(0)} MiB (sampled every 200 ms)`);
   console.log(`end to end (POST /api/mirrors → destination pushed, queue hops included): ${seconds(endToEnd)} s`);
   console.log(`peak RSS of workerd: ${(peak / 1048576).toFixed(0)} MiB (VmHWM; idle before the run ${(idle / 1048576).toFixed(0)} MiB; ${rss.size} workerd process(es): ${[...rss.entries()].map(([p, b]) => `${p}=${(b / 1048576).toFixed(0)}MiB`).join(", ")})`);
 } finally {
