@@ -5,6 +5,11 @@ import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
 import { admin, call, json } from "../support/http";
 import { unique } from "./support";
+import { maxTarBytes, reconcileMinutes, roleEnabled, type MirrorEnv } from "../../workers/mirror/roles";
+import { produce } from "../../workers/mirror/producer";
+import { consume } from "../../workers/mirror/consumer";
+import type { JobContext } from "../../workers/core/job-context";
+import { JobError } from "../../workers/core/errors";
 
 const source = (name: string) => ({ url: `${env.GIT_SERVER}/missing/${name}.git`, branch: "main" });
 const destination = (name: string, branch = "main") => ({ url: `${env.GIT_SERVER}/dest/${name}.git`, group: "dest", project: name, branch });
@@ -67,5 +72,19 @@ describe("/api/mirrors", () => {
       expect(text).toContain(`# TYPE ${family} `);
     // Every sample line is `name{labels} number`.
     for (const line of text.split("\n").filter((l) => l && !l.startsWith("#"))) expect(line).toMatch(/^[a-z_]+(\{[^}]*\})? -?[0-9.e+]+$/);
+  });
+
+  it("roles: each deployment runs only its half; a bad MIRROR_ROLE is refused", async () => {
+    const as = (role?: string) => ({ ...(env as unknown as MirrorEnv), MIRROR_ROLE: role });
+    expect([roleEnabled(as(), "producer"), roleEnabled(as(), "consumer")]).toEqual([true, true]);
+    expect([roleEnabled(as("producer"), "producer"), roleEnabled(as("producer"), "consumer")]).toEqual([true, false]);
+    expect([roleEnabled(as("consumer"), "producer"), roleEnabled(as("consumer"), "consumer")]).toEqual([false, true]);
+    expect(() => roleEnabled(as("primary"), "producer")).toThrow(/MIRROR_ROLE must be both, producer or consumer/);
+    // A job of the other half, delivered to this one, ends as not meant for it before touching anything.
+    const ctx = { input: () => ({}), state: "pending" } as unknown as JobContext;
+    await expect(produce(ctx, as("consumer"))).rejects.toSatisfy((e: unknown) => e instanceof JobError && e.strength === "not_for_us");
+    await expect(consume(ctx, as("producer"))).rejects.toSatisfy((e: unknown) => e instanceof JobError && e.strength === "not_for_us");
+    expect(maxTarBytes(as())).toBe(8 * 1024 * 1024);
+    expect(reconcileMinutes({ ...as(), MIRROR_RECONCILE_MINUTES: "zero" })).toBe(5);
   });
 });

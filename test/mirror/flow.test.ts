@@ -9,7 +9,7 @@ import worker from "../../workers/index";
 import { admin, call, eventually, json } from "../support/http";
 import { registerForge } from "../support/webhooks";
 import { decodeKey, encodeKey } from "../../workers/mirror/keys";
-import { reconcileProducer } from "../../workers/mirror/reconcile";
+import { reconcileConsumer, reconcileProducer } from "../../workers/mirror/reconcile";
 import type { MirrorEnv } from "../../workers/mirror/roles";
 import { IDENTITY, RECIPIENT, run, unique } from "./support";
 
@@ -102,6 +102,10 @@ describe("mirror flow", () => {
     expect(await env.SYNC.head(key)).toBeNull();
     expect(await env.SYNC.head(keyOf(name, next))).not.toBeNull();
     expect((await run(`git --git-dir=dst/${name}.git rev-parse mirrored/main`)).stdout.trim()).toBe(next);
+
+    // Applied objects are remembered by key and etag: a reconcile (as after a restart) starts nothing for them.
+    const sweep = await reconcileConsumer(menv);
+    expect(sweep.submitted).not.toContain(keyOf(name, next));
 
     const metrics = await (await call("/api/mirrors/metrics")).text();
     expect(metrics).toMatch(new RegExp(`forgeline_mirror_last_applied_commit_age_seconds\\{mirror="${mirror.id}",[^}]*\\} \\d+`));
