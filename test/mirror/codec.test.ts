@@ -7,6 +7,7 @@ import { AgeError, decryptStream, encryptStream, parseIdentities, parseRecipient
 import { tarStream } from "../../workers/mirror/tar";
 import { TarError, tarEntries, safePath } from "../../workers/mirror/untar";
 import { readAllBytes, streamOf } from "../../workers/mirror/streams";
+import { GzipError, gunzipStream, gzipStream } from "../../workers/mirror/gzip";
 import { IDENTITY, OTHER_IDENTITY, OTHER_RECIPIENT, RECIPIENT, randomBytes, run, unique } from "./support";
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -149,5 +150,19 @@ describe("tar", () => {
     expect(safePath("./a/./b/")).toBe("a/b");
     expect(() => safePath("/etc")).toThrow(TarError);
     expect(() => safePath("a/../../b")).toThrow(TarError);
+  });
+});
+
+describe("gzip", () => {
+  it("round-trips with the real gzip, and names truncation and trailing garbage", async () => {
+    const plain = new Uint8Array([...randomBytes(100_000), ...new Uint8Array(300_000)]);
+    const packed = await readAllBytes(streamOf(plain.subarray(0, 1000), plain.subarray(1000)).pipeThrough(gzipStream()));
+    expect(packed.length).toBeLessThan(plain.length / 2);
+    expect((await run("gzip -dc", { stdin: packed })).bytes).toEqual(plain);
+    const real = (await run("gzip -c", { stdin: plain })).bytes;
+    expect(await readAllBytes(streamOf(real).pipeThrough(gunzipStream()))).toEqual(plain);
+    await expect(readAllBytes(streamOf(real.subarray(0, real.length - 10)).pipeThrough(gunzipStream()))).rejects.toThrow(/truncated/);
+    await expect(readAllBytes(streamOf(real, bytes("garbage")).pipeThrough(gunzipStream()))).rejects.toThrow(GzipError);
+    await expect(readAllBytes(streamOf(bytes("not gzip at all")).pipeThrough(gunzipStream()))).rejects.toThrow(/not valid gzip/);
   });
 });

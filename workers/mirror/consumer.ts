@@ -10,6 +10,7 @@ import type { Env } from "../env";
 import { AgeError, decryptStream, parseIdentities } from "./age";
 import { BadKey, decodeKey, type SyncKey } from "./keys";
 import { TarError } from "./untar";
+import { GzipError, gunzipStream } from "./gzip";
 import { extractRepo, type ExtractedRepo } from "./extract";
 import { beatEvery, limitBytes, relabelErrors } from "./streams";
 import { BucketUnavailable, syncReader } from "./sync-bucket";
@@ -70,13 +71,10 @@ async function apply(ctx: JobContext, env: MirrorEnv, key: string, sk: SyncKey, 
     await got.body.cancel();
     throw strong(`object is ${got.object.size} bytes, over MIRROR_MAX_TAR_BYTES (${max})`, "rejected");
   }
-  // Errors lose their class crossing the platform's native gzip stream: note the first one where it arises.
+  // The first error is the verdict (an error crossing a platform stream can come out as another class).
   const faults: unknown[] = [];
   const plain = relabelErrors(await decryptStream(got.body, identities), (err) => (faults.push(err), err));
-  const gunzipped = relabelErrors(plain.pipeThrough(new DecompressionStream("gzip")), (err) => {
-    faults.push(new GzipError(`the tarball is not valid gzip: ${messageOf(err)}`));
-    return err;
-  });
+  const gunzipped = relabelErrors(plain.pipeThrough(gunzipStream()), (err) => (faults.push(err), err));
   const tar = gunzipped
     .pipeThrough(limitBytes(max, (n) => strong(`the unpacked tarball passed MIRROR_MAX_TAR_BYTES (${max}) at ${n} bytes`, "rejected")))
     .pipeThrough(beatEvery(64 * 1024 * 1024, (n) => ctx.heartbeat(`unpacking: ${n} bytes`)));
@@ -137,7 +135,6 @@ async function* allObjects(env: MirrorEnv, repo: ExtractedRepo): AsyncGenerator<
 }
 
 class DestinationRefused extends Error {}
-class GzipError extends Error {}
 
 function parseKey(key: string): SyncKey {
   let sk: SyncKey;

@@ -3,6 +3,7 @@
 
 import { tarStream, type TarEntryIn } from "./tar";
 import { encryptStream } from "./age";
+import { gzipStream } from "./gzip";
 import type { StagedPack } from "./staged-pack";
 
 export interface RepoSnapshot {
@@ -36,6 +37,6 @@ export function snapshotEntries(s: RepoSnapshot): TarEntryIn[] {
 
 /** The encrypted object: tar of the snapshot, gzip, age to every recipient. Streams; nothing is held whole. */
 export async function sealedSnapshot(s: RepoSnapshot, recipients: string[]): Promise<ReadableStream<Uint8Array>> {
-  const gz = tarStream(snapshotEntries(s)).pipeThrough(new CompressionStream("gzip"));
+  const gz = tarStream(snapshotEntries(s)).pipeThrough(gzipStream());
   return encryptStream(gz, recipients);
 }
