@@ -96,7 +96,7 @@ export async function tagJob(id: string): Promise<any> {
 export async function jobIn(id: string, states: string[], timeoutMs = 30_000): Promise<any> {
   return eventually(async () => {
     const j = await tagJob(id);
-    return j && states.includes(j.status) && j;
+    return j && states.includes(j.status) ? j : undefined;
   }, timeoutMs, `job ${id} in ${states.join("|")}`);
 }
 
