@@ -39,6 +39,8 @@ export interface BuildStatus {
   builder: string | null;
   outcome: "uploaded" | "irrecoverable" | null;
   reason: string | null;
+  /** The builder's public messages, oldest first. */
+  messages: { at: number; text: string }[];
 }
 
 export interface BuilderView {
@@ -55,9 +57,12 @@ export interface BuilderView {
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS builds (
     job_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, source TEXT NOT NULL, repo_url TEXT NOT NULL, tag BLOB NOT NULL,
-    state TEXT NOT NULL, builder TEXT, conn TEXT, outcome TEXT, reason TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+    state TEXT NOT NULL, builder TEXT, conn TEXT, outcome TEXT, reason TEXT, messages TEXT NOT NULL DEFAULT '[]',
+    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
   CREATE TABLE IF NOT EXISTS builders (
     id TEXT PRIMARY KEY, mode TEXT, allow_testing INTEGER NOT NULL DEFAULT 0, last_seen INTEGER);`;
+
+const MAX_MESSAGES = 200;
 
 export class BuildersObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -73,16 +78,14 @@ export class BuildersObject extends DurableObject<Env> {
     this.ackMs = seconds(env.BUILDER_ACK_SECONDS, 10);
     this.outbox = new Outbox(this.sql, {
       wake: async (p: { jobId: string; why: string }) => {
-        const job = await remote<JobObject>(env.JOB, p.jobId).wake(p.why);
-        // Still running the attempt that handed the build over: wake it once that attempt has deferred.
-        if (job?.phase === "running") throw new Error(`job ${p.jobId} is still running; waking it again later`);
-      },
-      message: async (p: { jobId: string; text: string; at: number }) => {
-        await env.DB.prepare(
-          `UPDATE tagbuild_jobs SET messages = json_insert(messages, '$[#]', json_object('at', ?, 'text', ?)), updated_at = ? WHERE id = ?`,
-        )
-          .bind(p.at, p.text, p.at, p.jobId)
-          .run();
+        // A job still running the attempt that handed the build over cannot be woken yet: try again in a
+        // moment (that attempt defers within milliseconds), then leave it to the outbox's backoff.
+        for (let i = 0; i < 15; i++) {
+          const job = await remote<JobObject>(env.JOB, p.jobId).wake(p.why);
+          if (job?.phase !== "running") return;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        throw new Error(`job ${p.jobId} is still running; waking it again later`);
       },
     });
   }
@@ -112,12 +115,13 @@ export class BuildersObject extends DurableObject<Env> {
 
   status(jobId: string): BuildStatus | null {
     const row = this.sql
-      .exec<{ job_id: string; state: BuildState; builder: string | null; outcome: BuildStatus["outcome"]; reason: string | null }>(
-        `SELECT job_id, state, builder, outcome, reason FROM builds WHERE job_id = ?`,
+      .exec<{ job_id: string; state: BuildState; builder: string | null; outcome: BuildStatus["outcome"]; reason: string | null; messages: string }>(
+        `SELECT job_id, state, builder, outcome, reason, messages FROM builds WHERE job_id = ?`,
         jobId,
       )
       .toArray()[0];
-    return row ? { jobId: row.job_id, state: row.state, builder: row.builder, outcome: row.outcome, reason: row.reason } : null;
+    if (!row) return null;
+    return { jobId: row.job_id, state: row.state, builder: row.builder, outcome: row.outcome, reason: row.reason, messages: JSON.parse(row.messages) };
   }
 
   /** The job no longer needs its build record (it reached its final state). */
@@ -240,7 +244,14 @@ export class BuildersObject extends DurableObject<Env> {
         break;
       case "message":
         if (c.stage !== "job" || !c.jobId) return this.violation(ws, c, "message outside a job");
-        this.outbox.add("message", { jobId: c.jobId, text: line.text.slice(0, 1000), at: now });
+        // Kept with the build (at most MAX_MESSAGES); the job copies them when it ends.
+        this.sql.exec(
+          `UPDATE builds SET messages = json_insert(messages, '$[#]', json_object('at', ?, 'text', ?)) WHERE job_id = ? AND json_array_length(messages) < ?`,
+          now,
+          line.text.slice(0, 1000),
+          c.jobId,
+          MAX_MESSAGES,
+        );
         break;
       case "uploaded":
       case "irrecoverable":

@@ -89,6 +89,7 @@ describe("builder connections", () => {
       return s?.state === "done" && s;
     });
     expect(status).toMatchObject({ outcome: "uploaded", builder: id });
+    expect(status.messages.map((m) => m.text)).toEqual(["building example 1.0"]);
     // Back to idle: the next build goes to it too.
     const second = submit();
     await second.done;

@@ -35,6 +35,8 @@ export const HUB = "builders";
 /** How long a job waits before looking again by itself (a wake normally comes much sooner). */
 const RECHECK_MS = 10 * 60_000;
 const COALESCE_RECHECK_MS = 60_000;
+/** How long (× 50 ms) the first attempt watches a build offered to a builder before deferring. */
+const OFFER_WATCH_STEPS = 40;
 
 export function buildersHub(env: Env) {
   return remote<BuildersObject>(env.BUILDERS, HUB);
@@ -154,7 +156,12 @@ async function notice(ctx: JobContext, env: Env, input: TagbuildInput): Promise<
     upstream: meta.request.upstream,
   });
   await ctx.to("queued", `tag ${objectId} confirmed; ${meta.request.source} ${meta.request.version} queued for a builder`);
-  const status = await buildersHub(env).submit({ jobId: ctx.id, source: meta.request.source, repoUrl: input.repoUrl, tag: fetched.bytes });
+  let status = await buildersHub(env).submit({ jobId: ctx.id, source: meta.request.source, repoUrl: input.repoUrl, tag: fetched.bytes });
+  // Offered to a free builder: its `ack` comes within moments; seeing it here saves a queue round trip.
+  for (let i = 0; status.state === "offered" && i < OFFER_WATCH_STEPS; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    status = (await buildersHub(env).status(ctx.id)) ?? status;
+  }
   return advance(ctx, env, status);
 }
 
@@ -171,7 +178,7 @@ async function advance(ctx: JobContext, env: Env, status: BuildStatus): Promise<
     await ctx.to("building", `builder ${status.builder} took the build`);
   }
   if (status.state === "done" && status.outcome) {
-    await end(ctx, env, status.outcome, status.reason ?? status.outcome);
+    await end(ctx, env, status.outcome, status.reason ?? status.outcome, { messages: status.messages });
     await buildersHub(env).forget(ctx.id);
     return;
   }

@@ -40,12 +40,14 @@ interface ListedJob {
   retryEarliest: number | null;
   createdAt: number;
   updatedAt: number;
+  buildingAt: number | null;
   finishedAt: number | null;
 }
 
 const LIST_COLUMNS = `t.id, COALESCE(j.status, t.status) AS status, j.phase AS phase, t.repo_url AS repoUrl, t.tag_name AS tagName,
   t.object_id AS objectId, t.source, t.version, t.duplicate_of AS duplicateOf, t.builder, t.reason,
-  t.retry_earliest AS retryEarliest, t.created_at AS createdAt, t.updated_at AS updatedAt, t.finished_at AS finishedAt`;
+  t.retry_earliest AS retryEarliest, t.created_at AS createdAt, t.updated_at AS updatedAt, t.building_at AS buildingAt,
+  t.finished_at AS finishedAt`;
 
 export const tagbuildRoutes = new Hono<{ Bindings: Env }>();
 
@@ -97,6 +99,8 @@ tagbuildRoutes.get("/jobs/:id", async (c) => {
     .first<Record<string, unknown>>();
   if (!row) throw notFound(`no tag-build job ${id}`);
   const view = await remote<JobObject>(c.env.JOB, id).view();
+  // While the build runs its messages live with the builders hub; the row gets them when the job ends.
+  const live = row.finished_at ? null : await buildersHub(c.env).status(id);
   const job = {
     id,
     status: view?.state ?? row.live_status,
@@ -118,7 +122,7 @@ tagbuildRoutes.get("/jobs/:id", async (c) => {
     },
     repo: { id: row.repo_id, url: row.repo_url },
     builder: row.builder ?? null,
-    messages: JSON.parse(String(row.messages ?? "[]")),
+    messages: live?.messages ?? JSON.parse(String(row.messages ?? "[]")),
     retryEarliest: row.retry_earliest ?? null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

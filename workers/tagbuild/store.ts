@@ -27,16 +27,6 @@ export async function readRow(db: D1Database, id: string): Promise<TagbuildRow |
   return (await drizzle(db).select().from(tagbuildJobs).where(eq(tagbuildJobs.id, id)).limit(1))[0] ?? null;
 }
 
-/** Appends a builder's public message to its job (one statement: no read-modify-write race). */
-export async function appendMessage(db: D1Database, id: string, text: string, at = Date.now()): Promise<void> {
-  await db
-    .prepare(
-      `UPDATE tagbuild_jobs SET messages = json_insert(messages, '$[#]', json_object('at', ?, 'text', ?)), updated_at = ? WHERE id = ?`,
-    )
-    .bind(at, text, at, id)
-    .run();
-}
-
 /** Another job of the same repo with the same tag object, created before `id`, that did not fail. */
 export async function earlierDelivery(db: D1Database, id: string, repoUrl: string, objectId: string): Promise<TagbuildRow | null> {
   const rows = await drizzle(db)
