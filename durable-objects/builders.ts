@@ -69,6 +69,7 @@ export class BuildersObject extends DurableObject<Env> {
   private readonly outbox: Outbox;
   private readonly pollMs: number;
   private readonly ackMs: number;
+  private readonly buildMs: number;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -76,6 +77,7 @@ export class BuildersObject extends DurableObject<Env> {
     this.sql.exec(SCHEMA);
     this.pollMs = seconds(env.BUILDER_AYT_SECONDS, 30);
     this.ackMs = seconds(env.BUILDER_ACK_SECONDS, 10);
+    this.buildMs = seconds(env.BUILD_TIMEOUT_SECONDS, 6 * 3600);
     this.outbox = new Outbox(this.sql, {
       wake: async (p: { jobId: string; why: string }) => {
         // A job still running the attempt that handed the build over cannot be woken yet: try again in a
@@ -284,7 +286,13 @@ export class BuildersObject extends DurableObject<Env> {
       const c = ws.deserializeAttachment() as Conn | null;
       if (!c) continue;
       if (c.deadline !== null && c.deadline <= now) {
-        this.violation(ws, c, c.stage === "hello" || c.stage === "version" ? "no greeting in time" : "ack deadline missed");
+        const why =
+          c.stage === "hello" || c.stage === "version"
+            ? "no greeting in time"
+            : c.stage === "job"
+              ? `build did not finish within ${Math.round(this.buildMs / 1000)} s`
+              : "ack deadline missed";
+        this.violation(ws, c, why);
       } else if (c.stage === "idle" && c.nextPoll !== null && c.nextPoll <= now) {
         this.send(ws, "ayt");
         this.save(ws, { ...c, stage: "ayt", deadline: now + this.ackMs, nextPoll: null });
@@ -329,7 +337,7 @@ export class BuildersObject extends DurableObject<Env> {
     this.send(ws, tag);
     tail.forEach((l) => this.send(ws, l));
     this.sql.exec(`UPDATE builds SET state = 'building', updated_at = ? WHERE job_id = ?`, Date.now(), c.jobId);
-    this.save(ws, { ...c, stage: "job", deadline: null, nextPoll: null });
+    this.save(ws, { ...c, stage: "job", deadline: Date.now() + this.buildMs, nextPoll: null });
     this.outbox.add("wake", { jobId: c.jobId, why: `builder ${c.builderId} took the build` });
   }
 

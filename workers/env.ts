@@ -39,4 +39,6 @@ export interface Env {
   BUILDER_AYT_SECONDS?: string;
   /** Tag builds: seconds a builder has to answer `ayt` with `ack` (default 10). */
   BUILDER_ACK_SECONDS?: string;
+  /** Tag builds: seconds a builder may hold a build before it is dropped and the job ends irrecoverable (default 21600). */
+  BUILD_TIMEOUT_SECONDS?: string;
 }

@@ -217,6 +217,16 @@ describe("builder misbehaviour", () => {
     await eventually(async () => (await hub().status(jobId))?.outcome === "uploaded");
   });
 
+  it("drops a builder that holds a build past the build deadline; the job ends irrecoverable", async () => {
+    const { b } = await builder();
+    const { jobId, done } = submit();
+    await done;
+    await b.takeJob();
+    await hubAlarmNow();
+    expect(await b.next()).toBe("protocol-violation build did not finish within 21600 s");
+    expect(await hub().status(jobId)).toMatchObject({ state: "done", outcome: "irrecoverable" });
+  });
+
   it("drops a connection that never greets", async () => {
     const mute = await TestBuilder.connect();
     open.push(mute);

@@ -73,6 +73,14 @@ describe("a tag build", () => {
     await jobIn(id, ["queued"]);
   });
 
+  it("resolves the tag object id from the ref when the payload has none (GitHub's create event)", async () => {
+    const repo = await tagRepo(unique("r"));
+    await registerTagRepo(repo.url);
+    const res = await pushTag(secret, repo, null, { event: "create" });
+    const job = await jobIn(res.jobs[0]!, ["queued"]);
+    expect(job.tag).toMatchObject({ pushedId: null, objectId: repo.tagId });
+  });
+
   it("ends builds the builder reports irrecoverable, or that lose their builder mid-job", async () => {
     const a = await pushed();
     const b1 = await builder();
