@@ -27,6 +27,8 @@ export interface Env {
   ALLOW_LOOPBACK?: string;
   /** Seconds before the queue redelivers a job whose consumer crashed; doubles per delivery (default 5). */
   CRASH_RETRY_SECONDS?: string;
+  /** Comma-separated pipelines this deployment runs (default: all); see `enabledModules`. */
+  PIPELINES?: string;
   /** Tag builds: how far in the future a tagger timestamp may be (default 15m; seconds or 15m/72h/3d). */
   TAG_SLOP?: string;
   /** Tag builds: how old a tagger timestamp may be, and how long job rows are kept (default 72h). */
