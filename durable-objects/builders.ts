@@ -9,60 +9,10 @@ import { remote } from "../workers/core/remote";
 import { summarize } from "../workers/core/errors";
 import type { JobObject } from "./job";
 import { PROTOCOL_VERSION, jobLines, parseBuilderLine, type BuilderMode } from "./builder-protocol";
+import { MAX_MESSAGES, SCHEMA, seconds, type BuildState, type BuildStatus, type BuildSubmission, type BuilderView, type Conn } from "./builder-records";
 
-/** Where one connection stands. Kept as the socket's attachment, so it survives hibernation. */
-interface Conn {
-  conn: string;
-  stage: "hello" | "version" | "idle" | "ayt" | "offer" | "job";
-  builderId: string | null;
-  mode: BuilderMode | null;
-  jobId: string | null;
-  connectedAt: number;
-  /** When the current `ayt` (or the greeting) must be answered by. */
-  deadline: number | null;
-  /** When an idle builder is next asked `ayt`. */
-  nextPoll: number | null;
-}
+export type { BuildState, BuildStatus, BuildSubmission, BuilderView } from "./builder-records";
 
-export interface BuildSubmission {
-  jobId: string;
-  source: string;
-  repoUrl: string;
-  tag: Uint8Array;
-}
-
-export type BuildState = "queued" | "offered" | "building" | "done";
-
-export interface BuildStatus {
-  jobId: string;
-  state: BuildState;
-  builder: string | null;
-  outcome: "uploaded" | "irrecoverable" | null;
-  reason: string | null;
-  /** The builder's public messages, oldest first. */
-  messages: { at: number; text: string }[];
-}
-
-export interface BuilderView {
-  id: string;
-  mode: BuilderMode | null;
-  connected: boolean;
-  state: "connecting" | "idle" | "offered" | "building" | "disconnected";
-  job: string | null;
-  allowTesting: boolean;
-  connectedAt: number | null;
-  lastSeenAt: number | null;
-}
-
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS builds (
-    job_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, source TEXT NOT NULL, repo_url TEXT NOT NULL, tag BLOB NOT NULL,
-    state TEXT NOT NULL, builder TEXT, conn TEXT, outcome TEXT, reason TEXT, messages TEXT NOT NULL DEFAULT '[]',
-    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
-  CREATE TABLE IF NOT EXISTS builders (
-    id TEXT PRIMARY KEY, mode TEXT, allow_testing INTEGER NOT NULL DEFAULT 0, last_seen INTEGER);`;
-
-const MAX_MESSAGES = 200;
 
 export class BuildersObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -415,9 +365,4 @@ export class BuildersObject extends DurableObject<Env> {
     if (deadlines.length) await this.ctx.storage.setAlarm(Math.min(...deadlines));
     else await this.ctx.storage.deleteAlarm();
   }
-}
-
-function seconds(value: string | undefined, fallback: number): number {
-  const n = Number(value);
-  return (Number.isFinite(n) && n > 0 ? n : fallback) * 1000;
 }
