@@ -1,34 +1,17 @@
 // Coalescing and replay (never two jobs at once on one tag object; duplicates take the outcome), expiry of
 // job rows after TAG_MAX_AGE, and the forge going down: failed with retryEarliest → preflight → retried.
 
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { call, eventually, json, unique } from "../support/http";
-import { registerForge } from "../support/webhooks";
-import { FORGE_TOKEN, TestBuilder, gitHost, jobIn, pushTag, registerTagRepo, sh, tagJob, tagRepo } from "./support";
+import { gitHost, jobIn, pushTag, registerTagRepo, sh, tagJob, tagRepo, tagbuildFile } from "./support";
 import { runTagbuildCron } from "../../workers/tagbuild/cron";
 import { remote } from "../../workers/core/remote";
 import type { ForgeObject } from "../../durable-objects/forge";
 
-let secret: string;
-const open: TestBuilder[] = [];
-const hubStub = () => env.BUILDERS.get(env.BUILDERS.idFromName("builders"));
-
-beforeAll(async () => {
-  secret = await registerForge(gitHost(), "gitea", { token: FORGE_TOKEN });
-});
-
-afterEach(async () => {
-  for (const b of open.splice(0)) b.close();
-  await runInDurableObject(hubStub(), async (_i, state) => void state.storage.sql.exec(`DELETE FROM builds`));
-});
-
-async function builder() {
-  const b = await TestBuilder.ready(unique("builder"));
-  open.push(b);
-  return b;
-}
+const file = tagbuildFile();
+const builder = file.builder;
 
 async function jobView(id: string) {
   return (await json(call(`/api/jobs/${id}`))).body.job;
@@ -51,9 +34,9 @@ describe("coalescing", () => {
     const fork = await forkOf(a);
     await registerTagRepo(a.url);
     await registerTagRepo(fork.url);
-    const first = (await pushTag(secret, a, a.tagId)).jobs[0]!;
+    const first = (await pushTag(file.secret(), a, a.tagId)).jobs[0]!;
     await jobIn(first, ["queued"]);
-    const second = (await pushTag(secret, fork, a.tagId)).jobs[0]!;
+    const second = (await pushTag(file.secret(), fork, a.tagId)).jobs[0]!;
     // The second waits (deferred), holding no build of its own.
     const waiting = await eventually(async () => {
       const j = await jobView(second);
@@ -77,21 +60,21 @@ describe("coalescing", () => {
     const fork = await forkOf(a);
     await registerTagRepo(a.url);
     await registerTagRepo(fork.url);
-    const first = (await pushTag(secret, a, a.tagId)).jobs[0]!;
+    const first = (await pushTag(file.secret(), a, a.tagId)).jobs[0]!;
     const b = await builder();
     await b.takeJob();
     b.send("irrecoverable");
     await jobIn(first, ["irrecoverable"]);
-    const second = (await pushTag(secret, fork, a.tagId)).jobs[0]!;
+    const second = (await pushTag(file.secret(), fork, a.tagId)).jobs[0]!;
     expect(await jobIn(second, ["irrecoverable"])).toMatchObject({ duplicateOf: first, reason: `duplicate of job ${first} (irrecoverable)` });
   });
 
   it("ignores the same tag object delivered again to the same repo (no manual retry of a tag)", async () => {
     const a = await tagRepo(unique("r"));
     await registerTagRepo(a.url);
-    const first = (await pushTag(secret, a, a.tagId)).jobs[0]!;
+    const first = (await pushTag(file.secret(), a, a.tagId)).jobs[0]!;
     // Gitea's `create` event for the same tag, a separate delivery.
-    const again = await pushTag(secret, a, a.tagId, { event: "create" });
+    const again = await pushTag(file.secret(), a, a.tagId, { event: "create" });
     const second = again.jobs[0]!;
     expect(second).not.toBe(first);
     const b = await builder();
@@ -111,11 +94,11 @@ describe("expiry", () => {
   it("keeps job rows at least TAG_MAX_AGE, then prunes settled ones", async () => {
     const a = await tagRepo(unique("r"));
     await registerTagRepo(a.url);
-    const settled = (await pushTag(secret, a, "d".repeat(40))).jobs[0]!;
+    const settled = (await pushTag(file.secret(), a, "d".repeat(40))).jobs[0]!;
     await jobIn(settled, ["irrecoverable"]);
     const b = await tagRepo(unique("r"));
     await registerTagRepo(b.url);
-    const running = (await pushTag(secret, b, b.tagId)).jobs[0]!;
+    const running = (await pushTag(file.secret(), b, b.tagId)).jobs[0]!;
     await jobIn(running, ["queued"]);
 
     const maxAge = 72 * 3_600_000;
@@ -137,7 +120,7 @@ describe("forge down", () => {
     const a = await tagRepo(unique("r"), { prefix: `_fault/switch/${sw}` });
     await registerTagRepo(a.url);
     await setSwitch(sw, 503);
-    const id = (await pushTag(secret, a, a.tagId)).jobs[0]!;
+    const id = (await pushTag(file.secret(), a, a.tagId)).jobs[0]!;
     const failed = await jobIn(id, ["failed"]);
     expect(failed.reason).toMatch(/unreachable: .*503/);
     expect(failed.retryEarliest).toBeGreaterThan(Date.now());

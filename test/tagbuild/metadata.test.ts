@@ -138,8 +138,8 @@ describe("tag objects", () => {
     expect(() => parseTagger("Someone <someone@example.org> notatime +0000")).toThrow(/malformed tagger line/);
     expect(() => readTagObject(enc(fixtureTag.replace(/^tagger .*$/m, "tagger Outré Name <dgit-test@debian.example.net>")))).toThrow(/no timestamp/);
     expect(() => readTagObject(enc(fixtureTag.replace(/^tagger .*\n/m, "")))).toThrow(/no tagger line/);
-    expect(() => readTagObject(enc(fixtureTag.replace(/^object .*$/m, "object nothex")))).toThrow(/malformed object id/);
-    expect(() => readTagObject(enc(fixtureTag.replace(/^type .*\n/m, "")))).toThrow(/no type header/);
+    expect(() => readTagObject(enc(fixtureTag.replace(/^object .*$/m, "object nothex")))).toThrow(/bad object id/);
+    expect(() => readTagObject(enc(fixtureTag.replace(/^type .*\n/m, "")))).toThrow(/missing object, type or tag/);
     expect(() => readTagObject(new Uint8Array([0x6f, 0xff, 0xfe]))).toThrow(/not valid UTF-8/);
   });
 

@@ -2,37 +2,20 @@
 // git server and confirmed → queued → a builder over a real WebSocket → building → uploaded; and every way
 // a tag can be wrong, ending with a clear status and reason while other jobs carry on.
 
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
-import { runInDurableObject } from "cloudflare:test";
 import { call, json, unique } from "../support/http";
 import { registerForge } from "../support/webhooks";
-import { DISTRO, FORGE_TOKEN, TestBuilder, gitHost, jobIn, pushTag, registerTagRepo, sh, tagJob, tagMessage, tagRepo } from "./support";
+import { DISTRO, FORGE_TOKEN, jobIn, pushTag, registerTagRepo, sh, tagMessage, tagRepo, tagbuildFile } from "./support";
 
-let secret: string;
-const open: TestBuilder[] = [];
-const hubStub = () => env.BUILDERS.get(env.BUILDERS.idFromName("builders"));
-
-beforeAll(async () => {
-  secret = await registerForge(gitHost(), "gitea", { token: FORGE_TOKEN });
-});
-
-afterEach(async () => {
-  for (const b of open.splice(0)) b.close();
-  await runInDurableObject(hubStub(), async (_i, state) => void state.storage.sql.exec(`DELETE FROM builds`));
-});
-
-async function builder() {
-  const b = await TestBuilder.ready(unique("builder"));
-  open.push(b);
-  return b;
-}
+const file = tagbuildFile();
+const builder = file.builder;
 
 /** A repo with a tag, registered, and its tag pushed: the job id. */
 async function pushed(opts: Parameters<typeof tagRepo>[1] & { pushAs?: string | null } = {}) {
   const repo = await tagRepo(unique("r"), opts);
   await registerTagRepo(repo.url);
-  const res = await pushTag(secret, repo, opts.pushAs === undefined ? repo.tagId : opts.pushAs);
+  const res = await pushTag(file.secret(), repo, opts.pushAs === undefined ? repo.tagId : opts.pushAs);
   expect(res.status).toBe(202);
   expect(res.jobs).toHaveLength(1);
   return { repo, id: res.jobs[0]! };
@@ -76,7 +59,7 @@ describe("a tag build", () => {
   it("resolves the tag object id from the ref when the payload has none (GitHub's create event)", async () => {
     const repo = await tagRepo(unique("r"));
     await registerTagRepo(repo.url);
-    const res = await pushTag(secret, repo, null, { event: "create" });
+    const res = await pushTag(file.secret(), repo, null, { event: "create" });
     const job = await jobIn(res.jobs[0]!, ["queued"]);
     expect(job.tag).toMatchObject({ pushedId: null, objectId: repo.tagId });
   });
@@ -105,7 +88,7 @@ describe("not for us", () => {
     // The repo does not exist on the server: any fetch would end irrecoverable, not not_for_us.
     const url = `${env.GIT_SERVER}/o/${unique("never")}`;
     await registerTagRepo(url);
-    const res = await pushTag(secret, { url, tagName: `${DISTRO}/1.0-1` }, null, { event: "delete" });
+    const res = await pushTag(file.secret(), { url, tagName: `${DISTRO}/1.0-1` }, null, { event: "delete" });
     const job = await jobIn(res.jobs[0]!, ["not_for_us"]);
     expect(job.reason).toBe(`tag ${DISTRO}/1.0-1 was deleted`);
   });
@@ -120,7 +103,7 @@ describe("not for us", () => {
   it("starts no job for tags that are not plausibly ours", async () => {
     const repo = await tagRepo(unique("r"), { tagName: "v1.0" });
     await registerTagRepo(repo.url);
-    const res = await pushTag(secret, repo, repo.tagId);
+    const res = await pushTag(file.secret(), repo, repo.tagId);
     expect(res.status).toBe(202);
     expect(res.jobs).toEqual([]);
   });
@@ -157,11 +140,11 @@ describe("bad input", () => {
   it("ends irrecoverable at once when the repo or the tag does not exist", async () => {
     const url = `${env.GIT_SERVER}/o/${unique("missing")}`;
     await registerTagRepo(url);
-    const res = await pushTag(secret, { url, tagName: `${DISTRO}/1.0-1` }, "c".repeat(40));
+    const res = await pushTag(file.secret(), { url, tagName: `${DISTRO}/1.0-1` }, "c".repeat(40));
     expect((await jobIn(res.jobs[0]!, ["irrecoverable"])).reason).toMatch(/does not exist/);
     const repo = await tagRepo(unique("r"));
     await registerTagRepo(repo.url);
-    const other = await pushTag(secret, { url: repo.url, tagName: `${DISTRO}/9.9-1` }, repo.tagId);
+    const other = await pushTag(file.secret(), { url: repo.url, tagName: `${DISTRO}/9.9-1` }, repo.tagId);
     expect((await jobIn(other.jobs[0]!, ["irrecoverable"])).reason).toBe(`tag ${DISTRO}/9.9-1 does not exist in ${repo.url}`);
   });
 
@@ -174,7 +157,7 @@ describe("bad input", () => {
        git -C ${repo.path} update-ref refs/tags/${DISTRO}/2.0-1 $id; echo $id`,
     );
     await registerTagRepo(repo.url);
-    const res = await pushTag(secret, { url: repo.url, tagName: `${DISTRO}/2.0-1` }, huge.trim());
+    const res = await pushTag(file.secret(), { url: repo.url, tagName: `${DISTRO}/2.0-1` }, huge.trim());
     expect((await jobIn(res.jobs[0]!, ["irrecoverable"])).reason).toMatch(/: 671089\d\d bytes is over the 1048576-byte limit/);
   });
 
@@ -182,7 +165,7 @@ describe("bad input", () => {
     const repo = await tagRepo(unique("r"));
     await sh(`git -C ${repo.path} update-ref refs/tags/${DISTRO}/3.0-1 ${repo.commitId}`);
     await registerTagRepo(repo.url);
-    const res = await pushTag(secret, { url: repo.url, tagName: `${DISTRO}/3.0-1` }, repo.commitId);
+    const res = await pushTag(file.secret(), { url: repo.url, tagName: `${DISTRO}/3.0-1` }, repo.commitId);
     expect((await jobIn(res.jobs[0]!, ["irrecoverable"])).reason).toMatch(/is a commit, not an annotated tag object/);
   });
 });

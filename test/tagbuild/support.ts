@@ -1,11 +1,11 @@
 // Tag-build test helpers: repos with signed-style tags built by the real git CLI on the loopback server,
 // tag-push webhooks as Gitea sends them, and a scripted builder speaking the protocol over a real WebSocket.
 
-import { expect } from "vitest";
+import { afterEach, beforeAll, expect } from "vitest";
 import { env } from "cloudflare:workers";
-import { SELF } from "cloudflare:test";
-import { admin, call, eventually, json } from "../support/http";
-import { deliver } from "../support/webhooks";
+import { runInDurableObject, SELF } from "cloudflare:test";
+import { admin, call, eventually, json, unique } from "../support/http";
+import { deliver, registerForge } from "../support/webhooks";
 
 export const BUILDER_TOKEN = "test-builder-token";
 export const FORGE_TOKEN = "forge-token-1";
@@ -196,4 +196,29 @@ export class TestBuilder {
     this.waiters = [];
     w.forEach((r) => r());
   }
+}
+
+/**
+ * The setup a pipeline test file shares: the git server's host registered as a Gitea forge (with a token),
+ * and after each test its builders closed and the hub's builds cleared, so none reaches the next test.
+ */
+export function tagbuildFile() {
+  let secret = "";
+  const open: TestBuilder[] = [];
+  beforeAll(async () => {
+    secret = await registerForge(gitHost(), "gitea", { token: FORGE_TOKEN });
+  });
+  afterEach(async () => {
+    for (const b of open.splice(0)) b.close();
+    const hub = env.BUILDERS.get(env.BUILDERS.idFromName("builders"));
+    await runInDurableObject(hub, async (_i, state) => void state.storage.sql.exec(`DELETE FROM builds`));
+  });
+  return {
+    secret: () => secret,
+    async builder(): Promise<TestBuilder> {
+      const b = await TestBuilder.ready(unique("builder"));
+      open.push(b);
+      return b;
+    },
+  };
 }

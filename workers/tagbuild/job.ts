@@ -7,12 +7,12 @@ import type { JobContext, JobHandler } from "../core/job-context";
 import { JobError, messageOf } from "../core/errors";
 import { remote } from "../core/remote";
 import { findForgeCached } from "../api/forge-store";
-import { GitError, parseTag, tokenAuth } from "../git";
+import { GitError, tokenAuth } from "../git";
 import type { ForgeObject } from "../../durable-objects/forge";
 import type { BuildersObject, BuildStatus } from "../../durable-objects/builders";
 import type { JobObject } from "../../durable-objects/job";
 import { checkTagName, readMetadata } from "./metadata";
-import { checkTaggerTime, readTagObject, TagObjectError } from "./tag-object";
+import { checkTaggerTime, readTagObject } from "./tag-object";
 import { tagbuildSettings } from "./settings";
 import { fetchTagObject, lookUpTag } from "./fetch-tag";
 import { claimObject, earlierDelivery, insertRow, readRow, updateRow, waitingOn, type TagbuildPatch } from "./store";
@@ -124,8 +124,6 @@ async function notice(ctx: JobContext, env: Env, input: TagbuildInput): Promise<
   let facts;
   try {
     facts = readTagObject(fetched.bytes);
-    const parsed = parseTag(fetched.bytes);
-    if (parsed.object !== facts.object || parsed.tag !== facts.tag) throw new TagObjectError("tag object headers are ambiguous");
   } catch (err) {
     return end(ctx, env, "irrecoverable", `bad tag object: ${messageOf(err)}`);
   }

@@ -1,6 +1,9 @@
 // The tag object a job is about: its headers and message, and whether its tagger timestamp is fresh enough
 // to act on (replay protection: an old tag pushed again must not build again after its rows expire).
 
+import { parseTag, type Tag } from "../git";
+import { messageOf } from "../core/errors";
+
 export interface Tagger {
   name: string;
   email: string;
@@ -38,31 +41,24 @@ export function parseTagger(value: string): Tagger {
 }
 
 /**
- * Reads a raw tag object (`git cat-file tag` bytes). Strict about the headers tag2upload relies on:
- * object, type, tag, tagger, in that order.
+ * Reads a raw tag object (`git cat-file tag` bytes) with the git layer's parser, then holds it to what
+ * tag2upload relies on: UTF-8 throughout, and a tagger line with a timestamp (git's own parser is lenient there).
  */
 export function readTagObject(bytes: Uint8Array): TagFacts {
-  let text: string;
+  const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
   try {
-    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+    utf8.decode(bytes);
   } catch {
     throw new TagObjectError("tag object is not valid UTF-8");
   }
-  const end = text.indexOf("\n\n");
-  const head = end < 0 ? text : text.slice(0, end);
-  const message = end < 0 ? "" : text.slice(end + 2);
-  const headers = head.split("\n");
-  const want = ["object", "type", "tag", "tagger"];
-  const values: string[] = [];
-  for (let i = 0; i < want.length; i++) {
-    const line = headers[i];
-    if (line === undefined || !line.startsWith(want[i] + " "))
-      throw new TagObjectError(want[i] === "tagger" ? "tag object has no tagger line" : `tag object has no ${want[i]} header`);
-    values.push(line.slice(want[i]!.length + 1));
+  let tag: Tag;
+  try {
+    tag = parseTag(bytes);
+  } catch (err) {
+    throw new TagObjectError(messageOf(err));
   }
-  const [object, type, tag, taggerLine] = values as [string, string, string, string];
-  if (!/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(object)) throw new TagObjectError(`tag object names a malformed object id ${clip(object)}`);
-  return { object, type, tag, tagger: parseTagger(taggerLine), message };
+  if (!tag.tagger) throw new TagObjectError("tag object has no tagger line");
+  return { object: tag.object, type: tag.type, tag: tag.tag, tagger: parseTagger(utf8.decode(tag.tagger.raw)), message: tag.text };
 }
 
 /** Whether a tagger timestamp lies in [now − maxAge, now + slop]; the reason when it does not. */
