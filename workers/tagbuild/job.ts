@@ -153,8 +153,10 @@ async function notice(ctx: JobContext, env: Env, input: TagbuildInput): Promise<
     upstreamTag: meta.request.upstreamTag,
     upstream: meta.request.upstream,
   });
-  await ctx.to("queued", `tag ${objectId} confirmed; ${meta.request.source} ${meta.request.version} queued for a builder`);
+  // The hub first (idempotent): a crash between the two leaves a job that redoes this attempt, never a
+  // queued job whose tag bytes nobody holds.
   let status = await buildersHub(env).submit({ jobId: ctx.id, source: meta.request.source, repoUrl: input.repoUrl, tag: fetched.bytes });
+  await ctx.to("queued", `tag ${objectId} confirmed; ${meta.request.source} ${meta.request.version} queued for a builder`);
   // Offered to a free builder: its `ack` comes within moments; seeing it here saves a queue round trip.
   for (let i = 0; status.state === "offered" && i < OFFER_WATCH_STEPS; i++) {
     await new Promise((r) => setTimeout(r, 50));
