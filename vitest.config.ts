@@ -19,6 +19,7 @@ export default defineConfig(async () => {
             SYNC_RECIPIENTS: "age1nyx3vkv2kdvnzvyxkzt2n4regk8hre4ds8tjetl8h8sqa754r5cs6fk2rw",
             SYNC_IDENTITY: "AGE-SECRET-KEY-1H55KMTJ4ARG8K4VSKTDX5ZNWNXMHT0EHJWT4ZP4RYK4V6KNMYLWQNXNMR6",
             MIRROR_MAX_TAR_BYTES: String(8 * 1024 * 1024),
+            BUILDER_TOKENS: "test-builder-token,second-builder-token",
           },
         },
       })),

@@ -3,3 +3,4 @@
 export * from "./registry";
 export * from "./jobs";
 export * from "./mirror";
+export * from "./tagbuild";
