@@ -1,6 +1,8 @@
 // PIPELINES: a deployment runs all pipelines, or only the ones it names.
 
 import { describe, expect, it } from "vitest";
+import { env } from "cloudflare:workers";
+import { app } from "../../workers/app";
 import { z } from "zod";
 import { enabledModules, type PipelineModule } from "../../workers/pipelines";
 
@@ -22,5 +24,17 @@ describe("enabledModules", () => {
     expect(names({ PIPELINES: "mirror" })).toEqual(["mirror"]);
     expect(names({ PIPELINES: " tagbuild , archive " })).toEqual(["archive", "tagbuild"]);
     expect(names({ PIPELINES: "mirror,publish" })).toEqual(["mirror"]);
+  });
+});
+
+describe("a deployment that runs only some pipelines", () => {
+  it("answers another pipeline's routes with a clear 404 and serves its own", async () => {
+    const only = { ...env, PIPELINES: "mirror" };
+    const off = await app.fetch(new Request("http://forgeline.test/api/tagbuild/jobs"), only);
+    expect(off.status).toBe(404);
+    expect(((await off.json()) as any).error.code).toBe("pipeline_disabled");
+    const on = await app.fetch(new Request("http://forgeline.test/api/tagbuild/jobs", { headers: { Accept: "application/json" } }), env);
+    expect(on.status).toBe(200);
+    expect((await app.fetch(new Request("http://forgeline.test/api/mirrors/metrics"), only)).status).toBe(200);
   });
 });
