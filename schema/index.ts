@@ -2,3 +2,4 @@
 
 export * from "./registry";
 export * from "./jobs";
+export * from "./archive";
