@@ -7,6 +7,7 @@ import type { Env } from "./env";
 import { registerPipeline, type Pipeline } from "./kinds";
 import { registerHandler } from "./queues";
 import type { JobHandler } from "./core/job-context";
+import { archiveModule } from "./archive";
 
 export interface CronTask {
   name: string;
@@ -22,7 +23,7 @@ export interface PipelineModule {
   cron?: CronTask[];
 }
 
-export const modules: PipelineModule[] = [];
+export const modules: PipelineModule[] = [archiveModule];
 
 for (const m of modules) {
   registerPipeline(m.pipeline);

@@ -4,11 +4,9 @@
 // R2 keys (bucket ARCHIVE), stable:
 //   packs/<origin key>/<visit>/chunk-<n>   n = 0, 1, …: the pack's bytes, each CHUNK_BYTES long but the last
 //   packs/<origin key>/<visit>/pack.json   { checksum, bytes, chunks, chunkBytes, objects } once the pack parsed
-//   packs/<origin key>/<visit>/pack.idx    git .idx v2 of the pack (when it has at most IDX_MAX_OBJECTS objects)
 // <origin key> is the sha1 hex of the origin URL.
 
 export const CHUNK_BYTES = 8 * 1024 * 1024;
-export const IDX_MAX_OBJECTS = 200_000;
 
 export interface PackManifest {
   checksum: string;
@@ -114,7 +112,7 @@ export class PackSpool {
   }
 
   /** Records the parsed pack's manifest and drops chunks a longer earlier attempt of this visit left. */
-  async finish(checksum: string, objects: number, idx?: Uint8Array): Promise<PackManifest> {
+  async finish(checksum: string, objects: number): Promise<PackManifest> {
     await this.flush();
     const manifest: PackManifest = { checksum, bytes: this.total, chunks: this.written, chunkBytes: this.chunkBytes, objects };
     const stale: string[] = [];
@@ -125,7 +123,6 @@ export class PackSpool {
       cursor = page.truncated ? page.cursor : undefined;
     } while (cursor);
     if (stale.length) await this.bucket.delete(stale);
-    if (idx) await this.bucket.put(`${this.prefix}pack.idx`, idx);
     await this.bucket.put(`${this.prefix}pack.json`, JSON.stringify(manifest), { httpMetadata: { contentType: "application/json" } });
     return manifest;
   }

@@ -1,0 +1,219 @@
+// One visit of an origin, as a job of kind `archive`: open the visit, read the last snapshot, list the remote's
+// refs, fetch only what is new (streamed to R2 while parsed), store objects in the archive's order, record the
+// snapshot last, and close the visit as full, not_found or failed.
+
+import { fetchPack, GitError, listRefs, readPack } from "../git";
+import type { JobContext } from "../core/job-context";
+import { LeaseLost, Deferred } from "../core/job-context";
+import { JobError, messageOf, strong, summarize, weak } from "../core/errors";
+import { archiveKind } from "./kind";
+import { openVisit, setVisitStatus, storeSnapshot, MissingObjectsError, type ArchiveEnv } from "./store";
+import { lastSnapshot } from "./lookup";
+import { snapshotId } from "./manifest";
+import { DEFAULT_CONTENT_SIZE_LIMIT } from "./convert";
+import { branchesOf, keptRefs, refTargets, snapshotHaves, snapshotTargets, targetTypeOf, type TargetType } from "./loader-refs";
+import { PackSpool, packPrefix } from "./loader-pack";
+import { BadObjectError, ObjectSink, type LoadCounts } from "./loader-objects";
+import { recordVisitOutcome, visitStarted } from "./scheduler-table";
+import type { Json } from "../core/job";
+
+export interface VisitEnv extends ArchiveEnv {
+  ALLOW_LOOPBACK?: string;
+  /** Contents over this many bytes are kept as skipped contents (default 100 MiB). */
+  ARCHIVE_MAX_CONTENT_BYTES?: string;
+}
+
+/** What a job of kind `archive` is asked to do. */
+export interface VisitInput {
+  /** The origin URL (the repo's canonical URL). */
+  origin: string;
+  /** Where to fetch it from over smart HTTP. */
+  cloneUrl: string;
+  trigger: "webhook" | "scheduler" | "save";
+  /** Whether the scheduler keeps visiting the origin (default true). */
+  recurrent?: boolean;
+}
+
+export interface VisitOutcome {
+  [key: string]: Json;
+  result: "eventful" | "uneventful";
+  status: "full" | "not_found";
+  origin: string;
+  visit: number;
+  snapshot: string | null;
+  /** True when the remote's refs all pointed to known objects: no pack was fetched. */
+  packFetched: boolean;
+  packBytes: number;
+  objects: number;
+  counts: { [key: string]: number };
+}
+
+/** Delta bases kept in memory while parsing; evicted ones are read back from the pack in R2. */
+const PACK_CACHE_BYTES = 24 * 1024 * 1024;
+const HEARTBEAT_MS = 15_000;
+
+export function parseVisitInput(input: unknown): VisitInput {
+  const i = input as Partial<VisitInput> | null;
+  if (!i || typeof i.origin !== "string" || typeof i.cloneUrl !== "string")
+    throw strong("archive job input needs { origin, cloneUrl }");
+  const trigger = i.trigger === "webhook" || i.trigger === "scheduler" || i.trigger === "save" ? i.trigger : "save";
+  return { origin: i.origin, cloneUrl: i.cloneUrl, trigger, recurrent: i.recurrent !== false };
+}
+
+export function maxContentBytes(env: VisitEnv): number {
+  const n = Number(env.ARCHIVE_MAX_CONTENT_BYTES);
+  return env.ARCHIVE_MAX_CONTENT_BYTES && Number.isInteger(n) && n > 0 ? n : DEFAULT_CONTENT_SIZE_LIMIT;
+}
+
+/** The job handler of kind `archive`. */
+export async function runVisit(ctx: JobContext, env: VisitEnv): Promise<void> {
+  const input = parseVisitInput(ctx.input());
+  let { visit } = await openVisit(env, input.origin, { jobId: ctx.id });
+  // A job retried by hand after its visit failed gets a new visit: a final visit never changes.
+  if (visit.status !== "created" && visit.status !== "ongoing" && visit.status !== "full")
+    ({ visit } = await openVisit(env, input.origin, { jobId: `${ctx.id}/${ctx.job.attempts}` }));
+  const n = visit.visit;
+  if (ctx.state === "created") await ctx.to("ongoing", `visit ${n} of ${input.origin}`);
+  await visitStarted(env, input, ctx.id, Date.now());
+  if (visit.status === "created") await setVisitStatus(env, input.origin, n, "ongoing");
+  try {
+    // Recorded once done: a redelivered message finishes the job without visiting again.
+    const outcome = await ctx.step("visit", () => visitOnce(ctx, env, input, n));
+    await recordVisitOutcome(env, input, outcome.result, Date.now());
+    await ctx.to("full", `visit ${n}: ${outcome.result}, snapshot ${outcome.snapshot}`, outcome);
+  } catch (err) {
+    if (err instanceof LeaseLost || err instanceof Deferred) throw err;
+    await endInError(ctx, env, input, n, err);
+  }
+}
+
+async function visitOnce(ctx: JobContext, env: VisitEnv, input: VisitInput, n: number): Promise<VisitOutcome> {
+  const last = await lastSnapshot(env, input.origin);
+  const listing = await listRefs(input.cloneUrl);
+  const kept = keptRefs(listing.refs);
+  const types = snapshotTargets(last?.branches);
+  const wants = refTargets(kept).filter((oid) => !types.has(oid));
+  await ctx.log(
+    `listed ${listing.refs.length} refs (protocol v${listing.protocol}), kept ${kept.direct.size} + ${kept.aliases.size} aliases; ` +
+      `${wants.length} new target(s)${last ? `, last snapshot ${last.id}` : ", first visit"}`,
+  );
+  let loaded: { bytes: number; objects: number; counts: LoadCounts } | null = null;
+  if (wants.length) {
+    loaded = await fetchAndStore(ctx, env, input, n, wants, snapshotHaves(last?.branches), types);
+  }
+  let branches;
+  try {
+    branches = branchesOf(kept, (oid) => types.get(oid));
+  } catch (err) {
+    throw strong(messageOf(err));
+  }
+  const id = snapshotId(branches);
+  await storeSnapshot(env, { id, branches });
+  await setVisitStatus(env, input.origin, n, "full", { snapshot: id });
+  const eventful = last?.id !== id;
+  return {
+    result: eventful ? "eventful" : "uneventful",
+    status: "full",
+    origin: input.origin,
+    visit: n,
+    snapshot: id,
+    packFetched: loaded !== null,
+    packBytes: loaded?.bytes ?? 0,
+    objects: loaded?.objects ?? 0,
+    counts: { ...(loaded?.counts ?? {}) },
+  };
+}
+
+/** Fetches the objects behind `wants`, storing the pack in R2 as it streams and every object as it parses. */
+async function fetchAndStore(
+  ctx: JobContext,
+  env: VisitEnv,
+  input: VisitInput,
+  n: number,
+  wants: string[],
+  haves: string[],
+  types: Map<string, TargetType>,
+): Promise<{ bytes: number; objects: number; counts: LoadCounts }> {
+  const prefix = await packPrefix(input.origin, n);
+  const stagePrefix = prefix.replace(/^packs\//, "staging/");
+  const spool = new PackSpool(env.ARCHIVE, prefix);
+  const sink = new ObjectSink(env, stagePrefix, maxContentBytes(env));
+  const wanted = new Set(wants);
+  let objects = 0;
+  let beat = Date.now();
+  const heartbeat = async (note: string) => {
+    if (Date.now() - beat < HEARTBEAT_MS) return;
+    beat = Date.now();
+    await ctx.heartbeat(note);
+  };
+  try {
+    const pack = await fetchPack(input.cloneUrl, { wants, haves });
+    const reader = readPack(spool.tap(pack), { cacheBytes: PACK_CACHE_BYTES, spill: { read: (offset: number, length: number) => spool.read(offset, length) } });
+    for await (const obj of reader.objects()) {
+      objects += 1;
+      if (wanted.has(obj.oid)) types.set(obj.oid, targetTypeOf(obj.type));
+      await sink.add(obj);
+      if ((objects & 1023) === 0) await heartbeat(`${objects} objects, ${spool.bytes} bytes`);
+    }
+    const counts = await sink.finish(() => heartbeat(`storing: ${objects} objects parsed`));
+    await spool.finish(reader.checksum, objects);
+    const missing = wants.filter((oid) => !types.has(oid));
+    if (missing.length)
+      throw strong(`the server's pack lacks ${missing.length} object(s) its refs point to: ${missing.slice(0, 3).join(", ")}`);
+    await ctx.log(
+      `pack ${reader.checksum}: ${objects} objects, ${spool.bytes} bytes; stored ${counts.contents} contents ` +
+        `(${counts.skippedContents} skipped), ${counts.directories} directories, ${counts.revisions} revisions, ${counts.releases} releases`,
+    );
+    return { bytes: spool.bytes, objects, counts };
+  } catch (err) {
+    await sink.discard().catch(() => {});
+    throw err;
+  }
+}
+
+/** A visit that cannot finish: not_found ends the job without blame, anything else fails the visit. */
+async function endInError(ctx: JobContext, env: VisitEnv, input: VisitInput, n: number, err: unknown): Promise<never | void> {
+  const message = describe(err);
+  const kind = classify(err);
+  if (kind === "gone") {
+    await setVisitStatus(env, input.origin, n, "not_found", { error: message });
+    await recordVisitOutcome(env, input, "not_found", Date.now());
+    const outcome: VisitOutcome = {
+      result: "uneventful",
+      status: "not_found",
+      origin: input.origin,
+      visit: n,
+      snapshot: null,
+      packFetched: false,
+      packBytes: 0,
+      objects: 0,
+      counts: {},
+    };
+    await ctx.to("not_found", summarize(message, 500), outcome);
+    return;
+  }
+  // A weak error is retried by the job engine; the visit stays ongoing unless this was the last try.
+  const lastTry = kind === "strong" || ctx.job.retries >= archiveKind.maxRetries;
+  if (lastTry) {
+    await setVisitStatus(env, input.origin, n, "failed", { error: message }).catch(() => {});
+    await recordVisitOutcome(env, input, "failed", Date.now()).catch(() => {});
+  } else {
+    await ctx.warn(`visit ${n}: ${message} (will retry)`);
+  }
+  throw kind === "strong" ? strong(message) : weak(message);
+}
+
+type Severity = "gone" | "weak" | "strong";
+
+function classify(err: unknown): Severity {
+  if (err instanceof GitError) return err.strength;
+  if (err instanceof JobError) return err.strength === "weak" ? "weak" : err.strength === "strong" ? "strong" : "gone";
+  if (err instanceof BadObjectError || err instanceof MissingObjectsError) return "strong";
+  // Anything else (storage hiccups, a lost connection to a binding) may pass: retry.
+  return "weak";
+}
+
+function describe(err: unknown): string {
+  if (err instanceof GitError) return `${err.message}${err.status ? ` (HTTP ${err.status})` : ""}`;
+  return messageOf(err);
+}
