@@ -271,14 +271,15 @@ export async function openVisit(
   const date = opts.date ?? Date.now();
   const jobId = opts.jobId ?? null;
   const v = archiveVisits;
-  const [, inserted] = await db(env).batch([
-    db(env).insert(archiveOrigins).values({ id: origin.id, url, createdAt: date }).onConflictDoNothing(),
-    db(env).run(sql`INSERT INTO ${v} (origin_id, visit, type, date, status, status_date, job_id)
-      SELECT ${origin.id}, COALESCE(MAX(${v.visit}), 0) + 1, ${opts.type ?? "git"}, ${date}, 'created', ${date}, ${jobId}
-      FROM ${v} WHERE ${v.originId} = ${origin.id}
-      AND NOT EXISTS (SELECT 1 FROM ${v} WHERE ${v.originId} = ${origin.id} AND ${v.jobId} IS NOT NULL AND ${v.jobId} = ${jobId})`),
+  // One atomic batch: the origin on first sight, then the next visit number, unless this job already has one.
+  await env.DB.batch([
+    env.DB.prepare("INSERT INTO archive_origins (id, url, created_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING").bind(origin.id, url, date),
+    env.DB.prepare(
+      `INSERT INTO archive_visits (origin_id, visit, type, date, status, status_date, job_id)
+       SELECT ?1, (SELECT COALESCE(MAX(visit), 0) + 1 FROM archive_visits WHERE origin_id = ?1), ?2, ?3, 'created', ?3, ?4
+       WHERE NOT EXISTS (SELECT 1 FROM archive_visits WHERE origin_id = ?1 AND job_id IS NOT NULL AND job_id = ?4)`,
+    ).bind(origin.id, opts.type ?? "git", date, jobId),
   ]);
-  void inserted;
   const where = jobId ? and(eq(v.originId, origin.id), eq(v.jobId, jobId)) : eq(v.originId, origin.id);
   const row = (await db(env).select().from(v).where(where).orderBy(sql`${v.visit} DESC`).limit(1))[0];
   if (!row) throw new Error(`visit of ${url} was not recorded`);
