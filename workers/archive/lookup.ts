@@ -73,18 +73,33 @@ export async function snapshotExists(env: ArchiveEnv, id: string): Promise<boole
 export async function snapshotBranches(
   env: ArchiveEnv,
   id: string,
-  opts: { from?: string; count: number },
+  opts: { from?: string; count: number; types?: string[] },
 ): Promise<{ id: string; branches: [string, Branch][]; nextBranch: string | null } | null> {
   if (!(await snapshotExists(env, id))) return null;
   const b = archiveSnapshotBranches;
   const rows = await db(env)
     .select()
     .from(b)
-    .where(and(eq(b.snapshotId, id), opts.from !== undefined ? gte(b.name, opts.from) : undefined))
+    .where(
+      and(
+        eq(b.snapshotId, id),
+        opts.from !== undefined ? gte(b.name, opts.from) : undefined,
+        opts.types ? inArray(b.targetType, opts.types) : undefined,
+      ),
+    )
     .orderBy(asc(b.name))
     .limit(opts.count + 1);
   const page = rows.slice(0, opts.count);
   return { id, branches: page.map((r) => [r.name, branchOf(r)]), nextBranch: rows.length > opts.count ? rows[opts.count]!.name : null };
+}
+
+/** Some branches of a snapshot by name (to follow aliases that point outside a page). */
+export async function branchesByName(env: ArchiveEnv, id: string, names: string[]): Promise<Map<string, Branch>> {
+  const found = new Map<string, Branch>();
+  const b = archiveSnapshotBranches;
+  for (const run of chunks([...new Set(names)], 99))
+    for (const r of await db(env).select().from(b).where(and(eq(b.snapshotId, id), inArray(b.name, run)))) found.set(r.name, branchOf(r));
+  return found;
 }
 
 /** A whole snapshot with all its branches. */
