@@ -12,6 +12,8 @@ import { scheduleTick } from "./scheduler-table";
 const config = z.strictObject({
   /** Whether the scheduler keeps revisiting the repo between pushes (Software Heritage–style). */
   recurrent: z.boolean().default(true),
+  /** Contents over this many bytes are kept as skipped contents; at most ARCHIVE_MAX_CONTENT_BYTES. */
+  maxContentBytes: z.number().int().positive().optional(),
 });
 
 export const archivePipeline: Pipeline<z.infer<typeof config>> = {
@@ -21,7 +23,7 @@ export const archivePipeline: Pipeline<z.infer<typeof config>> = {
   plan(event, cfg, repo) {
     // Pushes, tags and deletions all change what the snapshot should record; a ping changes nothing.
     if (event.kind === "ping") return [];
-    return [plannedVisit(repo.url, repo.cloneUrl, "webhook", cfg.recurrent)];
+    return [plannedVisit(repo.url, repo.cloneUrl, "webhook", cfg.recurrent, cfg.maxContentBytes)];
   },
 };
 

@@ -21,6 +21,13 @@ export const archiveKind = defineKind({
 });
 
 /** A visit of an origin as a planned job. Waiting visits of one origin coalesce: one visit fetches everything new. */
-export function plannedVisit(origin: string, cloneUrl: string, trigger: "webhook" | "scheduler" | "save", recurrent = true): PlannedJob {
-  return { kind: archiveKind.kind, input: { origin, cloneUrl, trigger, recurrent }, coalesce: "visit" };
+export function plannedVisit(
+  origin: string,
+  cloneUrl: string,
+  trigger: "webhook" | "scheduler" | "save",
+  recurrent = true,
+  maxContentBytes?: number,
+): PlannedJob {
+  const input = { origin, cloneUrl, trigger, recurrent, ...(maxContentBytes ? { maxContentBytes } : {}) };
+  return { kind: archiveKind.kind, input, coalesce: "visit" };
 }

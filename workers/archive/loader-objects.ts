@@ -8,7 +8,9 @@
 import type { ObjectType, PackedObject } from "../git";
 import { contentFromBlob, directoryFromTree, releaseFromTag, revisionFromCommit } from "./convert";
 import { fromHex, toHex } from "./hashes";
-import { storeContents, storeDirectories, storeReleases, storeRevisions, type ArchiveEnv } from "./store";
+import { knownObjects, storeContents, storeDirectories, storeReleases, storeRevisions, type ArchiveEnv } from "./store";
+import { parseDirectory } from "./manifest";
+import { PackIds } from "./loader-ids";
 import type { Content, Directory, Release, Revision } from "./model";
 
 /** Blobs stored per batch: at most this many… */
@@ -39,6 +41,15 @@ export class BadObjectError extends Error {
   }
 }
 
+/** Thrown when stored objects would point to objects that are neither in the pack nor in the archive. */
+export class IncompletePackError extends Error {
+  constructor(missing: { from: string; to: string }[]) {
+    const shown = missing.slice(0, 3).map((m) => `${m.from} → ${m.to}`).join(", ");
+    super(`the pack is incomplete: ${missing.length} referenced object(s) are neither in it nor in the archive (${shown}${missing.length > 3 ? ", …" : ""})`);
+    this.name = "IncompletePackError";
+  }
+}
+
 interface Record_ {
   oid: string;
   data: Uint8Array;
@@ -53,6 +64,8 @@ export class ObjectSink {
   private memory: Record<Staged, Record_[]> = { tree: [], commit: [], tag: [] };
   private memoryBytes = 0;
   private spilled: Record<Staged, string[]> = { tree: [], commit: [], tag: [] };
+  /** Every id in the pack: what a stored object may point to without asking the archive. */
+  private readonly ids = new PackIds();
 
   constructor(
     private readonly env: ArchiveEnv,
@@ -62,6 +75,7 @@ export class ObjectSink {
   ) {}
 
   async add(obj: PackedObject): Promise<void> {
+    this.ids.add(obj.oid);
     if (obj.type === "blob") {
       this.blobs.push(obj);
       this.blobBytes += obj.data.length;
@@ -132,14 +146,31 @@ export class ObjectSink {
       });
     if (type === "tree") {
       const dirs: Directory[] = convert(directoryFromTree);
+      // Gitlinks (submodules) point into another repository: not ours to hold.
+      await this.checkReferences(dirs.flatMap((d) => parseDirectory(d.raw).flatMap((e) => (e.type === "rev" ? [] : [{ from: d.id, to: e.target }]))));
       this.counts.directories += (await storeDirectories(this.env, dirs)).added;
     } else if (type === "commit") {
       const revs: Revision[] = convert(revisionFromCommit);
+      await this.checkReferences(revs.flatMap((r) => [r.directory, ...r.parents].map((to) => ({ from: r.id, to }))));
       this.counts.revisions += (await storeRevisions(this.env, revs)).added;
     } else {
       const rels: Release[] = convert(releaseFromTag);
+      await this.checkReferences(rels.map((r) => ({ from: r.id, to: r.target })));
       this.counts.releases += (await storeReleases(this.env, rels)).added;
     }
+  }
+
+  /**
+   * Every object a batch points to must be in the pack or already archived, before the batch is stored:
+   * a corrupt object served under another id, or a server's broken repo, fails here rather than leaving
+   * a directory or revision that points nowhere.
+   */
+  private async checkReferences(refs: { from: string; to: string }[]): Promise<void> {
+    const outside = refs.filter((r) => !this.ids.has(r.to));
+    if (!outside.length) return;
+    const known = await knownObjects(this.env, outside.map((r) => r.to));
+    const missing = outside.filter((r) => !known.has(r.to));
+    if (missing.length) throw new IncompletePackError(missing);
   }
 
   /** Moves every staged body from memory to R2, one object per type. */

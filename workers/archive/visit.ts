@@ -13,7 +13,7 @@ import { snapshotId } from "./manifest";
 import { DEFAULT_CONTENT_SIZE_LIMIT } from "./convert";
 import { branchesOf, keptRefs, refTargets, snapshotHaves, snapshotTargets, targetTypeOf, type TargetType } from "./loader-refs";
 import { PackSpool, packPrefix } from "./loader-pack";
-import { BadObjectError, ObjectSink, type LoadCounts } from "./loader-objects";
+import { BadObjectError, IncompletePackError, ObjectSink, type LoadCounts } from "./loader-objects";
 import { recordVisitOutcome, visitStarted } from "./scheduler-table";
 import type { Json } from "../core/job";
 
@@ -32,6 +32,8 @@ export interface VisitInput {
   trigger: "webhook" | "scheduler" | "save";
   /** Whether the scheduler keeps visiting the origin (default true). */
   recurrent?: boolean;
+  /** The repo's own content size limit, if lower than the deployment's. */
+  maxContentBytes?: number;
 }
 
 export interface VisitOutcome {
@@ -57,12 +59,15 @@ export function parseVisitInput(input: unknown): VisitInput {
   if (!i || typeof i.origin !== "string" || typeof i.cloneUrl !== "string")
     throw strong("archive job input needs { origin, cloneUrl }");
   const trigger = i.trigger === "webhook" || i.trigger === "scheduler" || i.trigger === "save" ? i.trigger : "save";
-  return { origin: i.origin, cloneUrl: i.cloneUrl, trigger, recurrent: i.recurrent !== false };
+  const limit = Number.isInteger(i.maxContentBytes) && i.maxContentBytes! > 0 ? { maxContentBytes: i.maxContentBytes } : {};
+  return { origin: i.origin, cloneUrl: i.cloneUrl, trigger, recurrent: i.recurrent !== false, ...limit };
 }
 
-export function maxContentBytes(env: VisitEnv): number {
+/** ARCHIVE_MAX_CONTENT_BYTES (default 100 MiB), lowered by the repo's own limit if it has one. */
+export function maxContentBytes(env: VisitEnv, input: VisitInput): number {
   const n = Number(env.ARCHIVE_MAX_CONTENT_BYTES);
-  return env.ARCHIVE_MAX_CONTENT_BYTES && Number.isInteger(n) && n > 0 ? n : DEFAULT_CONTENT_SIZE_LIMIT;
+  const deployment = env.ARCHIVE_MAX_CONTENT_BYTES && Number.isInteger(n) && n > 0 ? n : DEFAULT_CONTENT_SIZE_LIMIT;
+  return Math.min(deployment, input.maxContentBytes ?? deployment);
 }
 
 /** The job handler of kind `archive`. */
@@ -137,7 +142,7 @@ async function fetchAndStore(
   const prefix = await packPrefix(input.origin, n);
   const stagePrefix = prefix.replace(/^packs\//, "staging/");
   const spool = new PackSpool(env.ARCHIVE, prefix);
-  const sink = new ObjectSink(env, stagePrefix, maxContentBytes(env));
+  const sink = new ObjectSink(env, stagePrefix, maxContentBytes(env, input));
   const wanted = new Set(wants);
   let objects = 0;
   let beat = Date.now();
@@ -208,7 +213,7 @@ type Severity = "gone" | "weak" | "strong";
 function classify(err: unknown): Severity {
   if (err instanceof GitError) return err.strength;
   if (err instanceof JobError) return err.strength === "weak" ? "weak" : err.strength === "strong" ? "strong" : "gone";
-  if (err instanceof BadObjectError || err instanceof MissingObjectsError) return "strong";
+  if (err instanceof BadObjectError || err instanceof IncompletePackError || err instanceof MissingObjectsError) return "strong";
   // Anything else (storage hiccups, a lost connection to a binding) may pass: retry.
   return "weak";
 }
