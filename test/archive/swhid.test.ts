@@ -18,6 +18,8 @@ import {
 } from "../../workers/archive/manifest";
 import { personOf, releaseFromTag, revisionFromCommit } from "../../workers/archive/convert";
 import { formatCore, formatSwhid, parseCore, parseSwhid, SwhidError } from "../../workers/archive/swhid";
+import { Blake2s, blake2s256 } from "../../workers/archive/blake2s";
+import { blake2s as nobleBlake2s } from "@noble/hashes/blake2.js";
 import type { Branch, BranchTargetType, DirectoryEntry, EntryType, ReleaseTargetType, Timestamp } from "../../workers/archive/model";
 
 interface Vector {
@@ -154,6 +156,25 @@ describe("SWH test vectors", () => {
     for (let i = 0; i < data.length; i += 777) streamed.update(data.subarray(i, i + 777));
     expect(streamed.digest()).toEqual(await contentHashes(data));
     expect(() => new ContentHasher(3).update(utf8("abcd"))).toThrow(/longer/);
+  });
+});
+
+describe("BLAKE2s-256", () => {
+  it("gives RFC 7693's digest of \"abc\"", () => {
+    expect(toHex(blake2s256(utf8("abc")))).toBe("508c5e8c327c14e2e1a72ba34eeb452f37458b209ed63a294d999b4c86675982");
+  });
+
+  it("agrees with @noble/hashes at every block boundary, one-shot and streamed in odd chunks", () => {
+    const data = Uint8Array.from({ length: 1100 }, (_, i) => (i * 131 + 7) & 0xff);
+    for (const n of [0, 1, 63, 64, 65, 127, 128, 129, 192, 1000, 1100]) {
+      const want = toHex(nobleBlake2s(data.subarray(0, n)));
+      expect(toHex(blake2s256(data.subarray(0, n))), `${n} bytes`).toBe(want);
+      for (const step of [1, 7, 64, 65]) {
+        const h = new Blake2s();
+        for (let i = 0; i < n; i += step) h.update(data.subarray(i, Math.min(n, i + step)));
+        expect(toHex(h.digest()), `${n} bytes in ${step}-byte chunks`).toBe(want);
+      }
+    }
   });
 });
 

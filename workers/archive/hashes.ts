@@ -1,10 +1,10 @@
 // Content checksums as Software Heritage keeps them (sha1, sha1_git, sha256, blake2s256), and git-style object ids.
-// sha1 and sha256 use the platform's native digest; sha1_git and blake2s256 stream through @noble/hashes,
-// so no content is copied to prepend git's header.
+// sha1, sha1_git and sha256 use the platform's native digests (sha1_git through a DigestStream, so no content is
+// copied to prepend git's header); blake2s256 our own BLAKE2s; small manifests and chunked streams @noble/hashes.
 
 import { sha1 } from "@noble/hashes/legacy.js";
-import { blake2s } from "@noble/hashes/blake2.js";
 import { sha256 } from "@noble/hashes/sha2.js";
+import { Blake2s, blake2s256 } from "./blake2s";
 import type { ContentHashes, Hex } from "./model";
 
 const encoder = new TextEncoder();
@@ -36,14 +36,22 @@ export function gitObjectId(type: string, body: Uint8Array): Hex {
 
 /** All four checksums and the length of a content. */
 export async function contentHashes(data: Uint8Array): Promise<ContentHashes> {
-  const [s1, s256] = await Promise.all([crypto.subtle.digest("SHA-1", data), crypto.subtle.digest("SHA-256", data)]);
-  return {
-    sha1: toHex(s1),
-    sha1_git: gitObjectId("blob", data),
-    sha256: toHex(s256),
-    blake2s256: toHex(blake2s(data)),
-    length: data.length,
-  };
+  const [s1, git, s256] = await Promise.all([
+    crypto.subtle.digest("SHA-1", data),
+    nativeObjectId("blob", data),
+    crypto.subtle.digest("SHA-256", data),
+  ]);
+  return { sha1: toHex(s1), sha1_git: git, sha256: toHex(s256), blake2s256: toHex(blake2s256(data)), length: data.length };
+}
+
+/** gitObjectId through the runtime's native SHA-1, for contents (any size). */
+async function nativeObjectId(type: string, body: Uint8Array): Promise<Hex> {
+  const stream = new crypto.DigestStream("SHA-1");
+  const writer = stream.getWriter();
+  await writer.write(objectHeader(type, body.length));
+  await writer.write(body);
+  await writer.close();
+  return toHex(await stream.digest);
 }
 
 /**
@@ -54,7 +62,7 @@ export class ContentHasher {
   private readonly s1 = sha1.create();
   private readonly git = sha1.create();
   private readonly s256 = sha256.create();
-  private readonly b2 = blake2s.create();
+  private readonly b2 = new Blake2s();
   private seen = 0;
 
   constructor(private readonly length: number) {
