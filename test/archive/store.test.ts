@@ -108,6 +108,7 @@ describe("storing a real repo's objects", () => {
     expect(latin.rawManifest).not.toBeNull();
     expect(latin.extraHeaders.map(([k]) => k)).toEqual(["gpgsig", "encoding"]);
     expect(latin.date.offsetBytes).toBe("-0000");
+    expect(latin.message).toBe("café latin-1\n"); // decoded by its `encoding ISO-8859-1` header, as git log shows it
     const merge = [...revs.values()].find((r) => r.message === "merge side\n")!;
     expect(merge.parents).toHaveLength(2);
     for (const t of converted.releases) {

@@ -81,6 +81,7 @@ export function revisionFromCommit(id: Hex, data: Uint8Array): Revision {
   if (headers[i]?.[0] === "author") author = personAndDate(headers[i++]![1]);
   if (headers[i]?.[0] === "committer") committer = personAndDate(headers[i++]![1]);
   for (; i < headers.length; i++) extraHeaders.push(headers[i]!);
+  const encoding = extraHeaders.find(([k]) => k === "encoding")?.[1];
   if (!/^[0-9a-f]{40}$/.test(directory)) throw new Error(`commit ${id} has no valid tree header`);
   for (const p of parents) if (!/^[0-9a-f]{40}$/.test(p)) throw new Error(`commit ${id} has a malformed parent "${p.slice(0, 50)}"`);
   const revision: Revision = {
@@ -91,7 +92,7 @@ export function revisionFromCommit(id: Hex, data: Uint8Array): Revision {
     date: author?.date ?? EPOCH,
     committer: committer?.person ?? NOBODY,
     committerDate: committer?.date ?? EPOCH,
-    message,
+    message: message === null ? null : messageText(data, encoding) ?? message,
     type: "git",
     synthetic: false,
     extraHeaders,
@@ -99,6 +100,33 @@ export function revisionFromCommit(id: Hex, data: Uint8Array): Revision {
   };
   if (revisionId(revision) !== id) revision.rawManifest = data;
   return revision;
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * The message as git log would show it: UTF-8 when it is, else decoded with the commit's `encoding` header
+ * (e.g. ISO-8859-1) when the runtime knows it; null leaves the lenient decoding. The raw manifest keeps the bytes.
+ */
+function messageText(data: Uint8Array, encoding: string | undefined): string | null {
+  let at = -1;
+  for (let i = 0; i + 1 < data.length; i++)
+    if (data[i] === 0x0a && data[i + 1] === 0x0a) {
+      at = i + 2;
+      break;
+    }
+  if (at < 0) return null;
+  const bytes = data.subarray(at);
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    if (!encoding) return null;
+    try {
+      return new TextDecoder(encoding.trim(), { fatal: true, ignoreBOM: true }).decode(bytes);
+    } catch {
+      return null;
+    }
+  }
 }
 
 const TARGET_TYPE_OF_GIT: Record<string, ReleaseTargetType> = { commit: "revision", tree: "directory", blob: "content", tag: "release" };
