@@ -191,6 +191,25 @@ describe("snapshots", () => {
     expect(await knownObjects(env, [id], ["snapshot"])).toEqual(new Set());
   });
 
+  it("stores a snapshot of 3,000 branches (non-ASCII names too) in batches, and pages all of it back in byte order", async () => {
+    const branches: Record<string, Branch> = { HEAD: { target: "refs/heads/b-0000", targetType: "alias" } };
+    for (let i = 0; i < 3000; i++) branches[`refs/heads/b-${String(i).padStart(4, "0")}${i % 500 === 0 ? "-é" : ""}`] = { target: head, targetType: "revision" };
+    const id = snapshotId(branches);
+    await storeSnapshot(env, { id, branches });
+    const names: string[] = [];
+    let from: string | undefined;
+    for (;;) {
+      const page = (await snapshotBranches(env, id, { from, count: 1000 }))!;
+      names.push(...page.branches.map(([n]) => n));
+      if (!page.nextBranch) break;
+      from = page.nextBranch;
+    }
+    expect(names).toHaveLength(3001);
+    const byBytes = [...names].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    expect(names).toEqual(byBytes);
+    expect(snapshotId((await getSnapshot(env, id))!.branches)).toBe(id);
+  });
+
   it("refuses a snapshot whose id does not match its branches", async () => {
     const branches: Record<string, Branch> = { "refs/heads/main": { target: head, targetType: "revision" } };
     await expect(storeSnapshot(env, { id: "1".repeat(40), branches })).rejects.toThrow(/does not match/);

@@ -31,6 +31,8 @@ const MAX_PARAMS = 100;
 const STATEMENTS_PER_BATCH = 50;
 /** Bytes of manifests bound in one statement, and the largest tree body kept in a D1 row. */
 const MAX_STATEMENT_BYTES = 512 * 1024;
+/** Bytes of manifests sent in one db.batch. */
+const MAX_BATCH_BYTES = 2 * 1024 * 1024;
 export const MAX_DIRECTORY_ROW_BYTES = 512 * 1024;
 /** R2 writes in flight at once. */
 const R2_CONCURRENCY = 8;
@@ -55,33 +57,55 @@ export function chunks<T>(items: T[], size: number): T[][] {
 }
 
 /** Rows in runs that each fit one statement: at most MAX_PARAMS parameters and MAX_STATEMENT_BYTES of manifests. */
-function rowRuns<T>(rows: T[], columns: number, bytesOf: (row: T) => number = () => 0): T[][] {
+function rowRuns<T>(rows: T[], columns: number, bytesOf: (row: T) => number = () => 0): { rows: T[]; bytes: number }[] {
   const perStatement = Math.max(1, Math.floor(MAX_PARAMS / columns));
-  const runs: T[][] = [];
+  const runs: { rows: T[]; bytes: number }[] = [];
   let run: T[] = [];
   let bytes = 0;
   for (const row of rows) {
     const size = bytesOf(row);
     if (run.length && (run.length >= perStatement || bytes + size > MAX_STATEMENT_BYTES)) {
-      runs.push(run);
+      runs.push({ rows: run, bytes });
       run = [];
       bytes = 0;
     }
     run.push(row);
     bytes += size;
   }
-  if (run.length) runs.push(run);
+  if (run.length) runs.push({ rows: run, bytes });
   return runs;
 }
 
 type Batchable = Parameters<DrizzleD1Database["batch"]>[0][number];
 
-/** Sends statements through db.batch, a bounded number at a time. */
-async function runBatches(env: ArchiveEnv, statements: Batchable[]): Promise<unknown[]> {
+/** Sends statements through db.batch, a bounded number (and bounded bytes) at a time. */
+async function runBatches(env: ArchiveEnv, statements: Batchable[], bytes: number[] = []): Promise<unknown[]> {
   const results: unknown[] = [];
-  for (const group of chunks(statements, STATEMENTS_PER_BATCH))
-    results.push(...(await db(env).batch(group as [Batchable, ...Batchable[]])));
+  let group: Batchable[] = [];
+  let groupBytes = 0;
+  const flush = async () => {
+    if (group.length) results.push(...(await db(env).batch(group as [Batchable, ...Batchable[]])));
+    group = [];
+    groupBytes = 0;
+  };
+  for (let i = 0; i < statements.length; i++) {
+    const size = bytes[i] ?? 0;
+    if (group.length >= STATEMENTS_PER_BATCH || (group.length && groupBytes + size > MAX_BATCH_BYTES)) await flush();
+    group.push(statements[i]!);
+    groupBytes += size;
+  }
+  await flush();
   return results;
+}
+
+/** Inserts rows (ignoring those already there) in as few statements and batches as the limits allow. */
+async function insertRows<T>(env: ArchiveEnv, build: (rows: T[]) => Batchable, rows: T[], columns: number, bytesOf?: (row: T) => number) {
+  const runs = rowRuns(rows, columns, bytesOf);
+  await runBatches(
+    env,
+    runs.map((r) => build(r.rows)),
+    runs.map((r) => r.bytes),
+  );
 }
 
 async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -145,7 +169,7 @@ export async function storeContents(env: ArchiveEnv, items: Content[]): Promise<
     reason: c.data ? null : (c.reason ?? "skipped"),
     createdAt: now,
   }));
-  await runBatches(env, rowRuns(rows, 8).map((run) => db(env).insert(archiveContents).values(run).onConflictDoNothing()));
+  await insertRows(env, (run) => db(env).insert(archiveContents).values(run).onConflictDoNothing(), rows, 8);
   return { added: rows.filter((r) => r.status === "visible").length, skipped: rows.filter((r) => r.status === "absent").length };
 }
 
@@ -162,8 +186,7 @@ export async function storeDirectories(env: ArchiveEnv, items: Directory[]): Pro
     entries: countEntries(d.raw),
     createdAt: now,
   }));
-  const runs = rowRuns(rows, 4, (r) => r.raw?.length ?? 0);
-  await runBatches(env, runs.map((run) => db(env).insert(archiveDirectories).values(run).onConflictDoNothing()));
+  await insertRows(env, (run) => db(env).insert(archiveDirectories).values(run).onConflictDoNothing(), rows, 4, (r) => r.raw?.length ?? 0);
   return { added: rows.length };
 }
 
@@ -200,7 +223,7 @@ export async function storeRevisions(env: ArchiveEnv, items: Revision[]): Promis
     createdAt: now,
   }));
   const size = (r: (typeof rows)[number]) => (r.message?.length ?? 0) * 3 + (r.rawManifest?.length ?? 0) + JSON.stringify(r.extraHeaders).length;
-  await runBatches(env, rowRuns(rows, 21, size).map((run) => db(env).insert(archiveRevisions).values(run).onConflictDoNothing()));
+  await insertRows(env, (run) => db(env).insert(archiveRevisions).values(run).onConflictDoNothing(), rows, 21, size);
   return { added: rows.length };
 }
 
@@ -223,7 +246,7 @@ export async function storeReleases(env: ArchiveEnv, items: Release[]): Promise<
     createdAt: now,
   }));
   const size = (r: (typeof rows)[number]) => (r.message?.length ?? 0) * 3 + (r.rawManifest?.length ?? 0);
-  await runBatches(env, rowRuns(rows, 14, size).map((run) => db(env).insert(archiveReleases).values(run).onConflictDoNothing()));
+  await insertRows(env, (run) => db(env).insert(archiveReleases).values(run).onConflictDoNothing(), rows, 14, size);
   return { added: rows.length };
 }
 
@@ -250,8 +273,7 @@ export async function storeSnapshot(env: ArchiveEnv, snapshot: Snapshot): Promis
   }
   if (missing.length) throw new MissingObjectsError([...new Set(missing)]);
   const rows = Object.entries(snapshot.branches).map(([name, b]) => ({ snapshotId: snapshot.id, name, target: b?.target ?? null, targetType: b?.targetType ?? null }));
-  const writes: Batchable[] = rowRuns(rows, 4, (r) => r.name.length * 3).map((run) => db(env).insert(archiveSnapshotBranches).values(run).onConflictDoNothing());
-  await runBatches(env, writes);
+  await insertRows(env, (run) => db(env).insert(archiveSnapshotBranches).values(run).onConflictDoNothing(), rows, 4, (r) => r.name.length * 3);
   await db(env).insert(archiveSnapshots).values({ id: snapshot.id, branchCount: rows.length, createdAt: Date.now() }).onConflictDoNothing();
   return { added: true };
 }
