@@ -20,7 +20,7 @@ import {
 } from "../../workers/archive/store";
 import { getContent, getDirectoryRaw, getRelease, getRevisions, getSnapshot, lastSnapshot, listVisits, snapshotBranches } from "../../workers/archive/lookup";
 import { gitObjectId, toHex } from "../../workers/archive/hashes";
-import { directoryManifest, releaseManifest, revisionManifest, snapshotId } from "../../workers/archive/manifest";
+import { compareBytes, directoryManifest, releaseManifest, revisionManifest, snapshotId } from "../../workers/archive/manifest";
 import { contentFromBlob } from "../../workers/archive/convert";
 import type { Branch, DirectoryEntry } from "../../workers/archive/model";
 
@@ -205,7 +205,8 @@ describe("snapshots", () => {
       from = page.nextBranch;
     }
     expect(names).toHaveLength(3001);
-    const byBytes = [...names].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const utf8 = (s: string) => new TextEncoder().encode(s);
+    const byBytes = [...names].sort((a, b) => compareBytes(utf8(a), utf8(b)));
     expect(names).toEqual(byBytes);
     expect(snapshotId((await getSnapshot(env, id))!.branches)).toBe(id);
   });

@@ -4,6 +4,9 @@
 import { Hono, type Context } from "hono";
 import type { Env } from "../../env";
 import { badRequest } from "../../core/errors";
+import { parseRepoUrl } from "../../core/repo-url";
+import type { Origin } from "../model";
+import type { ArchiveEnv } from "../store";
 import { getOrigin, getVisit, latestVisit, listVisits } from "../lookup";
 import { intQuery, linkNext, missing, rawPath, withQuery } from "./http";
 import { Urls, visitView } from "./views";
@@ -44,9 +47,10 @@ originRoutes.get("/origin/*", async (c) => {
   const parsed = parseOriginPath(rest);
   if (!parsed) throw missing(`no route for GET ${path}: use /origin/<url>/get/, /visits/, /visit/latest/ or /visit/<n>/`);
   const urls = Urls.of(c.req.url);
-  const { url, action } = parsed;
-  const origin = await getOrigin(c.env, url);
-  if (!origin) throw missing(`Origin with url ${url} not found!`);
+  const origin = await findOrigin(c.env, parsed.url);
+  if (!origin) throw missing(`Origin with url ${parsed.url} not found!`);
+  const { url } = origin;
+  const { action } = parsed;
   switch (action.kind) {
     case "get":
       return c.json({ url: origin.url, id: origin.id, origin_visits_url: urls.visits(origin.url) });
@@ -65,6 +69,19 @@ originRoutes.get("/origin/*", async (c) => {
     }
   }
 });
+
+/** The origin as given, else under its canonical name (`https://host/owner/repo`, as repos are archived). */
+async function findOrigin(env: ArchiveEnv, url: string): Promise<Origin | null> {
+  const exact = await getOrigin(env, url);
+  if (exact) return exact;
+  let canonical: string;
+  try {
+    canonical = parseRepoUrl(url).url;
+  } catch {
+    return null;
+  }
+  return canonical === url ? null : getOrigin(env, canonical);
+}
 
 /** Newest first, `per_page` at a time, `last_visit` to continue below a visit number (SWH's paging). */
 async function visits(c: Context<{ Bindings: Env }>, url: string, urls: Urls) {
