@@ -7,6 +7,7 @@ import type { Pipeline } from "../kinds";
 import { archiveKind, plannedVisit } from "./kind";
 import { runVisit } from "./visit";
 import { saveRoutes } from "./save";
+import { archiveApi } from "./api";
 import { scheduleTick } from "./scheduler-table";
 
 const config = z.strictObject({
@@ -31,6 +32,9 @@ export const archiveModule: PipelineModule = {
   pipeline: archivePipeline,
   handlers: { [archiveKind.kind]: runVisit },
   // Save code now first: the read API's /origin/* routes must not take its paths.
-  routes: [{ path: "/api/1", app: saveRoutes }],
+  routes: [
+    { path: "/api/1", app: saveRoutes },
+    { path: "/api/1", app: archiveApi },
+  ],
   cron: [{ name: "archive-scheduler", run: async (env, now) => void (await scheduleTick(env, now)) }],
 };

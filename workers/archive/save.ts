@@ -6,7 +6,8 @@ import { drizzle } from "drizzle-orm/d1";
 import { and, desc, eq } from "drizzle-orm";
 import type { Env } from "../env";
 import { archiveVisits, jobs } from "../../schema";
-import { badRequest } from "../core/errors";
+import { AppError, badRequest } from "../core/errors";
+import { errorResponse } from "./api/http";
 import { requireAdmin } from "../core/auth";
 import { remote } from "../core/remote";
 import { parseRepoUrl, type RepoAddress } from "../core/repo-url";
@@ -87,6 +88,12 @@ function saveRequestView(origin: string, r: RequestRow, base: string) {
 }
 
 export const saveRoutes = new Hono<{ Bindings: Env }>();
+
+// Errors in the read API's shape (SWH's `{ exception, reason }` plus Forgeline's `{ error }`).
+saveRoutes.onError((err, c) => {
+  if (err instanceof AppError) return errorResponse(c, err);
+  throw err;
+});
 
 saveRoutes.post(`${PREFIX}*`, requireAdmin, async (c) => {
   const address = originOfPath(new URL(c.req.url).pathname, c.env);

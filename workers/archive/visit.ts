@@ -39,7 +39,7 @@ export interface VisitInput {
 export interface VisitOutcome {
   [key: string]: Json;
   result: "eventful" | "uneventful";
-  status: "full" | "not_found";
+  status: "full" | "partial" | "not_found";
   origin: string;
   visit: number;
   snapshot: string | null;
@@ -85,7 +85,7 @@ export async function runVisit(ctx: JobContext, env: VisitEnv): Promise<void> {
     // Recorded once done: a redelivered message finishes the job without visiting again.
     const outcome = await ctx.step("visit", () => visitOnce(ctx, env, input, n));
     await recordVisitOutcome(env, input, outcome.result, Date.now());
-    await ctx.to("full", `visit ${n}: ${outcome.result}, snapshot ${outcome.snapshot}`, outcome);
+    await ctx.to(outcome.status, `visit ${n}: ${outcome.result}, snapshot ${outcome.snapshot}`, outcome);
   } catch (err) {
     if (err instanceof LeaseLost || err instanceof Deferred) throw err;
     await endInError(ctx, env, input, n, err);
@@ -97,15 +97,28 @@ async function visitOnce(ctx: JobContext, env: VisitEnv, input: VisitInput, n: n
   const listing = await listRefs(input.cloneUrl);
   const kept = keptRefs(listing.refs);
   const types = snapshotTargets(last?.branches);
-  const wants = refTargets(kept).filter((oid) => !types.has(oid));
+  let wants = refTargets(kept).filter((oid) => !types.has(oid));
   await ctx.log(
     `listed ${listing.refs.length} refs (protocol v${listing.protocol}), kept ${kept.direct.size} + ${kept.aliases.size} aliases; ` +
       `${wants.length} new target(s)${last ? `, last snapshot ${last.id}` : ", first visit"}`,
   );
   let loaded: { bytes: number; objects: number; counts: LoadCounts } | null = null;
-  if (wants.length) {
-    loaded = await fetchAndStore(ctx, env, input, n, wants, snapshotHaves(last?.branches), types);
+  // Refs the server advertises but cannot serve (its repo is broken): the rest is archived, the visit is partial.
+  const unservable: string[] = [];
+  while (wants.length) {
+    try {
+      loaded = await fetchAndStore(ctx, env, input, n, wants, snapshotHaves(last?.branches), types);
+      break;
+    } catch (err) {
+      const oid = notServed(err);
+      if (!oid || !wants.includes(oid) || unservable.length >= MAX_UNSERVABLE) throw err;
+      unservable.push(oid);
+      wants = wants.filter((w) => w !== oid);
+      await ctx.warn(`the server advertises ${oid} (${refsTo(kept.direct, oid).join(", ")}) but cannot send it; archiving the other refs`);
+    }
   }
+  const dropped = unservable.flatMap((oid) => refsTo(kept.direct, oid));
+  for (const name of dropped) kept.direct.delete(name);
   let branches;
   try {
     branches = branchesOf(kept, (oid) => types.get(oid));
@@ -114,11 +127,13 @@ async function visitOnce(ctx: JobContext, env: VisitEnv, input: VisitInput, n: n
   }
   const id = snapshotId(branches);
   await storeSnapshot(env, { id, branches });
-  await setVisitStatus(env, input.origin, n, "full", { snapshot: id });
+  const status = dropped.length ? "partial" : "full";
+  const error = dropped.length ? `the server could not send the objects of ${dropped.length} ref(s): ${dropped.slice(0, 5).join(", ")}` : null;
+  await setVisitStatus(env, input.origin, n, status, { snapshot: id, error });
   const eventful = last?.id !== id;
   return {
     result: eventful ? "eventful" : "uneventful",
-    status: "full",
+    status,
     origin: input.origin,
     visit: n,
     snapshot: id,
@@ -126,7 +141,20 @@ async function visitOnce(ctx: JobContext, env: VisitEnv, input: VisitInput, n: n
     packBytes: loaded?.bytes ?? 0,
     objects: loaded?.objects ?? 0,
     counts: { ...(loaded?.counts ?? {}) },
+    ...(dropped.length ? { unservableRefs: dropped } : {}),
   };
+}
+
+const MAX_UNSERVABLE = 20;
+
+/** The object a server refused to send because it does not have it (`upload-pack: not our ref <id>`). */
+function notServed(err: unknown): string | null {
+  if (!(err instanceof GitError)) return null;
+  return /not our ref ([0-9a-f]{40})/.exec(err.message)?.[1] ?? null;
+}
+
+function refsTo(direct: Map<string, string>, oid: string): string[] {
+  return [...direct].filter(([, target]) => target === oid).map(([name]) => name);
 }
 
 /** Fetches the objects behind `wants`, storing the pack in R2 as it streams and every object as it parses. */
@@ -210,8 +238,11 @@ async function endInError(ctx: JobContext, env: VisitEnv, input: VisitInput, n: 
 
 type Severity = "gone" | "weak" | "strong";
 
+/** Answers that say "there is no git repository here" (a web page, a dumb-HTTP server): not found, not a failure. */
+const NOT_A_REPO = new Set(["not_smart_http", "dumb_http"]);
+
 function classify(err: unknown): Severity {
-  if (err instanceof GitError) return err.strength;
+  if (err instanceof GitError) return NOT_A_REPO.has(err.reason) ? "gone" : err.strength;
   if (err instanceof JobError) return err.strength === "weak" ? "weak" : err.strength === "strong" ? "strong" : "gone";
   if (err instanceof BadObjectError || err instanceof IncompletePackError || err instanceof MissingObjectsError) return "strong";
   // Anything else (storage hiccups, a lost connection to a binding) may pass: retry.
