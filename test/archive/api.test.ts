@@ -204,6 +204,11 @@ describe("revisions and releases", () => {
     expect(treetag).toMatchObject({ target_type: "directory", target: await git("git rev-parse HEAD^{tree}") });
   });
 
+  it("answers the same without the trailing slash", async () => {
+    expect((await get(`/api/1/revision/${head}`)).body.id).toBe(head);
+    expect((await get(`/api/1/snapshot/${snapshot}`)).body.id).toBe(snapshot);
+  });
+
   it("answers 400 for malformed revision and release ids and 404 for unknown ones", async () => {
     for (const kind of ["revision", "release"]) {
       expect((await get(`/api/1/${kind}/1234/`)).status).toBe(400);

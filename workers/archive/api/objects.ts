@@ -23,9 +23,14 @@ import { branchView, contentView, entryView, releaseView, revisionView, Urls } f
 
 export const objectRoutes = new Hono<{ Bindings: Env }>();
 
+/** SWH's paths end with a slash; a client that leaves it off is answered the same. */
+function withOrWithoutSlash(path: string): string[] {
+  return [path, path.slice(0, -1)];
+}
+
 const BRANCH_TYPES = ["content", "directory", "revision", "release", "snapshot", "alias"];
 
-objectRoutes.get("/snapshot/:id/", async (c) => {
+objectRoutes.on("GET", withOrWithoutSlash("/snapshot/:id/"), async (c) => {
   const id = hexIdOf(c.req.param("id"), "snapshot");
   const count = intQuery(c, "branches_count", 1000, 1, 10_000);
   const from = c.req.query("branches_from") || undefined;
@@ -49,7 +54,7 @@ objectRoutes.get("/snapshot/:id/", async (c) => {
   return c.json({ id, branches, next_branch: page.nextBranch });
 });
 
-objectRoutes.get("/revision/:id/", async (c) => {
+objectRoutes.on("GET", withOrWithoutSlash("/revision/:id/"), async (c) => {
   const id = hexIdOf(c.req.param("id"), "revision");
   const revision = await getRevision(c.env, id);
   if (!revision) throw missing(`Revision with sha1_git ${id} not found.`);
@@ -57,7 +62,7 @@ objectRoutes.get("/revision/:id/", async (c) => {
 });
 
 /** The history from a revision, breadth-first like SWH's revision log; `per_page` (≤ 50) and `offset` page it. */
-objectRoutes.get("/revision/:id/log/", async (c) => {
+objectRoutes.on("GET", withOrWithoutSlash("/revision/:id/log/"), async (c) => {
   const id = hexIdOf(c.req.param("id"), "revision");
   const perPage = intQuery(c, "per_page", 10, 1, 50);
   const offset = intQuery(c, "offset", 0, 0, 1_000_000);
@@ -68,7 +73,7 @@ objectRoutes.get("/revision/:id/log/", async (c) => {
   return c.json(log.slice(0, perPage).map((r) => revisionView(r, urls)));
 });
 
-objectRoutes.get("/release/:id/", async (c) => {
+objectRoutes.on("GET", withOrWithoutSlash("/release/:id/"), async (c) => {
   const id = hexIdOf(c.req.param("id"), "release");
   const release = await getRelease(c.env, id);
   if (!release) throw missing(`Release with sha1_git ${id} not found.`);
@@ -135,15 +140,15 @@ export function parseContentQuery(q: string): { algo: ContentAlgo; hash: string 
   return { algo, hash };
 }
 
-objectRoutes.get("/content/:q/", async (c) => {
-  const { algo, hash } = parseContentQuery(c.req.param("q"));
+objectRoutes.on("GET", withOrWithoutSlash("/content/:q/"), async (c) => {
+  const { algo, hash } = parseContentQuery(c.req.param("q") ?? "");
   const content = await getContent(c.env, algo, hash);
   if (!content) throw missing(`Content with ${algo} checksum equals to ${hash} not found!`);
   return c.json(contentView(content, Urls.of(c.req.url)));
 });
 
-objectRoutes.get("/content/:q/raw/", async (c) => {
-  const { algo, hash } = parseContentQuery(c.req.param("q"));
+objectRoutes.on("GET", withOrWithoutSlash("/content/:q/raw/"), async (c) => {
+  const { algo, hash } = parseContentQuery(c.req.param("q") ?? "");
   const content = await getContent(c.env, algo, hash);
   if (!content) throw missing(`Content with ${algo} checksum equals to ${hash} not found!`);
   if (content.status !== "visible") throw missing(`Content ${content.sha1_git} is not available for download: ${content.reason ?? "skipped"}`);
