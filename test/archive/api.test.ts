@@ -245,6 +245,7 @@ describe("directories and contents", () => {
     expect((await get(`/api/1/directory/${root}/README/inside/`)).status).toBe(404);
     // (`..` never gets here: URL parsing folds it away; an empty segment does.)
     expect((await get(`/api/1/directory/${root}/src//deep/`)).status).toBe(400);
+    expect((await get(`/api/1/directory/${root}/${"a/".repeat(300)}`)).status).toBe(400);
     expect((await get(`/api/1/directory/not-an-id/`)).status).toBe(400);
     expect((await get(`/api/1/directory/${"c".repeat(40)}/`)).status).toBe(404);
   });

@@ -85,6 +85,9 @@ async function directoryEntries(env: ArchiveEnv, id: string): Promise<DirectoryE
   return raw ? parseDirectory(raw) : null;
 }
 
+/** Each path part is one lookup; no git tree nests this deep in practice. */
+const MAX_PATH_DEPTH = 256;
+
 /** A directory's listing, or with a path after the id, the entry at that path (its `name` the whole path). */
 objectRoutes.get("/directory/*", async (c) => {
   const path = rawPath(c);
@@ -98,6 +101,7 @@ objectRoutes.get("/directory/*", async (c) => {
     const contents = await getContents(c.env, entries.filter((e) => e.type === "file").map((e) => e.target));
     return c.json(entries.map((e) => entryView(id, e, e.name, contents.get(e.target), urls)));
   }
+  if (segments.length > MAX_PATH_DEPTH) throw badRequest(`path is deeper than ${MAX_PATH_DEPTH} directories`, "invalid_path");
   if (segments.some((s) => s === "" || s === "." || s === "..")) throw badRequest(`path "${segments.join("/").slice(0, 200)}" has empty, . or .. parts`, "invalid_path");
   const names = segments.map(segmentBytes);
   let dirId = id;
