@@ -129,26 +129,28 @@ export async function getRevision(env: ArchiveEnv, id: string): Promise<Revision
 }
 
 /**
- * The history from `id`, breadth-first over parents (each revision once, newest generation first), as far as
- * it is stored, skipping the first `offset`; stops after `limit` revisions. One batched query per generation.
+ * The history from `id`, breadth-first over parents in order (each revision once), as far as it is stored,
+ * skipping the first `offset`. One recursive query walks the graph inside D1 (SQLite's CTE queue is FIFO,
+ * hence breadth-first), then one batched read fetches the page.
  */
 export async function revisionLog(env: ArchiveEnv, id: string, opts: { offset: number; limit: number }): Promise<Revision[]> {
-  const out: Revision[] = [];
-  const seen = new Set<string>([id]);
-  let frontier = [id];
-  let index = 0;
-  while (frontier.length && out.length < opts.limit) {
-    const found = await getRevisions(env, frontier);
-    const next: string[] = [];
-    for (const rid of frontier) {
-      const r = found.get(rid);
-      if (!r) continue;
-      if (index++ >= opts.offset && out.length < opts.limit) out.push(r);
-      for (const p of r.parents) if (!seen.has(p)) (seen.add(p), next.push(p));
-    }
-    frontier = next;
-  }
-  return out;
+  const walked = await env.DB.prepare(
+    `WITH RECURSIVE history(id) AS (
+       SELECT id FROM archive_revisions WHERE id = ?1
+       UNION
+       SELECT parent.id FROM history
+         JOIN archive_revisions child ON child.id = history.id
+         JOIN json_each(child.parents) p
+         JOIN archive_revisions parent ON parent.id = p.value
+       LIMIT ?2
+     )
+     SELECT id FROM history`,
+  )
+    .bind(id, opts.offset + opts.limit)
+    .all<{ id: string }>();
+  const ids = walked.results.slice(opts.offset).map((r) => r.id);
+  const found = await getRevisions(env, ids);
+  return ids.flatMap((rid) => (found.has(rid) ? [found.get(rid)!] : []));
 }
 
 export async function getRelease(env: ArchiveEnv, id: string): Promise<Release | null> {
