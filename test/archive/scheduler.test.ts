@@ -1,5 +1,5 @@
-// The recurrent-visit policy: intervals per offset, jitter, how visits move the offset, disabling after
-// three failures, and which origins a cron tick enqueues.
+// The recurrent-visit policy (intervals per offset, jitter, how visits move the offset, disabling after three
+// failures, which origins are due), then the scheduler against D1, the repo chains, real visits and the cron.
 
 import { describe, expect, it } from "vitest";
 import {
@@ -14,6 +14,17 @@ import {
   visitQueued,
   type OriginSchedule,
 } from "../../workers/archive/scheduler";
+import { env } from "cloudflare:workers";
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import worker from "../../workers/index";
+import { drizzle } from "drizzle-orm/d1";
+import { eq } from "drizzle-orm";
+import { archiveSchedule } from "../../schema";
+import { getSchedule, scheduleTick } from "../../workers/archive/scheduler-table";
+import { originId } from "../../workers/archive/hashes";
+import { latestVisit } from "../../workers/archive/lookup";
+import { admin, json } from "../support/http";
+import { makeRepo, repoName, saveNow, settled, sh, visit, jobView } from "./visit-support";
 
 const T0 = Date.UTC(2026, 0, 1);
 
@@ -116,5 +127,111 @@ describe("due origins", () => {
     expect(budgetOf(undefined)).toBe(20);
     expect(budgetOf("5")).toBe(5);
     for (const bad of ["", "0", "-3", "2.5", "many"]) expect(budgetOf(bad)).toBe(20);
+  });
+});
+
+// ---- the scheduler against D1, the repo chains and real visits ----
+const db = () => drizzle(env.DB);
+
+async function dueAt(origin: string, at: number, patch: Partial<OriginSchedule> = {}) {
+  await db().update(archiveSchedule).set({ nextVisitAt: at, ...patch }).where(eq(archiveSchedule.originId, originId(origin)));
+}
+
+/** Schedules of other tests are pushed into the future so that each test sees only its own origins due. */
+async function onlyDue(origins: string[]) {
+  const ids = new Set(origins.map(originId));
+  for (const row of await db().select().from(archiveSchedule))
+    if (!ids.has(row.originId)) await db().update(archiveSchedule).set({ nextVisitAt: Date.now() + 100 * DAY_MS }).where(eq(archiveSchedule.originId, row.originId));
+}
+
+const tickEnv = (budget: string) => ({ DB: env.DB, REPO: env.REPO, ARCHIVE_SCHEDULER_BUDGET: budget });
+
+describe("scheduling real origins", () => {
+  it("a visit puts its origin on the schedule: due a jittered day later, free", async () => {
+    const repo = await makeRepo(repoName("sched"), `echo a > a && git add a && git commit -qm a`);
+    const before = Date.now();
+    const job = await visit(repo.url);
+    expect(job.status).toBe("full");
+    const s = await getSchedule(env, repo.origin);
+    expect(s).toMatchObject({ url: repo.origin, intervalOffset: 0, failures: 0, disabled: false, runningJobId: null });
+    expect(s!.nextVisitAt).toBeGreaterThanOrEqual(before + 0.9 * DAY_MS);
+    expect(s!.nextVisitAt).toBeLessThanOrEqual(Date.now() + 1.1 * DAY_MS);
+  });
+
+  it("a tick enqueues due origins oldest lag first within the budget, never one already running; visits move the offset", async () => {
+    const repos = await Promise.all([1, 2, 3].map((i) => makeRepo(repoName(`tick${i}`), `echo ${i} > f && git add f && git commit -qm c${i}`)));
+    for (const r of repos) expect((await visit(r.url)).status).toBe("full");
+    const now = Date.now();
+    await onlyDue(repos.map((r) => r.origin));
+    await dueAt(repos[0]!.origin, now - 1 * DAY_MS, { intervalOffset: 5 });
+    await dueAt(repos[1]!.origin, now - 3 * DAY_MS, { intervalOffset: 5 });
+    await dueAt(repos[2]!.origin, now - 2 * DAY_MS, { intervalOffset: 5 });
+
+    const first = await scheduleTick(tickEnv("2"), now);
+    expect(first.enqueued.map((e) => e.url)).toEqual([repos[1]!.origin, repos[2]!.origin]);
+    const second = await scheduleTick(tickEnv("2"), now);
+    expect(second.enqueued.map((e) => e.url)).toEqual([repos[0]!.origin]);
+    expect((await scheduleTick(tickEnv("2"), now)).enqueued).toEqual([]);
+
+    for (const e of [...first.enqueued, ...second.enqueued]) {
+      const done = await settled(e.job);
+      expect(done.status).toBe("full");
+      expect(done.input.trigger).toBe("scheduler");
+      expect(done.result.result).toBe("uneventful");
+    }
+    for (const r of repos) expect(await getSchedule(env, r.origin)).toMatchObject({ intervalOffset: 6, runningJobId: null, failures: 0 });
+  });
+
+  it("three not-found visits in a row disable an origin; save code now brings it back", async () => {
+    const name = repoName("vanishing");
+    const repo = await makeRepo(name, `echo a > a && git add a && git commit -qm a`);
+    expect((await visit(repo.url)).status).toBe("full");
+    await sh(`rm -rf acme/${name}.git`);
+    for (let i = 1; i <= 3; i++) {
+      await onlyDue([repo.origin]);
+      await dueAt(repo.origin, Date.now() - 1000);
+      const tick = await scheduleTick(tickEnv("20"), Date.now());
+      expect(tick.enqueued.map((e) => e.url)).toEqual([repo.origin]);
+      expect((await settled(tick.enqueued[0]!.job)).status).toBe("not_found");
+      expect(await getSchedule(env, repo.origin)).toMatchObject({ failures: i, disabled: i >= 3 });
+    }
+    await dueAt(repo.origin, Date.now() - 1000);
+    expect((await scheduleTick(tickEnv("20"), Date.now())).enqueued).toEqual([]);
+    // Seen again through the API: enabled, and visited (not found again, but no longer disabled).
+    await settled(await saveNow(repo.url));
+    expect(await getSchedule(env, repo.origin)).toMatchObject({ disabled: false, failures: 1 });
+  });
+
+  it("a visit job that ends without the loader (cancelled) is released by the next tick and its visit failed", async () => {
+    const name = repoName("cancelled");
+    const repo = await makeRepo(name, `echo a > a && git add a && git commit -qm a`);
+    const sw = repoName("sw");
+    await fetch(`${env.GIT_SERVER}/_control/switch`, { method: "POST", body: JSON.stringify({ name: sw, status: 503 }) });
+    const url = `${env.GIT_SERVER}/_fault/switch/${sw}/acme/${name}.git`;
+    const id = await saveNow(url);
+    for (let i = 0; i < 400 && (await jobView(id))?.phase !== "waiting"; i++) await new Promise((r) => setTimeout(r, 50));
+    const origin = (await jobView(id)).input.origin;
+    expect(await getSchedule(env, origin)).toMatchObject({ runningJobId: id });
+    expect((await json(admin(`/api/jobs/${id}/cancel`, "POST"))).status).toBe(200);
+    await settled(id);
+    await onlyDue([]);
+    const tick = await scheduleTick(tickEnv("20"), Date.now());
+    expect(tick.released).toBeGreaterThanOrEqual(1);
+    expect(await getSchedule(env, origin)).toMatchObject({ runningJobId: null, failures: 1 });
+    expect(await latestVisit(env, origin)).toMatchObject({ status: "failed" });
+    await fetch(`${env.GIT_SERVER}/_control/switch`, { method: "POST", body: JSON.stringify({ name: sw, status: null }) });
+  });
+
+  it("the Worker's cron trigger runs the scheduler", async () => {
+    const repo = await makeRepo(repoName("cron"), `echo a > a && git add a && git commit -qm a`);
+    expect((await visit(repo.url)).status).toBe("full");
+    await onlyDue([repo.origin]);
+    await dueAt(repo.origin, Date.now() - 1000);
+    const ctx = createExecutionContext();
+    await worker.scheduled!(createScheduledController({ scheduledTime: Date.now(), cron: "* * * * *" }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    const s = await getSchedule(env, repo.origin);
+    expect(s!.runningJobId).toBeTruthy();
+    expect((await settled(s!.runningJobId!)).status).toBe("full");
   });
 });
