@@ -40,6 +40,7 @@ CREATE TABLE `archive_releases` (
 	`message` text,
 	`synthetic` integer NOT NULL,
 	`raw_manifest` blob,
+	`manifest_in_r2` integer DEFAULT false NOT NULL,
 	`created_at` integer NOT NULL
 );
 --> statement-breakpoint
@@ -64,6 +65,7 @@ CREATE TABLE `archive_revisions` (
 	`synthetic` integer NOT NULL,
 	`extra_headers` text NOT NULL,
 	`raw_manifest` blob,
+	`manifest_in_r2` integer DEFAULT false NOT NULL,
 	`created_at` integer NOT NULL
 );
 --> statement-breakpoint

@@ -88,6 +88,8 @@ export const archiveRevisions = sqliteTable("archive_revisions", {
   extraHeaders: text("extra_headers", { mode: "json" }).$type<[string, string][]>().notNull(),
   /** The commit body when the fields above do not re-serialize to `id`. */
   rawManifest: bytes("raw_manifest"),
+  /** Too large for a D1 row: the whole commit body is in R2 at `revision/<id>`, the message here is cut. */
+  manifestInR2: integer("manifest_in_r2", { mode: "boolean" }).notNull().default(false),
   createdAt: integer("created_at").notNull(),
 });
 
@@ -105,6 +107,8 @@ export const archiveReleases = sqliteTable("archive_releases", {
   message: text("message"),
   synthetic: integer("synthetic", { mode: "boolean" }).notNull(),
   rawManifest: bytes("raw_manifest"),
+  /** Too large for a D1 row: the whole tag body is in R2 at `release/<id>`, the message here is cut. */
+  manifestInR2: integer("manifest_in_r2", { mode: "boolean" }).notNull().default(false),
   createdAt: integer("created_at").notNull(),
 });
 

@@ -163,6 +163,29 @@ describe("batching past D1's 100-parameter limit", () => {
   });
 });
 
+describe("objects too large for a D1 row", () => {
+  it("keeps a commit and a tag with 1.5 MB messages whole in R2, and reads them back as git has them", async () => {
+    const big = "big";
+    await sh(`rm -rf ${big} && git init -q -b main ${big} && cd ${big}
+{ head -c 1500000 /dev/zero | tr '\\0' 'm'; echo; } > ../msg.txt
+git commit -q --allow-empty -F ../msg.txt && git tag -a huge -F ../msg.txt`);
+    const c = await convertAll(await allObjects(big));
+    expect(c.revisions[0]!.message!.length).toBe(1_500_001);
+    await storeRevisions(env, c.revisions);
+    await storeReleases(env, c.releases);
+    const rev = (await getRevisions(env, [c.revisions[0]!.id])).get(c.revisions[0]!.id)!;
+    expect(rev.message).toBe(c.revisions[0]!.message);
+    expect(gitObjectId("commit", rev.rawManifest ?? revisionManifest(rev))).toBe(rev.id);
+    const rel = (await getRelease(env, c.releases[0]!.id))!;
+    expect(rel.message).toBe(c.releases[0]!.message);
+    expect(gitObjectId("tag", rel.rawManifest ?? releaseManifest(rel))).toBe(rel.id);
+    const row = await env.DB.prepare("SELECT length(message) AS n, manifest_in_r2 AS inR2 FROM archive_revisions WHERE id = ?").bind(rev.id).first<{ n: number; inR2: number }>();
+    expect(row).toEqual({ n: 16 * 1024, inR2: 1 });
+    expect(await env.ARCHIVE.head(`revision/${rev.id}`)).not.toBeNull();
+    expect(await env.ARCHIVE.head(`release/${rel.id}`)).not.toBeNull();
+  });
+});
+
 describe("snapshots", () => {
   it("stores a snapshot of the repo's refs (HEAD alias, tags on blobs and trees) and pages its branches by name", async () => {
     const branches = await refsSnapshot();

@@ -15,7 +15,8 @@ import {
 import { originId } from "./hashes";
 import type { Branch, BranchTargetType, Origin, Release, Revision, Snapshot, StoredContent, Visit, ContentStatus } from "./model";
 import { releaseOfRow, revisionOfRow, visitOfRow } from "./rows";
-import { chunks, contentKey, directoryKey, type ArchiveEnv } from "./store";
+import { chunks, contentKey, directoryKey, releaseKey, revisionKey, type ArchiveEnv } from "./store";
+import { releaseFromTag, revisionFromCommit } from "./convert";
 
 const db = (env: ArchiveEnv) => drizzle(env.DB);
 
@@ -120,8 +121,16 @@ export async function lastSnapshot(env: ArchiveEnv, url: string): Promise<Snapsh
 export async function getRevisions(env: ArchiveEnv, ids: string[]): Promise<Map<string, Revision>> {
   const found = new Map<string, Revision>();
   for (const run of chunks([...new Set(ids)], 100))
-    for (const r of await db(env).select().from(archiveRevisions).where(inArray(archiveRevisions.id, run))) found.set(r.id, revisionOfRow(r));
+    for (const r of await db(env).select().from(archiveRevisions).where(inArray(archiveRevisions.id, run)))
+      found.set(r.id, r.manifestInR2 ? revisionFromCommit(r.id, await bodyInR2(env, revisionKey(r.id))) : revisionOfRow(r));
   return found;
+}
+
+/** The whole body of an object kept in R2 because it was too large for its D1 row. */
+async function bodyInR2(env: ArchiveEnv, key: string): Promise<Uint8Array> {
+  const object = await env.ARCHIVE.get(key);
+  if (!object) throw new Error(`${key} is recorded as kept in R2 but is missing there`);
+  return new Uint8Array(await object.arrayBuffer());
 }
 
 export async function getRevision(env: ArchiveEnv, id: string): Promise<Revision | null> {
@@ -155,7 +164,8 @@ export async function revisionLog(env: ArchiveEnv, id: string, opts: { offset: n
 
 export async function getRelease(env: ArchiveEnv, id: string): Promise<Release | null> {
   const row = (await db(env).select().from(archiveReleases).where(eq(archiveReleases.id, id)).limit(1))[0];
-  return row ? releaseOfRow(row) : null;
+  if (!row) return null;
+  return row.manifestInR2 ? releaseFromTag(row.id, await bodyInR2(env, releaseKey(row.id))) : releaseOfRow(row);
 }
 
 /** A directory's tree body, from its D1 row or, for a large one, R2. */

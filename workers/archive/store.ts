@@ -1,6 +1,6 @@
 // Writes of the archive graph, each idempotent and batched: content bytes to R2, everything else to D1.
-// R2 keys (stable): `content/<sha1_git>` holds a content's bytes; `directory/<id>` holds a tree body too large
-// for a D1 row. A content's D1 row is written only after its bytes are in R2, and a snapshot's row only after
+// R2 keys (stable): `content/<sha1_git>` holds a content's bytes; `directory/<id>`, `revision/<id>` and
+// `release/<id>` hold the git body of an object too large for a D1 row. A content's D1 row is written only after its bytes are in R2, and a snapshot's row only after
 // its branches and every object they target are stored: a row that exists is always complete.
 
 import { drizzle, type DrizzleD1Database } from "drizzle-orm/d1";
@@ -16,7 +16,7 @@ import {
   archiveVisits,
 } from "../../schema";
 import { originId } from "./hashes";
-import { snapshotId } from "./manifest";
+import { releaseManifest, revisionManifest, snapshotId } from "./manifest";
 import { FINAL_VISIT_STATUSES, type Content, type Directory, type Origin, type Release, type Revision, type Snapshot, type Visit, type VisitStatus } from "./model";
 import { visitOfRow } from "./rows";
 
@@ -39,6 +39,12 @@ const R2_CONCURRENCY = 8;
 
 export const contentKey = (sha1Git: string) => `content/${sha1Git}`;
 export const directoryKey = (id: string) => `directory/${id}`;
+export const revisionKey = (id: string) => `revision/${id}`;
+export const releaseKey = (id: string) => `release/${id}`;
+/** A revision or release larger than this (message, raw manifest) keeps its whole body in R2 instead of D1. */
+export const MAX_OBJECT_ROW_BYTES = 1024 * 1024;
+/** What stays of such an object's message in its D1 row. */
+const CUT_MESSAGE_CHARS = 16 * 1024;
 
 export class MissingObjectsError extends Error {
   constructor(readonly missing: string[]) {
@@ -199,7 +205,9 @@ function countEntries(raw: Uint8Array): number {
 
 export async function storeRevisions(env: ArchiveEnv, items: Revision[]): Promise<{ added: number }> {
   const now = Date.now();
-  const rows = dedupe(items).map((r) => ({
+  const unique = dedupe(items);
+  const large = await moveLargeToR2(env, unique, revisionKey, (r) => r.rawManifest ?? revisionManifest(r));
+  const rows = unique.map((r) => ({
     id: r.id,
     directory: r.directory,
     parents: r.parents,
@@ -215,21 +223,24 @@ export async function storeRevisions(env: ArchiveEnv, items: Revision[]): Promis
     committerDateSeconds: r.committerDate.seconds,
     committerDateMicroseconds: r.committerDate.microseconds,
     committerDateOffset: r.committerDate.offsetBytes,
-    message: r.message,
+    message: large.has(r.id) ? cut(r.message) : r.message,
     type: r.type,
     synthetic: r.synthetic,
-    extraHeaders: r.extraHeaders,
-    rawManifest: r.rawManifest,
+    extraHeaders: large.has(r.id) ? [] : r.extraHeaders,
+    rawManifest: large.has(r.id) ? null : r.rawManifest,
+    manifestInR2: large.has(r.id),
     createdAt: now,
   }));
   const size = (r: (typeof rows)[number]) => (r.message?.length ?? 0) * 3 + (r.rawManifest?.length ?? 0) + JSON.stringify(r.extraHeaders).length;
-  await insertRows(env, (run) => db(env).insert(archiveRevisions).values(run).onConflictDoNothing(), rows, 21, size);
+  await insertRows(env, (run) => db(env).insert(archiveRevisions).values(run).onConflictDoNothing(), rows, 22, size);
   return { added: rows.length };
 }
 
 export async function storeReleases(env: ArchiveEnv, items: Release[]): Promise<{ added: number }> {
   const now = Date.now();
-  const rows = dedupe(items).map((r) => ({
+  const unique = dedupe(items);
+  const large = await moveLargeToR2(env, unique, releaseKey, (r) => r.rawManifest ?? releaseManifest(r));
+  const rows = unique.map((r) => ({
     id: r.id,
     name: r.name,
     target: r.target,
@@ -240,14 +251,31 @@ export async function storeReleases(env: ArchiveEnv, items: Release[]): Promise<
     dateSeconds: r.date?.seconds ?? null,
     dateMicroseconds: r.date?.microseconds ?? null,
     dateOffset: r.date?.offsetBytes ?? null,
-    message: r.message,
+    message: large.has(r.id) ? cut(r.message) : r.message,
     synthetic: r.synthetic,
-    rawManifest: r.rawManifest,
+    rawManifest: large.has(r.id) ? null : r.rawManifest,
+    manifestInR2: large.has(r.id),
     createdAt: now,
   }));
   const size = (r: (typeof rows)[number]) => (r.message?.length ?? 0) * 3 + (r.rawManifest?.length ?? 0);
-  await insertRows(env, (run) => db(env).insert(archiveReleases).values(run).onConflictDoNothing(), rows, 14, size);
+  await insertRows(env, (run) => db(env).insert(archiveReleases).values(run).onConflictDoNothing(), rows, 15, size);
   return { added: rows.length };
+}
+
+/** Objects too large for a D1 row get their whole body in R2 first; answers their ids. */
+async function moveLargeToR2<T extends { id: string; message: string | null; rawManifest: Uint8Array | null }>(
+  env: ArchiveEnv,
+  items: T[],
+  key: (id: string) => string,
+  body: (item: T) => Uint8Array,
+): Promise<Set<string>> {
+  const large = items.filter((i) => (i.message?.length ?? 0) * 3 + (i.rawManifest?.length ?? 0) > MAX_OBJECT_ROW_BYTES);
+  await inParallel(large, R2_CONCURRENCY, async (i) => void (await env.ARCHIVE.put(key(i.id), body(i))));
+  return new Set(large.map((i) => i.id));
+}
+
+function cut(message: string | null): string | null {
+  return message === null || message.length <= CUT_MESSAGE_CHARS ? message : message.slice(0, CUT_MESSAGE_CHARS);
 }
 
 function dedupe<T extends { id: string }>(items: T[]): T[] {
