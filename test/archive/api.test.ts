@@ -207,6 +207,16 @@ describe("revisions and releases", () => {
     expect(treetag).toMatchObject({ target_type: "directory", target: await git("git rev-parse HEAD^{tree}") });
   });
 
+  it("lets found objects be cached for good, but not misses, logs or origins; any page may read", async () => {
+    const found = await get(`/api/1/revision/${head}/`);
+    expect(found.headers.get("Cache-Control")).toBe("public, max-age=31536000, immutable");
+    expect(found.headers.get("Access-Control-Allow-Origin")).toBe("*");
+    expect((await get(`/api/1/revision/${"b".repeat(40)}/`)).headers.get("Cache-Control")).toBeNull();
+    expect((await get(`/api/1/revision/${head}/log/`)).headers.get("Cache-Control")).toBeNull();
+    expect((await get(`/api/1/origin/${ORIGIN}/visits/`)).headers.get("Cache-Control")).toBeNull();
+    expect((await get(`/api/1/resolve/nonsense/`)).headers.get("Access-Control-Allow-Origin")).toBe("*");
+  });
+
   it("answers the same without the trailing slash", async () => {
     expect((await get(`/api/1/revision/${head}`)).body.id).toBe(head);
     expect((await get(`/api/1/snapshot/${snapshot}`)).body.id).toBe(snapshot);

@@ -21,6 +21,12 @@ archiveApi.onError((err, c) => {
   return errorResponse(c, new AppError(500, "internal", "internal error; see the Worker's logs"));
 });
 
+// A public read API, as SWH's is: any web page may read it.
+archiveApi.use("*", async (c, next) => {
+  await next();
+  if (c.req.method === "GET") c.header("Access-Control-Allow-Origin", "*");
+});
+
 archiveApi.route("/", originRoutes);
 archiveApi.route("/", objectRoutes);
 archiveApi.route("/", resolveRoutes);

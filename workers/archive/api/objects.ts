@@ -23,6 +23,17 @@ import { branchView, contentView, entryView, releaseView, revisionView, Urls } f
 
 export const objectRoutes = new Hono<{ Bindings: Env }>();
 
+/**
+ * Archived objects are named by their content and never change: a found one may be cached for good. A miss is
+ * not cached (the object may be archived later), nor is a log (it grows as older history gets archived).
+ */
+const IMMUTABLE = "public, max-age=31536000, immutable";
+for (const prefix of ["/snapshot/*", "/revision/*", "/release/*", "/directory/*", "/content/*"])
+  objectRoutes.use(prefix, async (c, next) => {
+    await next();
+    if (c.res.status === 200 && !/\/log\/?$/.test(new URL(c.req.url).pathname)) c.header("Cache-Control", IMMUTABLE);
+  });
+
 /** SWH's paths end with a slash; a client that leaves it off is answered the same. */
 function withOrWithoutSlash(path: string): string[] {
   return [path, path.slice(0, -1)];
