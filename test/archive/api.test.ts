@@ -263,6 +263,21 @@ describe("directories and contents", () => {
     expect((await get(`/api/1/directory/${"c".repeat(40)}/`)).status).toBe(404);
   });
 
+  it("browses a revision's directory: the root listing, a sub-directory, a file's data, a submodule", async () => {
+    const root = await get(`/api/1/revision/${head}/directory/`);
+    expect(root.body).toMatchObject({ revision: head, path: ".", type: "dir" });
+    expect(root.body.content.map((e: any) => e.name)).toContain("README");
+    const sub = await get(`/api/1/revision/${head}/directory/src/deep/`);
+    expect(sub.body).toMatchObject({ path: "src/deep", type: "dir" });
+    expect(sub.body.content.map((e: any) => e.target)).toEqual([await git("git rev-parse HEAD:src/deep/file.txt")]);
+    const file = await get(`/api/1/revision/${head}/directory/src/deep/file.txt/`);
+    expect(file.body).toMatchObject({ type: "file", content: { length: 5, checksums: { sha1_git: await git("git rev-parse HEAD:src/deep/file.txt") } } });
+    expect((await get(`/api/1/revision/${head}/directory/vendor/lib/`)).body).toMatchObject({ type: "rev", content: { id: "1".repeat(40) } });
+    expect((await get(`/api/1/revision/${head}/directory/missing/`)).status).toBe(404);
+    expect((await get(`/api/1/revision/${"b".repeat(40)}/directory/`)).status).toBe(404);
+    expect((await get(`/api/1/revision/nothex/directory/`)).status).toBe(400);
+  });
+
   it("shows a content by any of its checksums, and serves its raw bytes as git has them", async () => {
     const blob = await git("git rev-parse HEAD:run.sh");
     const one = (await get(`/api/1/content/sha1_git:${blob}/`)).body;

@@ -106,31 +106,61 @@ objectRoutes.get("/directory/*", async (c) => {
   const [first, ...segments] = rest.split("/");
   const id = hexIdOf(first, "directory");
   const urls = Urls.of(c.req.url);
-  let entries = await directoryEntries(c.env, id);
-  if (!entries) throw missing(`Directory with sha1_git ${id} not found.`);
-  if (!segments.length) {
-    const contents = await getContents(c.env, entries.filter((e) => e.type === "file").map((e) => e.target));
-    return c.json(entries.map((e) => entryView(id, e, e.name, contents.get(e.target), urls)));
-  }
+  const found = await walk(c.env, id, segments);
+  if (found.kind === "listing") return c.json(await listing(c.env, id, found.entries, urls));
+  const content = found.entry.type === "file" ? (await getContents(c.env, [found.entry.target])).get(found.entry.target) : undefined;
+  return c.json(entryView(found.dirId, found.entry, found.path, content, urls));
+});
+
+/** SWH's directory through a revision: `{ revision, path, type, content }`, content a listing or the file's data. */
+objectRoutes.get("/revision/:id/directory/*", async (c) => {
+  const id = hexIdOf(c.req.param("id"), "revision");
+  const revision = await getRevision(c.env, id);
+  if (!revision) throw missing(`Revision with sha1_git ${id} not found.`);
+  const path = rawPath(c);
+  const segments = path.slice(path.indexOf("/directory/") + "/directory/".length).replace(/\/+$/, "").split("/").filter((s, i) => s || i);
+  const urls = Urls.of(c.req.url);
+  const found = await walk(c.env, revision.directory, segments.length === 1 && segments[0] === "" ? [] : segments);
+  const shown = segments.length ? segments.join("/") : ".";
+  if (found.kind === "listing")
+    return c.json({ revision: id, path: shown, type: "dir", content: await listing(c.env, found.dirId, found.entries, urls) });
+  const e = found.entry;
+  if (e.type === "dir")
+    return c.json({ revision: id, path: shown, type: "dir", content: await listing(c.env, e.target, (await directoryEntries(c.env, e.target)) ?? [], urls) });
+  if (e.type === "rev") return c.json({ revision: id, path: shown, type: "rev", content: { id: e.target } });
+  const content = (await getContents(c.env, [e.target])).get(e.target);
+  if (!content) throw missing(`Content with sha1_git ${e.target} (at ${shown}) is not archived.`);
+  return c.json({ revision: id, path: shown, type: "file", content: contentView(content, urls) });
+});
+
+async function listing(env: ArchiveEnv, id: string, entries: DirectoryEntry[], urls: Urls) {
+  const contents = await getContents(env, entries.filter((e) => e.type === "file").map((e) => e.target));
+  return entries.map((e) => entryView(id, e, e.name, contents.get(e.target), urls));
+}
+
+type Walked = { kind: "listing"; dirId: string; entries: DirectoryEntry[] } | { kind: "entry"; dirId: string; entry: DirectoryEntry; path: Uint8Array };
+
+/** From a root directory down `segments` (percent-encoded names): the root's listing, or the entry at the path. */
+async function walk(env: ArchiveEnv, rootId: string, segments: string[]): Promise<Walked> {
+  let entries = await directoryEntries(env, rootId);
+  if (!entries) throw missing(`Directory with sha1_git ${rootId} not found.`);
+  if (!segments.length) return { kind: "listing", dirId: rootId, entries };
   if (segments.length > MAX_PATH_DEPTH) throw badRequest(`path is deeper than ${MAX_PATH_DEPTH} directories`, "invalid_path");
   if (segments.some((s) => s === "" || s === "." || s === "..")) throw badRequest(`path "${segments.join("/").slice(0, 200)}" has empty, . or .. parts`, "invalid_path");
   const names = segments.map(segmentBytes);
-  let dirId = id;
+  let dirId = rootId;
   for (let i = 0; i < names.length; i++) {
     const entry = entries.find((e) => sameBytes(e.name, names[i]!));
     if (!entry) break;
-    if (i === names.length - 1) {
-      const content = entry.type === "file" ? (await getContents(c.env, [entry.target])).get(entry.target) : undefined;
-      return c.json(entryView(dirId, entry, joinPath(names), content, urls));
-    }
+    if (i === names.length - 1) return { kind: "entry", dirId, entry, path: joinPath(names) };
     if (entry.type !== "dir") break;
-    const next = await directoryEntries(c.env, entry.target);
+    const next = await directoryEntries(env, entry.target);
     if (!next) throw missing(`Directory with sha1_git ${entry.target} (at ${segments.slice(0, i + 1).join("/")}) is not archived.`);
     entries = next;
     dirId = entry.target;
   }
-  throw missing(`Directory entry with path ${segments.join("/")} from root directory ${id} not found`);
-});
+  throw missing(`Directory entry with path ${segments.join("/")} from root directory ${rootId} not found`);
+}
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
