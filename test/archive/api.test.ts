@@ -329,6 +329,21 @@ describe("resolving SWHIDs", () => {
     }
   });
 
+  it("tells which of many SWHIDs are archived (POST /known/), and refuses malformed lists", async () => {
+    const post = (body: unknown) =>
+      app.request(`${BASE}/api/1/known/`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) }, env);
+    const stored = [`swh:1:rev:${head}`, `swh:1:snp:${snapshot}`, `swh:1:cnt:${await git("git rev-parse HEAD:README")}`, `swh:1:ori:${originId(ORIGIN)}`];
+    const strangers = Array.from({ length: 150 }, (_, i) => `swh:1:dir:${i.toString(16).padStart(40, "0")}`);
+    const res = await post([...stored, ...strangers]);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Record<string, { known: boolean }>;
+    for (const s of stored) expect(body[s], s).toEqual({ known: true });
+    for (const s of strangers) expect(body[s]).toEqual({ known: false });
+    expect((await post(["swh:1:rev:nothex"])).status).toBe(400);
+    expect((await post({ not: "a list" })).status).toBe(400);
+    expect((await post(Array(1001).fill(stored[0]))).status).toBe(400);
+  });
+
   it("answers 400 for malformed SWHIDs and 404 for ones not archived", async () => {
     for (const bad of ["swh:1:cnt:123", "swh:2:cnt:" + "a".repeat(40), "swh:1:xyz:" + "a".repeat(40), `swh:1:cnt:${"a".repeat(40)};lines=0`, `swh:1:cnt:${"a".repeat(40)};bogus=1`, "hello"]) {
       const { status, body } = await get(`/api/1/resolve/${bad}/`);

@@ -30,6 +30,14 @@ export async function getOriginById(env: ArchiveEnv, id: string): Promise<Origin
   return row ? { id: row.id, url: row.url } : null;
 }
 
+/** Which of these origin ids (sha1 of the URL) are archived. */
+export async function knownOrigins(env: ArchiveEnv, ids: string[]): Promise<Set<string>> {
+  const known = new Set<string>();
+  for (const run of chunks([...new Set(ids)], 100))
+    for (const r of await db(env).select({ id: archiveOrigins.id }).from(archiveOrigins).where(inArray(archiveOrigins.id, run))) known.add(r.id);
+  return known;
+}
+
 /** Visits newest first; `before`: only visits numbered below it (SWH's `last_visit`). */
 export async function listVisits(env: ArchiveEnv, url: string, opts: { before?: number; limit: number }): Promise<Visit[]> {
   const v = archiveVisits;
