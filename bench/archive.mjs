@@ -3,16 +3,20 @@
 // (1) a first full visit, (2) an unchanged re-visit, (3) a re-visit after 10 new commits. Each beside git's own
 // time from the same server in the same run (`git clone --mirror`, then `git fetch` in that mirror).
 // Reports wall time, objects/s and the peak RSS of the workerd process (sampled from /proc).
+// wrangler dev is started through its own API (unstable_startWorker, what `wrangler dev` runs) with the
+// inspector off: with it on, devtools network events for every fetch and R2/D1 call pile up in the inspector
+// proxy, which then lags requests by minutes and inflates workerd's memory.
 // Options: --large <MB>  generate a pack of at least that size instead (e.g. --large 150)
 //          --port 8792   --keep (leave the temp dir)
 
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { generate, repoStats } from "./archive-repo.mjs";
 import { startGitServer } from "../test/git-server.mjs";
+import { unstable_startWorker } from "wrangler";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
@@ -109,8 +113,9 @@ async function visit(url, workerd) {
   for (;;) {
     job = (await (await fetch(`${base}/api/jobs/${id}`)).json()).job;
     if (job?.phase === "settled") break;
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 50));
   }
+  if (args.includes("--verbose")) console.error(JSON.stringify({ benchStart: Date.now() - (performance.now() - start), job: { createdAt: job.createdAt, startedAt: job.startedAt, finishedAt: job.finishedAt }, log: job.log }, null, 1));
   const wall = (performance.now() - start) / 1000;
   clearInterval(sampler);
   peak = Math.max(peak, rssKiB(workerd).rss);
@@ -130,21 +135,22 @@ try {
 
   console.error("starting wrangler dev …");
   spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { cwd: root, env, stdio: "ignore" });
-  dev = spawn(
-    wrangler,
-    [
-      "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(port + 1000), "--log-level", "warn",
-      "--persist-to", state, "--var", `ADMIN_TOKEN:${ADMIN}`, "--var", "ALLOW_LOOPBACK:true", "--show-interactive-dev-session=false",
-    ],
-    { cwd: root, env, stdio: ["ignore", "ignore", "inherit"] },
-  );
+  const vars = join(tmp, "bench.vars");
+  writeFileSync(vars, `ADMIN_TOKEN=${ADMIN}\nALLOW_LOOPBACK=true\n`);
+  process.env.WRANGLER_SEND_METRICS = "false";
+  dev = await unstable_startWorker({
+    config: join(root, "wrangler.toml"),
+    envFiles: [vars],
+    dev: { inspector: false, remote: false, persist: state, watch: false, logLevel: "warn", server: { hostname: "127.0.0.1", port } },
+  });
+  await dev.ready;
   await waitReady();
-  // wrangler dev runs two workerd: a proxy and the Worker itself (the one with an inspector address).
+  // wrangler dev runs two workerd: a proxy on the public port and the Worker itself.
   const workerd = () => {
-    const all = descendants(dev.pid).filter((p) => p.comm === "workerd");
+    const all = descendants(process.pid).filter((p) => p.comm === "workerd");
     const worker = all.find((p) => {
       try {
-        return readFileSync(`/proc/${p.pid}/cmdline`, "utf8").includes("--inspector-addr");
+        return !readFileSync(`/proc/${p.pid}/cmdline`, "utf8").includes(`entry=127.0.0.1:${port}`);
       } catch {
         return false;
       }
@@ -185,7 +191,7 @@ try {
   if (first.result.result !== "eventful" || second.result.result !== "uneventful" || second.result.packFetched || third.result.result !== "eventful")
     throw new Error(`unexpected visit results: ${JSON.stringify([first.result, second.result, third.result])}`);
 } finally {
-  dev?.kill("SIGTERM");
+  await dev?.dispose();
   await server?.close();
   if (!opt("keep")) rmSync(tmp, { recursive: true, force: true });
 }

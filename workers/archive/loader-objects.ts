@@ -57,6 +57,8 @@ interface Record_ {
 
 export class ObjectSink {
   readonly counts: LoadCounts = { contents: 0, skippedContents: 0, directories: 0, revisions: 0, releases: 0 };
+  /** Milliseconds spent per step after the pack is through (for the visit's log). */
+  readonly timings: Record<string, number> = {};
   private blobs: PackedObject[] = [];
   private blobBytes = 0;
   /** The batch of contents being stored while the next one fills. */
@@ -89,10 +91,13 @@ export class ObjectSink {
 
   /** Stores what is left: the last contents, then directories, revisions, releases; then drops the stage. */
   async finish(heartbeat: () => Promise<void>): Promise<LoadCounts> {
+    let at = Date.now();
     await this.flushContents();
     await this.inFlight;
     this.inFlight = null;
+    this.timings.contents = Date.now() - at;
     for (const type of STAGED_ORDER) {
+      at = Date.now();
       let batch: Record_[] = [];
       for await (const record of this.staged(type)) {
         batch.push(record);
@@ -103,6 +108,7 @@ export class ObjectSink {
         }
       }
       if (batch.length) await this.storeGraph(type, batch);
+      this.timings[type === "tree" ? "directories" : type === "commit" ? "revisions" : "releases"] = Date.now() - at;
     }
     await this.discard();
     return this.counts;

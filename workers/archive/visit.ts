@@ -147,6 +147,8 @@ async function visitOnce(ctx: JobContext, env: VisitEnv, input: VisitInput, n: n
 
 const MAX_UNSERVABLE = 20;
 
+const seconds = (ms: number) => (ms / 1000).toFixed(2);
+
 /** The object a server refused to send because it does not have it (`upload-pack: not our ref <id>`). */
 function notServed(err: unknown): string | null {
   if (!(err instanceof GitError)) return null;
@@ -179,15 +181,20 @@ async function fetchAndStore(
     beat = Date.now();
     await ctx.heartbeat(note);
   };
+  const started = Date.now();
+  let storing = 0;
   try {
     const pack = await fetchPack(input.cloneUrl, { wants, haves });
     const reader = readPack(spool.tap(pack), { cacheBytes: PACK_CACHE_BYTES, spill: { read: (offset: number, length: number) => spool.read(offset, length) } });
     for await (const obj of reader.objects()) {
       objects += 1;
       if (wanted.has(obj.oid)) types.set(obj.oid, targetTypeOf(obj.type));
+      const before = Date.now();
       await sink.add(obj);
+      storing += Date.now() - before;
       if ((objects & 1023) === 0) await heartbeat(`${objects} objects, ${spool.bytes} bytes`);
     }
+    const parsed = Date.now();
     const counts = await sink.finish(() => heartbeat(`storing: ${objects} objects parsed`));
     await spool.finish(reader.checksum, objects);
     const missing = wants.filter((oid) => !types.has(oid));
@@ -195,7 +202,9 @@ async function fetchAndStore(
       throw strong(`the server's pack lacks ${missing.length} object(s) its refs point to: ${missing.slice(0, 3).join(", ")}`);
     await ctx.log(
       `pack ${reader.checksum}: ${objects} objects, ${spool.bytes} bytes; stored ${counts.contents} contents ` +
-        `(${counts.skippedContents} skipped), ${counts.directories} directories, ${counts.revisions} revisions, ${counts.releases} releases`,
+        `(${counts.skippedContents} skipped), ${counts.directories} directories, ${counts.revisions} revisions, ${counts.releases} releases; ` +
+        `${seconds(parsed - started)} s fetching and parsing (${seconds(storing)} s of it storing contents), ` +
+        `${seconds(Date.now() - parsed)} s storing the rest (${Object.entries(sink.timings).map(([k, ms]) => `${k} ${seconds(ms)} s`).join(", ")})`,
     );
     return { bytes: spool.bytes, objects, counts };
   } catch (err) {
