@@ -2,8 +2,6 @@
 // and the summary mirrored to D1. Consumers drive it by RPC, holding a lease; alarms drive the rest.
 
 import { DurableObject } from "cloudflare:workers";
-import { drizzle } from "drizzle-orm/d1";
-import { sql as raw } from "drizzle-orm";
 import type { Env } from "../workers/env";
 import { kindNamed } from "../workers/kinds";
 import { canMove, isFinal, isSettled, backoffDelay, type JobKind } from "../workers/core/machine";
@@ -11,7 +9,7 @@ import { Outbox } from "../workers/core/outbox";
 import { LazySchema } from "../workers/core/lazy-schema";
 import { remote } from "../workers/core/remote";
 import type { RepoObject } from "./repo";
-import { AppError, conflict, notFound, refuse, summarize, type Outcome } from "../workers/core/errors";
+import { AppError, conflict, notFound, refuse, type Outcome } from "../workers/core/errors";
 import type {
   ClaimResult,
   FailureReport,
@@ -22,21 +20,13 @@ import type {
   JobView,
   LogLine,
   SettledNotice,
-  Transition,
 } from "../workers/core/job";
-import { jobs } from "../schema";
-
-const LOG_KEEP = 500;
-const NOTABLE_KEEP = 100;
-const LINE_MAX = 2_000;
+import { HISTORY_TABLES, JobHistory } from "./job-history";
+import { syncSummary } from "./job-summary";
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS job (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
-  CREATE TABLE IF NOT EXISTS transitions (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,
-    from_state TEXT, to_state TEXT NOT NULL, reason TEXT NOT NULL);
-  CREATE TABLE IF NOT EXISTS log (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, level TEXT NOT NULL, line TEXT NOT NULL);`;
+  ${HISTORY_TABLES}`;
 
 /** What a consumer's call gets back: either done, or why its lease no longer holds. */
 export type Verdict = { ok: true; job: JobRecord } | { ok: false; reason: string };
@@ -45,15 +35,17 @@ export class JobObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly outbox: Outbox;
   private readonly schema: LazySchema;
+  private readonly history: JobHistory;
   private record: JobRecord | null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.schema = new LazySchema(this.sql, SCHEMA, "job");
+    this.history = new JobHistory(this.sql);
     this.outbox = new Outbox(this.sql, {
       dispatch: async (message: JobMessage) => void (await env.JOBS.send(message, { contentType: "json" })),
-      sync: (record: JobRecord) => this.syncSummary(record),
+      sync: (record: JobRecord) => syncSummary(env.DB, record),
       settled: (notice: SettledNotice & { repoKey: string }) =>
         remote<RepoObject>(env.REPO, notice.repoKey).settled(notice),
       requeue: (p: { repoKey: string; jobId: string; kind: string }) =>
@@ -94,7 +86,7 @@ export class JobObject extends DurableObject<Env> {
     this.schema.ensure();
     this.ctx.storage.transactionSync(() => {
       this.record = record;
-      this.addTransition(null, kind.initial, "created");
+      this.history.transition(null, kind.initial, "created");
       this.save();
     });
     await this.afterCommit();
@@ -124,7 +116,7 @@ export class JobObject extends DurableObject<Env> {
     const takeover = job.phase === "running";
     this.ctx.storage.transactionSync(() => {
       const now = Date.now();
-      if (takeover) this.appendLog("warning", `attempt ${job.attempts} was lost (message redelivered); taking over`);
+      if (takeover) this.history.log("warning", `attempt ${job.attempts} was lost (message redelivered); taking over`);
       job.phase = "running";
       job.lease += 1;
       job.attempts += 1;
@@ -141,7 +133,7 @@ export class JobObject extends DurableObject<Env> {
   async heartbeat(lease: number, note?: string): Promise<Verdict> {
     return this.leased(lease, (job) => {
       job.watchdogAt = Date.now() + this.kind().heartbeatTimeoutMs;
-      if (note) this.appendLog("info", note);
+      if (note) this.history.log("info", note);
     });
   }
 
@@ -151,7 +143,7 @@ export class JobObject extends DurableObject<Env> {
     if (job && job.lease === lease && job.phase === "running" && !canMove(this.kind(), job.state, to)) {
       const line = `illegal transition ${job.state} → ${to} refused (${reason})`;
       this.ctx.storage.transactionSync(() => {
-        this.appendLog("error", line);
+        this.history.log("error", line);
         this.save();
       });
       await this.afterCommit();
@@ -174,7 +166,7 @@ export class JobObject extends DurableObject<Env> {
   }
 
   async log(lease: number, level: LogLine["level"], line: string): Promise<Verdict> {
-    return this.leased(lease, () => this.appendLog(level, line));
+    return this.leased(lease, () => this.history.log(level, line));
   }
 
   /** The consumer's attempt failed; the strength decides between retry, failure and a blameless end. */
@@ -189,7 +181,7 @@ export class JobObject extends DurableObject<Env> {
       job.nextAttemptAt = Math.max(untilMs, Date.now());
       job.watchdogAt = null;
       job.lease += 1;
-      this.appendLog("info", `deferred until ${new Date(job.nextAttemptAt).toISOString()}: ${reason}`);
+      this.history.log("info", `deferred until ${new Date(job.nextAttemptAt).toISOString()}: ${reason}`);
     });
   }
 
@@ -198,7 +190,7 @@ export class JobObject extends DurableObject<Env> {
     const job = this.record;
     if (!job || job.lease !== lease) return;
     this.ctx.storage.transactionSync(() => {
-      this.appendLog("error", `attempt ${job.attempts} crashed: ${message}`);
+      this.history.log("error", `attempt ${job.attempts} crashed: ${message}`);
       this.save();
     });
     await this.afterCommit();
@@ -223,17 +215,7 @@ export class JobObject extends DurableObject<Env> {
 
   view(): JobView | null {
     if (!this.record) return null;
-    const transitions = this.sql
-      .exec<{ at: number; from_state: string | null; to_state: string; reason: string }>(
-        `SELECT at, from_state, to_state, reason FROM transitions ORDER BY seq`,
-      )
-      .toArray()
-      .map((t): Transition => ({ at: t.at, from: t.from_state, to: t.to_state, reason: t.reason }));
-    const log = this.sql
-      .exec<LogLine & Record<string, SqlStorageValue>>(`SELECT at, level, line FROM log ORDER BY seq`)
-      .toArray()
-      .map((l) => ({ at: l.at, level: l.level, line: l.line }));
-    return { ...this.record, transitions, log };
+    return { ...this.record, transitions: this.history.transitions(), log: this.history.lines() };
   }
 
   /**
@@ -347,7 +329,7 @@ export class JobObject extends DurableObject<Env> {
         job.nextAttemptAt = Date.now() + delay;
         job.watchdogAt = null;
         job.lease += 1;
-        this.appendLog(
+        this.history.log(
           "warning",
           `retry ${job.retries}/${kind.maxRetries} in ${Math.round(delay / 1000)}s after: ${report.message}`,
         );
@@ -362,7 +344,7 @@ export class JobObject extends DurableObject<Env> {
     const target = report.state && canMove(kind, job.state, report.state) ? report.state : fallback;
     if (job.state !== target) this.changeState(target, report.message);
     const blame = report.strength === "strong";
-    this.appendLog(blame ? "error" : "info", report.message);
+    this.history.log(blame ? "error" : "info", report.message);
     this.settle(blame ? report.message : null);
   }
 
@@ -370,7 +352,7 @@ export class JobObject extends DurableObject<Env> {
     const job = this.must();
     if (!force && !canMove(this.kind(), job.state, to))
       throw new Error(`illegal transition ${job.state} → ${to}`);
-    this.addTransition(job.state, to, reason);
+    this.history.transition(job.state, to, reason);
     job.state = to;
   }
 
@@ -398,31 +380,9 @@ export class JobObject extends DurableObject<Env> {
     job.phase = "queued";
     job.dispatch += 1;
     job.nextAttemptAt = null;
-    this.appendLog("info", `dispatched (message ${job.dispatch}): ${reason}`);
+    this.history.log("info", `dispatched (message ${job.dispatch}): ${reason}`);
     this.outbox.add("dispatch", { job: job.id, dispatch: job.dispatch });
     this.save();
-  }
-
-  private addTransition(from: string | null, to: string, reason: string): void {
-    this.sql.exec(
-      `INSERT INTO transitions (at, from_state, to_state, reason) VALUES (?, ?, ?, ?)`,
-      Date.now(),
-      from,
-      to,
-      reason.slice(0, LINE_MAX),
-    );
-  }
-
-  private appendLog(level: LogLine["level"], line: string): void {
-    this.sql.exec(`INSERT INTO log (at, level, line) VALUES (?, ?, ?)`, Date.now(), level, line.slice(0, LINE_MAX));
-    // Bounded: the newest info lines, and the newest warnings and errors kept apart so noise cannot push them out.
-    const keep = level === "info" ? LOG_KEEP : NOTABLE_KEEP;
-    this.sql.exec(
-      `DELETE FROM log WHERE level = ? AND seq <= (SELECT seq FROM log WHERE level = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
-      level,
-      level,
-      keep,
-    );
   }
 
   /** Writes the record and queues its D1 summary (one pending sync at a time, carrying the newest). */
@@ -444,30 +404,5 @@ export class JobObject extends DurableObject<Env> {
     ].filter((t): t is number => t !== null);
     if (deadlines.length) await this.ctx.storage.setAlarm(Math.min(...deadlines));
     else await this.ctx.storage.deleteAlarm();
-  }
-
-  private async syncSummary(job: JobRecord): Promise<void> {
-    const row = {
-      id: job.id,
-      kind: job.kind,
-      pipeline: job.pipeline,
-      repoId: job.repoId,
-      repoUrl: job.repoUrl,
-      status: job.state,
-      phase: job.phase,
-      attempts: job.attempts,
-      error: job.error ? summarize(job.error) : null,
-      createdAt: job.createdAt,
-      updatedAt: job.updatedAt,
-      startedAt: job.startedAt,
-      finishedAt: job.finishedAt,
-      nextAttemptAt: job.nextAttemptAt,
-      version: job.version,
-    };
-    const { id, ...changes } = row;
-    await drizzle(this.env.DB)
-      .insert(jobs)
-      .values(row)
-      .onConflictDoUpdate({ target: jobs.id, set: changes, setWhere: raw`excluded.version > ${jobs.version}` });
   }
 }

@@ -10,12 +10,15 @@ import { Outbox } from "../workers/core/outbox";
 import { LazySchema } from "../workers/core/lazy-schema";
 import { remote } from "../workers/core/remote";
 import type { JobObject } from "./job";
-import { ulid, ulidAfter } from "../workers/core/ids";
+import { ulid } from "../workers/core/ids";
+import { EventLog, EVENTS_TABLE, PAGE_MAX, type EventPage, type JobRef } from "./event-log";
 import { summarize } from "../workers/core/errors";
 import type { RepoAddress } from "../workers/core/repo-url";
 import type { ForgeEvent } from "../workers/core/forge-event";
 import type { Json, JobSpec, SettledNotice } from "../workers/core/job";
 import { repos } from "../schema";
+
+export type { EventPage, JobRef, LoggedEvent, RegistryAction } from "./event-log";
 
 export interface Repo {
   id: string;
@@ -31,44 +34,13 @@ export interface Repo {
   version: number;
 }
 
-export type RegistryAction = "registered" | "config_changed" | "error_set" | "error_cleared";
-
-export interface LoggedEvent {
-  id: string;
-  /** `forge`: a normalized webhook delivery; `registry`: a change to the repo itself. */
-  type: "forge" | "registry";
-  kind: string;
-  at: number;
-  data: Json;
-  jobs: JobRef[];
-}
-
-export interface JobRef {
-  id: string;
-  kind: string;
-  /** True when the event joined a job that was already waiting. */
-  coalesced?: boolean;
-}
-
 export type ReceiveResult =
   | { status: "accepted" | "duplicate"; event: string; jobs: JobRef[] }
   | { status: "ignored"; reason: string };
 
-export interface EventPage {
-  events: LoggedEvent[];
-  /** Cursor for the next call: the last event returned, or the cursor given when none was. */
-  next: string | null;
-  /** True when the caller has caught up: the next call would wait for new events. */
-  willBlock: boolean;
-}
-
-const PAGE_MAX = 500;
-
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS repo (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
-  CREATE TABLE IF NOT EXISTS events (
-    id TEXT PRIMARY KEY, type TEXT NOT NULL, kind TEXT NOT NULL, delivery TEXT UNIQUE,
-    at INTEGER NOT NULL, data TEXT NOT NULL, jobs TEXT NOT NULL);
+  ${EVENTS_TABLE}
   CREATE TABLE IF NOT EXISTS chain (
     job_id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, kind TEXT NOT NULL, coalesce_key TEXT,
     status TEXT NOT NULL, seq INTEGER NOT NULL);`;
@@ -78,9 +50,7 @@ export class RepoObject extends DurableObject<Env> {
   private readonly outbox: Outbox;
   private readonly schema: LazySchema;
   private repo: Repo | null;
-  /** Events appended in the current transaction, sent to watchers once it commits. */
-  private unsent: string[] = [];
-  private lastEventId: string | null;
+  private readonly log: EventLog;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -95,7 +65,7 @@ export class RepoObject extends DurableObject<Env> {
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
     const row = this.schema.exists ? this.sql.exec<{ doc: string }>(`SELECT doc FROM repo LIMIT 1`).toArray()[0] : undefined;
     this.repo = row ? (JSON.parse(row.doc) as Repo) : null;
-    this.lastEventId = this.schema.exists ? this.lastLoggedId() : null;
+    this.log = new EventLog(this.sql, this.schema.exists);
   }
 
   // ---- registry ----
@@ -117,7 +87,7 @@ export class RepoObject extends DurableObject<Env> {
     if (!repo) return null;
     if (JSON.stringify(repo.pipelines) === JSON.stringify(pipelines)) return repo;
     this.commit(() => {
-      this.appendEvent("registry", "config_changed", { before: repo.pipelines as Json, after: pipelines as Json });
+      this.log.append("registry", "config_changed", { before: repo.pipelines as Json, after: pipelines as Json });
       repo.pipelines = pipelines;
       this.save();
     });
@@ -130,7 +100,7 @@ export class RepoObject extends DurableObject<Env> {
     if (!repo) return null;
     if (repo.error) {
       this.commit(() => {
-        this.appendEvent("registry", "error_cleared", { message: repo.error!.message });
+        this.log.append("registry", "error_cleared", { message: repo.error!.message });
         repo.error = null;
         this.save();
       });
@@ -150,18 +120,16 @@ export class RepoObject extends DurableObject<Env> {
     address: RepoAddress,
     autoRegister: Record<string, unknown> | null,
   ): Promise<ReceiveResult> {
-    const seen = this.schema.exists
-      ? this.sql.exec<{ id: string; jobs: string }>(`SELECT id, jobs FROM events WHERE delivery = ?`, delivered.delivery).toArray()[0]
-      : undefined;
-    if (seen) return { status: "duplicate", event: seen.id, jobs: JSON.parse(seen.jobs) };
+    const seen = this.schema.exists ? this.log.delivered(delivered.delivery) : undefined;
+    if (seen) return { status: "duplicate", event: seen.id, jobs: seen.jobs };
     if (!this.repo && !autoRegister) return { status: "ignored", reason: "repo not registered" };
 
     const accepted = this.commit(() => {
       if (!this.repo) this.registerNow(address, autoRegister!, `webhook from ${delivered.forge}`);
-      const event: ForgeEvent = { id: this.nextEventId(), ...delivered };
+      const event: ForgeEvent = { id: this.log.nextId(), ...delivered };
       const repo = this.repo!;
       const jobs = this.enqueue(planJobs(event, repo.pipelines, this.facts()), event.id);
-      this.appendEvent("forge", event.kind, event as unknown as Json, jobs, event.id, event.delivery);
+      this.log.append("forge", event.kind, event as unknown as Json, jobs, event.id, event.delivery);
       repo.lastEventAt = Date.now();
       // The D1 row catches up with lastEventAt at the next real change: one D1 write per delivery is too dear.
       this.save(false);
@@ -183,16 +151,7 @@ export class RepoObject extends DurableObject<Env> {
 
   events(after: string | null, limit: number): EventPage {
     if (!this.schema.exists) return { events: [], next: after, willBlock: true };
-    const n = Math.max(1, Math.min(PAGE_MAX, limit));
-    const rows = this.sql
-      .exec<EventRow>(`SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?`, after ?? "", n + 1)
-      .toArray();
-    const events = rows.slice(0, n).map(toLogged);
-    return {
-      events,
-      next: events.length ? events[events.length - 1]!.id : after,
-      willBlock: rows.length <= n,
-    };
+    return this.log.page(after, limit);
   }
 
   /** WebSocket watch: sends every event after `?after=` and then each new one as it is appended. */
@@ -238,7 +197,7 @@ export class RepoObject extends DurableObject<Env> {
       if (notice.error && this.repo) {
         const message = summarize(`${notice.kind}: ${notice.error}`);
         this.repo.error = { message, at: Date.now(), jobId: notice.jobId };
-        this.appendEvent("registry", "error_set", { message, job: notice.jobId });
+        this.log.append("registry", "error_set", { message, job: notice.jobId });
         this.save();
       }
     });
@@ -294,7 +253,7 @@ export class RepoObject extends DurableObject<Env> {
       lastEventAt: null,
       version: 0,
     };
-    this.appendEvent("registry", "registered", { url: address.url, pipelines: pipelines as Json, via });
+    this.log.append("registry", "registered", { url: address.url, pipelines: pipelines as Json, via });
     this.save();
   }
 
@@ -366,47 +325,15 @@ export class RepoObject extends DurableObject<Env> {
     return (this.sql.exec<{ seq: number | null }>(`SELECT MAX(seq) AS seq FROM chain`).one().seq ?? 0) + 1;
   }
 
-  private appendEvent(
-    type: LoggedEvent["type"],
-    kind: string,
-    data: Json,
-    jobs: JobRef[] = [],
-    id = this.nextEventId(),
-    delivery: string | null = null,
-  ): void {
-    const at = Date.now();
-    this.sql.exec(
-      `INSERT INTO events (id, type, kind, delivery, at, data, jobs) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      id,
-      type,
-      kind,
-      delivery,
-      at,
-      JSON.stringify(data),
-      JSON.stringify(jobs),
-    );
-    this.unsent.push(JSON.stringify({ type: "event", event: { id, type, kind, at, data, jobs } }));
-  }
-
-  private nextEventId(): string {
-    this.lastEventId = ulidAfter(this.lastEventId);
-    return this.lastEventId;
-  }
-
   /** Runs `change` in one storage transaction; events it appended reach watchers only if it commits. */
   private commit<T>(change: () => T): T {
     this.schema.ensure();
     try {
       return this.ctx.storage.transactionSync(change);
     } catch (err) {
-      this.unsent = [];
-      this.lastEventId = this.lastLoggedId();
+      this.log.rollback();
       throw err;
     }
-  }
-
-  private lastLoggedId(): string | null {
-    return this.sql.exec<{ id: string | null }>(`SELECT MAX(id) AS id FROM events`).one().id;
   }
 
   private save(mirror = true): void {
@@ -420,8 +347,7 @@ export class RepoObject extends DurableObject<Env> {
   }
 
   private async afterCommit(): Promise<void> {
-    const messages = this.unsent;
-    this.unsent = [];
+    const messages = this.log.takeUnsent();
     for (const ws of messages.length ? this.ctx.getWebSockets("watch") : []) {
       for (const message of messages) {
         try {
@@ -457,18 +383,4 @@ export class RepoObject extends DurableObject<Env> {
       .values(row)
       .onConflictDoUpdate({ target: repos.id, set: changes, setWhere: raw`excluded.version > ${repos.version}` });
   }
-}
-
-interface EventRow {
-  id: string;
-  type: LoggedEvent["type"];
-  kind: string;
-  at: number;
-  data: string;
-  jobs: string;
-  [key: string]: SqlStorageValue;
-}
-
-function toLogged(row: EventRow): LoggedEvent {
-  return { id: row.id, type: row.type, kind: row.kind, at: row.at, data: JSON.parse(row.data), jobs: JSON.parse(row.jobs) };
 }

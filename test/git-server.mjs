@@ -151,7 +151,7 @@ function runShell(root, req, res) {
     child.stdout.on("data", (d) => out.push(d));
     child.stderr.on("data", (d) => err.push(d));
     const timer = setTimeout(() => child.kill("SIGKILL"), SHELL_TIMEOUT_MS);
-    // A script that exits without reading its stdin must not take the whole server down with EPIPE.
+    // A script that exits before its stdin is written must not take the server down (EPIPE).
     child.stdin.on("error", () => {});
     if (input.stdinBase64) child.stdin.end(Buffer.from(input.stdinBase64, "base64"));
     else child.stdin.end(input.stdin ?? "");

@@ -3,12 +3,12 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { Env } from "./env";
-import { AppError, errorBody } from "./core/errors";
+import { AppError, errorBody, notFound } from "./core/errors";
 import { hooks } from "./ingress/routes";
 import { forgeRoutes } from "./api/forges";
 import { repoRoutes } from "./api/repos";
 import { jobRoutes } from "./api/jobs";
-import { modules } from "./pipelines";
+import { enabledModules, modules } from "./pipelines";
 
 export const app = new Hono<{ Bindings: Env }>();
 
@@ -27,4 +27,13 @@ app.route("/hooks", hooks);
 app.route("/api/forges", forgeRoutes);
 app.route("/api/repos", repoRoutes);
 app.route("/api/jobs", jobRoutes);
-for (const m of modules) for (const r of m.routes ?? []) app.route(r.path, r.app);
+for (const m of modules) {
+  for (const r of m.routes ?? []) {
+    // A pipeline this deployment does not run answers as if absent, with the reason.
+    app.use(`${r.path}/*`, async (c, next) => {
+      if (!enabledModules(c.env).includes(m)) throw notFound(`the ${m.pipeline.name} pipeline is not enabled in this deployment (PIPELINES)`, "pipeline_disabled");
+      await next();
+    });
+    app.route(r.path, r.app);
+  }
+}

@@ -25,4 +25,6 @@ export interface Env {
   ALLOW_LOOPBACK?: string;
   /** Seconds before the queue redelivers a job whose consumer crashed; doubles per delivery (default 5). */
   CRASH_RETRY_SECONDS?: string;
+  /** Comma-separated pipelines this deployment runs (default: all); see `enabledModules`. */
+  PIPELINES?: string;
 }

@@ -29,3 +29,16 @@ for (const m of modules) {
   registerPipeline(m.pipeline);
   for (const [kind, handler] of Object.entries(m.handlers)) registerHandler(kind, handler);
 }
+
+/**
+ * The modules this deployment runs: all of them, or the ones `PIPELINES` names (comma-separated), so that a
+ * deployment holding only some bindings (a mirror consumer in its own partition) runs no other pipeline's cron
+ * and serves no other pipeline's routes.
+ */
+export function enabledModules(env: Pick<Env, "PIPELINES">, all: PipelineModule[] = modules): PipelineModule[] {
+  const wanted = (env.PIPELINES ?? "").split(",").map((name) => name.trim()).filter(Boolean);
+  if (wanted.length === 0 || wanted.includes("*")) return all;
+  const known = new Set(all.map((m) => m.pipeline.name));
+  for (const name of wanted) if (!known.has(name)) console.error(`PIPELINES names unknown pipeline "${name}"`);
+  return all.filter((m) => wanted.includes(m.pipeline.name));
+}

@@ -199,6 +199,9 @@ describe("job engine", () => {
     const cancelled = await json(admin(`/api/jobs/${first.id}/cancel`, "POST", { reason: "enough" }));
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.job.error).toBe("cancelled: enough");
+    await evictDurableObject(jobStub(first.id)); // the cancellation was written, not only held in memory
+    const reloaded = await job(first.id);
+    expect([reloaded.status, reloaded.phase, reloaded.error]).toEqual(["failed", "settled", "cancelled: enough"]);
     await eventually(async () => (await job(second.id)).phase !== "held", 20_000, "second released");
   });
 
