@@ -111,7 +111,10 @@ async function visit(url, workerd) {
   const { job: id } = await res.json();
   let job;
   for (;;) {
+    const asked = performance.now();
     job = (await (await fetch(`${base}/api/jobs/${id}`)).json()).job;
+    const took = performance.now() - asked;
+    if (args.includes("--verbose") && took > 1000) console.error(`poll took ${(took / 1000).toFixed(1)} s (job ${job?.phase}) at +${((performance.now() - start) / 1000).toFixed(1)} s`);
     if (job?.phase === "settled") break;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -138,6 +141,7 @@ try {
   const vars = join(tmp, "bench.vars");
   writeFileSync(vars, `ADMIN_TOKEN=${ADMIN}\nALLOW_LOOPBACK=true\n`);
   process.env.WRANGLER_SEND_METRICS = "false";
+  process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
   dev = await unstable_startWorker({
     config: join(root, "wrangler.toml"),
     envFiles: [vars],

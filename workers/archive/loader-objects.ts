@@ -16,11 +16,11 @@ import type { Content, Directory, Release, Revision } from "./model";
 /** Blobs stored per batch: at most this many… */
 const CONTENT_BATCH_OBJECTS = 400;
 /** …and about this many bytes. */
-const CONTENT_BATCH_BYTES = 8 * 1024 * 1024;
+const CONTENT_BATCH_BYTES = 4 * 1024 * 1024;
 /** Directories, revisions or releases per store call. */
 const GRAPH_BATCH = 500;
 /** Staged bodies kept in memory before they go to R2. */
-export const STAGE_MEMORY_BYTES = 16 * 1024 * 1024;
+export const STAGE_MEMORY_BYTES = 12 * 1024 * 1024;
 
 type Staged = "tree" | "commit" | "tag";
 const STAGED_ORDER: Staged[] = ["tree", "commit", "tag"];

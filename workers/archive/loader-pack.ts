@@ -4,6 +4,7 @@
 // R2 keys (bucket ARCHIVE), stable:
 //   packs/<origin key>/<visit>/chunk-<n>   n = 0, 1, …: the pack's bytes, each CHUNK_BYTES long but the last
 //   packs/<origin key>/<visit>/pack.json   { checksum, bytes, chunks, chunkBytes, objects } once the pack parsed
+//   packs/<origin key>/<visit>/pack.idx    git's .idx (v2) of the pack, when it is small enough to index in memory
 // <origin key> is the sha1 hex of the origin URL.
 
 export const CHUNK_BYTES = 8 * 1024 * 1024;
@@ -112,7 +113,7 @@ export class PackSpool {
   }
 
   /** Records the parsed pack's manifest and drops chunks a longer earlier attempt of this visit left. */
-  async finish(checksum: string, objects: number): Promise<PackManifest> {
+  async finish(checksum: string, objects: number, idx?: Uint8Array): Promise<PackManifest> {
     await this.flush();
     const manifest: PackManifest = { checksum, bytes: this.total, chunks: this.written, chunkBytes: this.chunkBytes, objects };
     const stale: string[] = [];
@@ -123,6 +124,7 @@ export class PackSpool {
       cursor = page.truncated ? page.cursor : undefined;
     } while (cursor);
     if (stale.length) await this.bucket.delete(stale);
+    if (idx) await this.bucket.put(`${this.prefix}pack.idx`, idx);
     await this.bucket.put(`${this.prefix}pack.json`, JSON.stringify(manifest), { httpMetadata: { contentType: "application/json" } });
     return manifest;
   }

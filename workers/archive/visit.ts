@@ -2,7 +2,7 @@
 // refs, fetch only what is new (streamed to R2 while parsed), store objects in the archive's order, record the
 // snapshot last, and close the visit as full, not_found or failed.
 
-import { fetchPack, GitError, listRefs, readPack } from "../git";
+import { GitError, listRefs } from "../git";
 import type { JobContext } from "../core/job-context";
 import { LeaseLost, Deferred } from "../core/job-context";
 import { JobError, messageOf, strong, summarize, weak } from "../core/errors";
@@ -11,9 +11,9 @@ import { openVisit, setVisitStatus, storeSnapshot, MissingObjectsError, type Arc
 import { lastSnapshot } from "./lookup";
 import { snapshotId } from "./manifest";
 import { DEFAULT_CONTENT_SIZE_LIMIT } from "./convert";
-import { branchesOf, keptRefs, refTargets, snapshotHaves, snapshotTargets, targetTypeOf, type TargetType } from "./loader-refs";
-import { PackSpool, packPrefix } from "./loader-pack";
-import { BadObjectError, IncompletePackError, ObjectSink, type LoadCounts } from "./loader-objects";
+import { branchesOf, keptRefs, refTargets, snapshotHaves, snapshotTargets } from "./loader-refs";
+import { BadObjectError, IncompletePackError } from "./loader-objects";
+import { loadPack, type LoadResult } from "./loader";
 import { recordVisitOutcome, visitStarted } from "./scheduler-table";
 import type { Json } from "../core/job";
 
@@ -50,8 +50,6 @@ export interface VisitOutcome {
   counts: { [key: string]: number };
 }
 
-/** Delta bases kept in memory while parsing; evicted ones are read back from the pack in R2. */
-const PACK_CACHE_BYTES = 24 * 1024 * 1024;
 const HEARTBEAT_MS = 15_000;
 
 export function parseVisitInput(input: unknown): VisitInput {
@@ -102,12 +100,28 @@ async function visitOnce(ctx: JobContext, env: VisitEnv, input: VisitInput, n: n
     `listed ${listing.refs.length} refs (protocol v${listing.protocol}), kept ${kept.direct.size} + ${kept.aliases.size} aliases; ` +
       `${wants.length} new target(s)${last ? `, last snapshot ${last.id}` : ", first visit"}`,
   );
-  let loaded: { bytes: number; objects: number; counts: LoadCounts } | null = null;
+  let loaded: LoadResult | null = null;
   // Refs the server advertises but cannot serve (its repo is broken): the rest is archived, the visit is partial.
   const unservable: string[] = [];
   while (wants.length) {
     try {
-      loaded = await fetchAndStore(ctx, env, input, n, wants, snapshotHaves(last?.branches), types);
+      loaded = await loadPack(env, {
+        origin: input.origin,
+        cloneUrl: input.cloneUrl,
+        visit: n,
+        wants,
+        haves: snapshotHaves(last?.branches),
+        maxContentBytes: maxContentBytes(env, input),
+        progress: heartbeat(ctx),
+      });
+      for (const [oid, type] of loaded.wanted) types.set(oid, type);
+      const c = loaded.counts;
+      await ctx.log(
+        `pack ${loaded.checksum}: ${loaded.objects} objects, ${loaded.bytes} bytes; stored ${c.contents} contents (${c.skippedContents} skipped), ` +
+          `${c.directories} directories, ${c.revisions} revisions, ${c.releases} releases; seconds: ` +
+          Object.entries(loaded.timings).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(2)}`).join(", ") +
+          `; ${loaded.spillReads} delta bases re-read from R2`,
+      );
       break;
     } catch (err) {
       const oid = notServed(err);
@@ -147,7 +161,15 @@ async function visitOnce(ctx: JobContext, env: VisitEnv, input: VisitInput, n: n
 
 const MAX_UNSERVABLE = 20;
 
-const seconds = (ms: number) => (ms / 1000).toFixed(2);
+/** A heartbeat at most every HEARTBEAT_MS: the watchdog's proof of life during a long load. */
+function heartbeat(ctx: JobContext): (note: string) => Promise<void> {
+  let beat = Date.now();
+  return async (note) => {
+    if (Date.now() - beat < HEARTBEAT_MS) return;
+    beat = Date.now();
+    await ctx.heartbeat(note);
+  };
+}
 
 /** The object a server refused to send because it does not have it (`upload-pack: not our ref <id>`). */
 function notServed(err: unknown): string | null {
@@ -157,60 +179,6 @@ function notServed(err: unknown): string | null {
 
 function refsTo(direct: Map<string, string>, oid: string): string[] {
   return [...direct].filter(([, target]) => target === oid).map(([name]) => name);
-}
-
-/** Fetches the objects behind `wants`, storing the pack in R2 as it streams and every object as it parses. */
-async function fetchAndStore(
-  ctx: JobContext,
-  env: VisitEnv,
-  input: VisitInput,
-  n: number,
-  wants: string[],
-  haves: string[],
-  types: Map<string, TargetType>,
-): Promise<{ bytes: number; objects: number; counts: LoadCounts }> {
-  const prefix = await packPrefix(input.origin, n);
-  const stagePrefix = prefix.replace(/^packs\//, "staging/");
-  const spool = new PackSpool(env.ARCHIVE, prefix);
-  const sink = new ObjectSink(env, stagePrefix, maxContentBytes(env, input));
-  const wanted = new Set(wants);
-  let objects = 0;
-  let beat = Date.now();
-  const heartbeat = async (note: string) => {
-    if (Date.now() - beat < HEARTBEAT_MS) return;
-    beat = Date.now();
-    await ctx.heartbeat(note);
-  };
-  const started = Date.now();
-  let storing = 0;
-  try {
-    const pack = await fetchPack(input.cloneUrl, { wants, haves });
-    const reader = readPack(spool.tap(pack), { cacheBytes: PACK_CACHE_BYTES, spill: { read: (offset: number, length: number) => spool.read(offset, length) } });
-    for await (const obj of reader.objects()) {
-      objects += 1;
-      if (wanted.has(obj.oid)) types.set(obj.oid, targetTypeOf(obj.type));
-      const before = Date.now();
-      await sink.add(obj);
-      storing += Date.now() - before;
-      if ((objects & 1023) === 0) await heartbeat(`${objects} objects, ${spool.bytes} bytes`);
-    }
-    const parsed = Date.now();
-    const counts = await sink.finish(() => heartbeat(`storing: ${objects} objects parsed`));
-    await spool.finish(reader.checksum, objects);
-    const missing = wants.filter((oid) => !types.has(oid));
-    if (missing.length)
-      throw strong(`the server's pack lacks ${missing.length} object(s) its refs point to: ${missing.slice(0, 3).join(", ")}`);
-    await ctx.log(
-      `pack ${reader.checksum}: ${objects} objects, ${spool.bytes} bytes; stored ${counts.contents} contents ` +
-        `(${counts.skippedContents} skipped), ${counts.directories} directories, ${counts.revisions} revisions, ${counts.releases} releases; ` +
-        `${seconds(parsed - started)} s fetching and parsing (${seconds(storing)} s of it storing contents), ` +
-        `${seconds(Date.now() - parsed)} s storing the rest (${Object.entries(sink.timings).map(([k, ms]) => `${k} ${seconds(ms)} s`).join(", ")})`,
-    );
-    return { bytes: spool.bytes, objects, counts };
-  } catch (err) {
-    await sink.discard().catch(() => {});
-    throw err;
-  }
 }
 
 /** A visit that cannot finish: not_found ends the job without blame, anything else fails the visit. */
