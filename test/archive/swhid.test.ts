@@ -157,6 +157,13 @@ describe("SWH test vectors", () => {
     expect(streamed.digest()).toEqual(await contentHashes(data));
     expect(() => new ContentHasher(3).update(utf8("abcd"))).toThrow(/longer/);
   });
+
+  it("hashes a content past 8 MiB (the streamed native sha1_git path) as the chunked hasher does", async () => {
+    const data = Uint8Array.from({ length: 9 * 1024 * 1024 + 5 }, (_, i) => (i * 2654435761) >>> 24);
+    const streamed = new ContentHasher(data.length);
+    for (let i = 0; i < data.length; i += 1 << 20) streamed.update(data.subarray(i, i + (1 << 20)));
+    expect(await contentHashes(data)).toEqual(streamed.digest());
+  });
 });
 
 describe("BLAKE2s-256", () => {

@@ -13,7 +13,6 @@ const SIGMA = new Uint8Array([
 
 export class Blake2s {
   private readonly h = new Uint32Array(8);
-  private readonly v = new Uint32Array(16);
   private readonly m = new Uint32Array(16);
   private readonly buffer = new Uint8Array(64);
   private buffered = 0;
@@ -70,47 +69,58 @@ export class Blake2s {
   }
 
   private compress(d: Uint8Array, o: number, last: boolean): void {
-    const { h, v, m } = this;
+    const { h, m } = this;
     for (let i = 0; i < 16; i++, o += 4) m[i] = d[o]! | (d[o + 1]! << 8) | (d[o + 2]! << 16) | (d[o + 3]! << 24);
-    for (let i = 0; i < 8; i++) {
-      v[i] = h[i]!;
-      v[i + 8] = IV[i]!;
-    }
-    v[12]! ^= this.counter >>> 0;
-    v[13]! ^= Math.floor(this.counter / 0x100000000);
-    if (last) v[14] = ~v[14]!;
+    // The 16 working words live in locals (V8 keeps them in registers); each round's G steps are written out.
+    let v0 = h[0]! | 0, v1 = h[1]! | 0, v2 = h[2]! | 0, v3 = h[3]! | 0, v4 = h[4]! | 0, v5 = h[5]! | 0, v6 = h[6]! | 0, v7 = h[7]! | 0;
+    let v8 = IV[0]! | 0, v9 = IV[1]! | 0, v10 = IV[2]! | 0, v11 = IV[3]! | 0;
+    let v12 = (IV[4]! ^ (this.counter >>> 0)) | 0;
+    let v13 = (IV[5]! ^ Math.floor(this.counter / 0x100000000)) | 0;
+    let v14 = (last ? ~IV[6]! : IV[6]!) | 0;
+    let v15 = IV[7]! | 0;
     for (let r = 0; r < 160; r += 16) {
-      g(v, m, 0, 4, 8, 12, SIGMA[r]!, SIGMA[r + 1]!);
-      g(v, m, 1, 5, 9, 13, SIGMA[r + 2]!, SIGMA[r + 3]!);
-      g(v, m, 2, 6, 10, 14, SIGMA[r + 4]!, SIGMA[r + 5]!);
-      g(v, m, 3, 7, 11, 15, SIGMA[r + 6]!, SIGMA[r + 7]!);
-      g(v, m, 0, 5, 10, 15, SIGMA[r + 8]!, SIGMA[r + 9]!);
-      g(v, m, 1, 6, 11, 12, SIGMA[r + 10]!, SIGMA[r + 11]!);
-      g(v, m, 2, 7, 8, 13, SIGMA[r + 12]!, SIGMA[r + 13]!);
-      g(v, m, 3, 4, 9, 14, SIGMA[r + 14]!, SIGMA[r + 15]!);
+      v0 = (v0 + v4 + m[SIGMA[r + 0]!]!) | 0; v12 ^= v0; v12 = (v12 >>> 16) | (v12 << 16);
+      v8 = (v8 + v12) | 0; v4 ^= v8; v4 = (v4 >>> 12) | (v4 << 20);
+      v0 = (v0 + v4 + m[SIGMA[r + 1]!]!) | 0; v12 ^= v0; v12 = (v12 >>> 8) | (v12 << 24);
+      v8 = (v8 + v12) | 0; v4 ^= v8; v4 = (v4 >>> 7) | (v4 << 25);
+      v1 = (v1 + v5 + m[SIGMA[r + 2]!]!) | 0; v13 ^= v1; v13 = (v13 >>> 16) | (v13 << 16);
+      v9 = (v9 + v13) | 0; v5 ^= v9; v5 = (v5 >>> 12) | (v5 << 20);
+      v1 = (v1 + v5 + m[SIGMA[r + 3]!]!) | 0; v13 ^= v1; v13 = (v13 >>> 8) | (v13 << 24);
+      v9 = (v9 + v13) | 0; v5 ^= v9; v5 = (v5 >>> 7) | (v5 << 25);
+      v2 = (v2 + v6 + m[SIGMA[r + 4]!]!) | 0; v14 ^= v2; v14 = (v14 >>> 16) | (v14 << 16);
+      v10 = (v10 + v14) | 0; v6 ^= v10; v6 = (v6 >>> 12) | (v6 << 20);
+      v2 = (v2 + v6 + m[SIGMA[r + 5]!]!) | 0; v14 ^= v2; v14 = (v14 >>> 8) | (v14 << 24);
+      v10 = (v10 + v14) | 0; v6 ^= v10; v6 = (v6 >>> 7) | (v6 << 25);
+      v3 = (v3 + v7 + m[SIGMA[r + 6]!]!) | 0; v15 ^= v3; v15 = (v15 >>> 16) | (v15 << 16);
+      v11 = (v11 + v15) | 0; v7 ^= v11; v7 = (v7 >>> 12) | (v7 << 20);
+      v3 = (v3 + v7 + m[SIGMA[r + 7]!]!) | 0; v15 ^= v3; v15 = (v15 >>> 8) | (v15 << 24);
+      v11 = (v11 + v15) | 0; v7 ^= v11; v7 = (v7 >>> 7) | (v7 << 25);
+      v0 = (v0 + v5 + m[SIGMA[r + 8]!]!) | 0; v15 ^= v0; v15 = (v15 >>> 16) | (v15 << 16);
+      v10 = (v10 + v15) | 0; v5 ^= v10; v5 = (v5 >>> 12) | (v5 << 20);
+      v0 = (v0 + v5 + m[SIGMA[r + 9]!]!) | 0; v15 ^= v0; v15 = (v15 >>> 8) | (v15 << 24);
+      v10 = (v10 + v15) | 0; v5 ^= v10; v5 = (v5 >>> 7) | (v5 << 25);
+      v1 = (v1 + v6 + m[SIGMA[r + 10]!]!) | 0; v12 ^= v1; v12 = (v12 >>> 16) | (v12 << 16);
+      v11 = (v11 + v12) | 0; v6 ^= v11; v6 = (v6 >>> 12) | (v6 << 20);
+      v1 = (v1 + v6 + m[SIGMA[r + 11]!]!) | 0; v12 ^= v1; v12 = (v12 >>> 8) | (v12 << 24);
+      v11 = (v11 + v12) | 0; v6 ^= v11; v6 = (v6 >>> 7) | (v6 << 25);
+      v2 = (v2 + v7 + m[SIGMA[r + 12]!]!) | 0; v13 ^= v2; v13 = (v13 >>> 16) | (v13 << 16);
+      v8 = (v8 + v13) | 0; v7 ^= v8; v7 = (v7 >>> 12) | (v7 << 20);
+      v2 = (v2 + v7 + m[SIGMA[r + 13]!]!) | 0; v13 ^= v2; v13 = (v13 >>> 8) | (v13 << 24);
+      v8 = (v8 + v13) | 0; v7 ^= v8; v7 = (v7 >>> 7) | (v7 << 25);
+      v3 = (v3 + v4 + m[SIGMA[r + 14]!]!) | 0; v14 ^= v3; v14 = (v14 >>> 16) | (v14 << 16);
+      v9 = (v9 + v14) | 0; v4 ^= v9; v4 = (v4 >>> 12) | (v4 << 20);
+      v3 = (v3 + v4 + m[SIGMA[r + 15]!]!) | 0; v14 ^= v3; v14 = (v14 >>> 8) | (v14 << 24);
+      v9 = (v9 + v14) | 0; v4 ^= v9; v4 = (v4 >>> 7) | (v4 << 25);
     }
-    for (let i = 0; i < 8; i++) h[i]! ^= v[i]! ^ v[i + 8]!;
+    h[0] = h[0]! ^ v0 ^ v8;
+    h[1] = h[1]! ^ v1 ^ v9;
+    h[2] = h[2]! ^ v2 ^ v10;
+    h[3] = h[3]! ^ v3 ^ v11;
+    h[4] = h[4]! ^ v4 ^ v12;
+    h[5] = h[5]! ^ v5 ^ v13;
+    h[6] = h[6]! ^ v6 ^ v14;
+    h[7] = h[7]! ^ v7 ^ v15;
   }
-}
-
-function g(v: Uint32Array, m: Uint32Array, a: number, b: number, c: number, d: number, x: number, y: number): void {
-  let va = v[a]!, vb = v[b]!, vc = v[c]!, vd = v[d]!;
-  va = (va + vb + m[x]!) | 0;
-  vd ^= va;
-  vd = (vd >>> 16) | (vd << 16);
-  vc = (vc + vd) | 0;
-  vb ^= vc;
-  vb = (vb >>> 12) | (vb << 20);
-  va = (va + vb + m[y]!) | 0;
-  vd ^= va;
-  vd = (vd >>> 8) | (vd << 24);
-  vc = (vc + vd) | 0;
-  vb ^= vc;
-  vb = (vb >>> 7) | (vb << 25);
-  v[a] = va;
-  v[b] = vb;
-  v[c] = vc;
-  v[d] = vd;
 }
 
 export function blake2s256(data: Uint8Array): Uint8Array {

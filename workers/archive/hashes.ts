@@ -44,11 +44,21 @@ export async function contentHashes(data: Uint8Array): Promise<ContentHashes> {
   return { sha1: toHex(s1), sha1_git: git, sha256: toHex(s256), blake2s256: toHex(blake2s256(data)), length: data.length };
 }
 
-/** gitObjectId through the runtime's native SHA-1, for contents (any size). */
+/** Below this size, prepending git's header by copying is cheaper than a DigestStream (~60 µs a call). */
+const COPY_BELOW = 8 * 1024 * 1024;
+
+/** gitObjectId through the runtime's native SHA-1, for contents (any size; a large one is not copied). */
 async function nativeObjectId(type: string, body: Uint8Array): Promise<Hex> {
+  const header = objectHeader(type, body.length);
+  if (body.length < COPY_BELOW) {
+    const whole = new Uint8Array(header.length + body.length);
+    whole.set(header);
+    whole.set(body, header.length);
+    return toHex(await crypto.subtle.digest("SHA-1", whole));
+  }
   const stream = new crypto.DigestStream("SHA-1");
   const writer = stream.getWriter();
-  await writer.write(objectHeader(type, body.length));
+  await writer.write(header);
   await writer.write(body);
   await writer.close();
   return toHex(await stream.digest);
