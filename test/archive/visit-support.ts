@@ -15,11 +15,14 @@ export interface ShellOut {
 }
 
 /** Runs a bash script (set -euo pipefail) under the git server's root. */
-export async function sh(script: string, opts: { cwd?: string; allowFail?: boolean; binary?: boolean } = {}): Promise<ShellOut> {
+export async function sh(
+  script: string,
+  opts: { cwd?: string; allowFail?: boolean; binary?: boolean; stdin?: Uint8Array } = {},
+): Promise<ShellOut> {
   const res = await fetch(`${env.GIT_SERVER}/_control/sh`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ script, cwd: opts.cwd, binary: opts.binary }),
+    body: JSON.stringify({ script, cwd: opts.cwd, binary: opts.binary, stdinBase64: opts.stdin ? base64Of(opts.stdin) : undefined }),
   });
   const out = (await res.json()) as ShellOut;
   if (out.code !== 0 && !opts.allowFail) throw new Error(`script failed (${out.code}): ${out.stderr}\n--- script:\n${script}`);
@@ -139,4 +142,10 @@ export function bytesOfBase64(text: string): Uint8Array {
   const out = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
   return out;
+}
+
+export function base64Of(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
 }

@@ -9,6 +9,8 @@ import { deliver, registerForge } from "../support/webhooks";
 import { admin } from "../support/http";
 import { getSnapshot, getRevision, getContent } from "../../workers/archive/lookup";
 import { getVisit } from "../../workers/archive/lookup";
+import { loadPack } from "../../workers/archive/loader";
+import { packPrefix } from "../../workers/archive/loader-pack";
 import {
   change,
   expectAllArchived,
@@ -20,6 +22,7 @@ import {
   settled,
   sh,
   visit,
+  base64Of,
   type TestRepo,
 } from "./visit-support";
 
@@ -179,5 +182,46 @@ describe("save code now: bad input", () => {
     expect(empty.status).toBe(400);
     const listed = await json(call(`/api/1/origin/save/git/url/${url}/`));
     expect(listed.body).toEqual([]);
+  });
+});
+
+describe("a pack far larger than the memory a load may use", () => {
+  it("spools the pack in chunks, re-reads evicted bases from R2, stages trees/commits in R2, and stores it all", async () => {
+    const name = repoName("bounded");
+    // Files that change a little per commit: git deltifies them against each other.
+    const repo = await makeRepo(
+      name,
+      `for i in $(seq 1 60); do head -c 3000 /dev/urandom | base64 > "f$i.txt"; done; git add -A; git commit -qm base
+for c in $(seq 1 15); do for i in $(seq 1 60 | shuf -n 20 --random-source=<(yes)); do echo "edit $c" >> "f$i.txt"; done; git commit -qam "edit $c"; done`,
+    );
+    await sh(`git repack -adfq --depth=50 --window=50`, { cwd: repo.bare });
+    const tips = (await sh(`git for-each-ref --format='%(objectname)'`, { cwd: repo.bare })).stdout.trim().split("\n");
+    const KiB = 1024;
+    const result = await loadPack(env, {
+      origin: repo.origin,
+      cloneUrl: repo.url,
+      visit: 1,
+      wants: [...new Set(tips)],
+      haves: [],
+      maxContentBytes: 1 << 30,
+      budgets: { cacheBytes: 8 * KiB, windowBytes: 8 * KiB, chunkBytes: 16 * KiB, stageBytes: 4 * KiB },
+    });
+    const objects = await gitObjects(repo.bare);
+    expect(result.objects).toBe(objects.size);
+    expect(result.spillReads).toBeGreaterThan(0);
+    expect(result.chunks).toBeGreaterThan(4);
+    await expectAllArchived(objects);
+    // Staged objects are gone from R2 once stored.
+    const prefix = await packPrefix(repo.origin, 1);
+    expect((await env.ARCHIVE.list({ prefix: prefix.replace(/^packs\//, "staging/") })).objects).toEqual([]);
+    // The pack kept in R2 is the pack git sent, byte for byte: git indexes it to the same .idx we wrote.
+    const parts: Uint8Array[] = [];
+    for (let i = 0; i < result.chunks; i++) parts.push(new Uint8Array(await (await env.ARCHIVE.get(`${prefix}chunk-${String(i).padStart(6, "0")}`))!.arrayBuffer()));
+    const pack = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    parts.reduce((at, p) => (pack.set(p, at), at + p.length), 0);
+    expect(pack.length).toBe(result.bytes);
+    const idx = new Uint8Array(await (await env.ARCHIVE.get(`${prefix}pack.idx`))!.arrayBuffer());
+    const gitIdx = await sh(`cat > p-${name}.pack && git index-pack p-${name}.pack >/dev/null && cat p-${name}.idx; rm -f p-${name}.*`, { stdin: pack, binary: true, cwd: repo.bare });
+    expect(base64Of(idx)).toBe(gitIdx.stdoutBase64);
   });
 });
