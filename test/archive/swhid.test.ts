@@ -158,11 +158,15 @@ describe("SWH test vectors", () => {
     expect(() => new ContentHasher(3).update(utf8("abcd"))).toThrow(/longer/);
   });
 
-  it("hashes a content past 8 MiB (the streamed native sha1_git path) as the chunked hasher does", async () => {
-    const data = Uint8Array.from({ length: 9 * 1024 * 1024 + 5 }, (_, i) => (i * 2654435761) >>> 24);
+  it("hashes a 3 MiB content in 1 MiB chunks as in one go, and as WebCrypto does", async () => {
+    const data = Uint8Array.from({ length: 3 * 1024 * 1024 + 5 }, (_, i) => (i * 2654435761) >>> 24);
     const streamed = new ContentHasher(data.length);
     for (let i = 0; i < data.length; i += 1 << 20) streamed.update(data.subarray(i, i + (1 << 20)));
-    expect(await contentHashes(data)).toEqual(streamed.digest());
+    const whole = await contentHashes(data);
+    expect(whole).toEqual(streamed.digest());
+    expect(whole.sha1).toBe(toHex(await crypto.subtle.digest("SHA-1", data)));
+    expect(whole.sha256).toBe(toHex(await crypto.subtle.digest("SHA-256", data)));
+    expect(whole.sha1_git).toBe(toHex(await crypto.subtle.digest("SHA-1", concatBytes([objectHeader("blob", data.length), data]))));
   });
 });
 

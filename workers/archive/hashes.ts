@@ -1,9 +1,8 @@
 // Content checksums as Software Heritage keeps them (sha1, sha1_git, sha256, blake2s256), and git-style object ids.
-// sha1, sha1_git and sha256 use the platform's native digests (sha1_git through a DigestStream, so no content is
-// copied to prepend git's header); blake2s256 our own BLAKE2s; small manifests and chunked streams @noble/hashes.
+// SHA-1 and SHA-256 are the runtime's native ones (node:crypto under nodejs_compat: synchronous, incremental, so
+// git's header is prepended without copying a content); BLAKE2s is our own (blake2s.ts).
 
-import { sha1 } from "@noble/hashes/legacy.js";
-import { sha256 } from "@noble/hashes/sha2.js";
+import { createHash } from "node:crypto";
 import { Blake2s, blake2s256 } from "./blake2s";
 import type { ContentHashes, Hex } from "./model";
 
@@ -31,37 +30,18 @@ export function objectHeader(type: string, length: number): Uint8Array {
 
 /** The id of `body` hashed as a git-style object of `type` (blob, tree, commit, tag, snapshot). */
 export function gitObjectId(type: string, body: Uint8Array): Hex {
-  return toHex(sha1.create().update(objectHeader(type, body.length)).update(body).digest());
+  return toHex(createHash("sha1").update(objectHeader(type, body.length)).update(body).digest());
 }
 
 /** All four checksums and the length of a content. */
 export async function contentHashes(data: Uint8Array): Promise<ContentHashes> {
-  const [s1, git, s256] = await Promise.all([
-    crypto.subtle.digest("SHA-1", data),
-    nativeObjectId("blob", data),
-    crypto.subtle.digest("SHA-256", data),
-  ]);
-  return { sha1: toHex(s1), sha1_git: git, sha256: toHex(s256), blake2s256: toHex(blake2s256(data)), length: data.length };
-}
-
-/** Below this size, prepending git's header by copying is cheaper than a DigestStream (~60 µs a call). */
-const COPY_BELOW = 8 * 1024 * 1024;
-
-/** gitObjectId through the runtime's native SHA-1, for contents (any size; a large one is not copied). */
-async function nativeObjectId(type: string, body: Uint8Array): Promise<Hex> {
-  const header = objectHeader(type, body.length);
-  if (body.length < COPY_BELOW) {
-    const whole = new Uint8Array(header.length + body.length);
-    whole.set(header);
-    whole.set(body, header.length);
-    return toHex(await crypto.subtle.digest("SHA-1", whole));
-  }
-  const stream = new crypto.DigestStream("SHA-1");
-  const writer = stream.getWriter();
-  await writer.write(header);
-  await writer.write(body);
-  await writer.close();
-  return toHex(await stream.digest);
+  return {
+    sha1: toHex(createHash("sha1").update(data).digest()),
+    sha1_git: gitObjectId("blob", data),
+    sha256: toHex(createHash("sha256").update(data).digest()),
+    blake2s256: toHex(blake2s256(data)),
+    length: data.length,
+  };
 }
 
 /**
@@ -69,9 +49,9 @@ async function nativeObjectId(type: string, body: Uint8Array): Promise<Hex> {
  * its length must be known up front, since sha1_git's header carries it.
  */
 export class ContentHasher {
-  private readonly s1 = sha1.create();
-  private readonly git = sha1.create();
-  private readonly s256 = sha256.create();
+  private readonly s1 = createHash("sha1");
+  private readonly git = createHash("sha1");
+  private readonly s256 = createHash("sha256");
   private readonly b2 = new Blake2s();
   private seen = 0;
 
@@ -103,5 +83,5 @@ export class ContentHasher {
 
 /** SWH origin id: sha1 of the URL's UTF-8 bytes, no header. */
 export function originId(url: string): Hex {
-  return toHex(sha1(encoder.encode(url)));
+  return toHex(createHash("sha1").update(encoder.encode(url)).digest());
 }
