@@ -10,7 +10,7 @@
 //          --port 8792   --keep (leave the temp dir)
 
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -112,8 +112,11 @@ async function visit(url, workerd) {
   let job;
   for (;;) {
     const asked = performance.now();
-    job = (await (await fetch(`${base}/api/jobs/${id}`)).json()).job;
+    // A poll can stall behind the local R2/D1 simulators' backlog; a fresh one a moment later gets through.
+    const answer = await fetch(`${base}/api/jobs/${id}`, { signal: AbortSignal.timeout(3000) }).then((r) => r.json(), () => null);
     const took = performance.now() - asked;
+    if (!answer) continue;
+    job = answer.job;
     if (args.includes("--verbose") && took > 1000) console.error(`poll took ${(took / 1000).toFixed(1)} s (job ${job?.phase}) at +${((performance.now() - start) / 1000).toFixed(1)} s`);
     if (job?.phase === "settled") break;
     await new Promise((r) => setTimeout(r, 50));
@@ -137,13 +140,18 @@ try {
   const url = `${server.url}/bench/repo.git`;
 
   console.error("starting wrangler dev …");
-  spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { cwd: root, env, stdio: "ignore" });
+  // The Worker runs from a copy of the sources: an edit in the tree during the run would restart the runtime.
+  const src = join(tmp, "src");
+  for (const part of ["workers", "durable-objects", "schema", "migrations", "wrangler.toml", "package.json", "tsconfig.json"])
+    cpSync(join(root, part), join(src, part), { recursive: true });
+  symlinkSync(join(root, "node_modules"), join(src, "node_modules"));
+  spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { cwd: src, env, stdio: "ignore" });
   const vars = join(tmp, "bench.vars");
   writeFileSync(vars, `ADMIN_TOKEN=${ADMIN}\nALLOW_LOOPBACK=true\n`);
   process.env.WRANGLER_SEND_METRICS = "false";
   process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
   dev = await unstable_startWorker({
-    config: join(root, "wrangler.toml"),
+    config: join(src, "wrangler.toml"),
     envFiles: [vars],
     dev: { inspector: false, remote: false, persist: state, watch: false, logLevel: "warn", server: { hostname: "127.0.0.1", port } },
   });

@@ -1,6 +1,6 @@
 // One visit of an origin, as a job of kind `archive`: open the visit, read the last snapshot, list the remote's
 // refs, fetch only what is new (streamed to R2 while parsed), store objects in the archive's order, record the
-// snapshot last, and close the visit as full, not_found or failed.
+// snapshot last, and close the visit as full (partial when the server cannot send some refs), not_found or failed.
 
 import { GitError, listRefs } from "../git";
 import type { JobContext } from "../core/job-context";
