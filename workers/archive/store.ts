@@ -1,7 +1,7 @@
 // Writes of the archive graph, each idempotent and batched: content bytes to R2, everything else to D1.
 // R2 keys (stable): `content/<sha1_git>` holds a content's bytes; `directory/<id>`, `revision/<id>` and
-// `release/<id>` hold the git body of an object too large for a D1 row. A content's D1 row is written only after its bytes are in R2, and a snapshot's row only after
-// its branches and every object they target are stored: a row that exists is always complete.
+// `release/<id>` hold the git body of an object too large for a D1 row. Bytes go to R2 before their D1 row,
+// and a snapshot's row only after its branches and every object they target: a row that exists is complete.
 
 import { drizzle, type DrizzleD1Database } from "drizzle-orm/d1";
 import { and, eq, inArray, notInArray, sql } from "drizzle-orm";
@@ -29,10 +29,11 @@ export interface ArchiveEnv {
 const MAX_PARAMS = 100;
 /** Statements sent in one db.batch. */
 const STATEMENTS_PER_BATCH = 50;
-/** Bytes of manifests bound in one statement, and the largest tree body kept in a D1 row. */
+/** Bytes of manifests bound in one statement (D1 rows and strings stop at 2 MB). */
 const MAX_STATEMENT_BYTES = 512 * 1024;
 /** Bytes of manifests sent in one db.batch. */
 const MAX_BATCH_BYTES = 2 * 1024 * 1024;
+/** The largest tree body kept in a D1 row. */
 export const MAX_DIRECTORY_ROW_BYTES = 512 * 1024;
 /** R2 writes in flight at once. */
 const R2_CONCURRENCY = 8;
