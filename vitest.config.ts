@@ -15,6 +15,7 @@ export default defineConfig(async () => {
             ADMIN_TOKEN: "test-admin-token",
             ALLOW_LOOPBACK: "true",
             CRASH_RETRY_SECONDS: "0",
+            BUILDER_TOKENS: "test-builder-token,second-builder-token",
           },
         },
       })),

@@ -3,3 +3,4 @@
 export * from "./registry";
 export * from "./jobs";
 export * from "./archive";
+export * from "./tagbuild";

@@ -18,6 +18,8 @@ export interface Env {
   JOB: DurableObjectNamespace;
   /** ForgeObject, named by forge host. */
   FORGE: DurableObjectNamespace;
+  /** BuildersObject, one instance named "builders": the tag-build builders' WebSockets and build queue. */
+  BUILDERS: DurableObjectNamespace;
   JOBS: Queue<JobMessage>;
   /** Bearer token for every write on the admin API (secret). */
   ADMIN_TOKEN?: string;
@@ -27,4 +29,18 @@ export interface Env {
   CRASH_RETRY_SECONDS?: string;
   /** Comma-separated pipelines this deployment runs (default: all); see `enabledModules`. */
   PIPELINES?: string;
+  /** Tag builds: how far in the future a tagger timestamp may be (default 15m; seconds or 15m/72h/3d). */
+  TAG_SLOP?: string;
+  /** Tag builds: how old a tagger timestamp may be, and how long job rows are kept (default 72h). */
+  TAG_MAX_AGE?: string;
+  /** Tag builds: the largest tag object fetched, in bytes (default 1048576). */
+  TAG_MAX_BYTES?: string;
+  /** Tag builds: comma-separated tokens builders present as `Authorization: Bearer <token>` (secret). */
+  BUILDER_TOKENS?: string;
+  /** Tag builds: seconds between `ayt` polls of an idle builder (default 30). */
+  BUILDER_AYT_SECONDS?: string;
+  /** Tag builds: seconds a builder has to answer `ayt` with `ack` (default 10). */
+  BUILDER_ACK_SECONDS?: string;
+  /** Tag builds: seconds a builder may hold a build before it is dropped and the job ends irrecoverable (default 21600). */
+  BUILD_TIMEOUT_SECONDS?: string;
 }

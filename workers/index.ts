@@ -8,6 +8,7 @@ import type { Env } from "./env";
 export { RepoObject } from "../durable-objects/repo";
 export { JobObject } from "../durable-objects/job";
 export { ForgeObject } from "../durable-objects/forge";
+export { BuildersObject } from "../durable-objects/builders";
 
 export default {
   fetch: app.fetch,

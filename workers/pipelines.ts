@@ -8,6 +8,7 @@ import { registerPipeline, type Pipeline } from "./kinds";
 import { registerHandler } from "./queues";
 import type { JobHandler } from "./core/job-context";
 import { archiveModule } from "./archive";
+import { tagbuild } from "./tagbuild";
 
 export interface CronTask {
   name: string;
@@ -23,7 +24,7 @@ export interface PipelineModule {
   cron?: CronTask[];
 }
 
-export const modules: PipelineModule[] = [archiveModule];
+export const modules: PipelineModule[] = [archiveModule, tagbuild];
 
 for (const m of modules) {
   registerPipeline(m.pipeline);

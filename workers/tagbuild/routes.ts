@@ -1,0 +1,201 @@
+// Tag-build status pages and the builder endpoints: /api/tagbuild/jobs[/:id], /api/builders (list,
+// allow-testing, restart) and /api/builders/connect (the builders' WebSocket). Pages answer HTML to
+// browsers and JSON to anyone who asks for it with Accept: application/json.
+
+import { Hono, type Context } from "hono";
+import { z } from "zod";
+import type { Env } from "../env";
+import { badRequest, notFound, unauthorized } from "../core/errors";
+import { requireAdmin } from "../core/auth";
+import { safeEqual } from "../core/digest";
+import { isUlid } from "../core/ids";
+import { optionalId, queryOf } from "../core/validate";
+import { remote } from "../core/remote";
+import type { JobObject } from "../../durable-objects/job";
+import { isBuilderId } from "../../durable-objects/builder-protocol";
+import { buildersHub } from "./job";
+import { tagbuildSettings } from "./settings";
+import { tagbuildKind } from "./kind";
+import { page, table, wantsHtml, type Cell } from "./pages";
+
+const listQuery = z.object({
+  status: z.enum(tagbuildKind.states as unknown as [string, ...string[]]).optional(),
+  repo: z.string().max(2048).optional(),
+  cursor: optionalId(isUlid, "must be a job id"),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+interface ListedJob {
+  id: string;
+  status: string;
+  phase: string | null;
+  repoUrl: string;
+  tagName: string;
+  objectId: string | null;
+  source: string | null;
+  version: string | null;
+  duplicateOf: string | null;
+  builder: string | null;
+  reason: string | null;
+  retryEarliest: number | null;
+  createdAt: number;
+  updatedAt: number;
+  buildingAt: number | null;
+  finishedAt: number | null;
+}
+
+const LIST_COLUMNS = `t.id, COALESCE(j.status, t.status) AS status, j.phase AS phase, t.repo_url AS repoUrl, t.tag_name AS tagName,
+  t.object_id AS objectId, t.source, t.version, t.duplicate_of AS duplicateOf, t.builder, t.reason,
+  t.retry_earliest AS retryEarliest, t.created_at AS createdAt, t.updated_at AS updatedAt, t.building_at AS buildingAt,
+  t.finished_at AS finishedAt`;
+
+export const tagbuildRoutes = new Hono<{ Bindings: Env }>();
+
+tagbuildRoutes.get("/jobs", queryOf(listQuery), async (c) => {
+  const q = c.req.valid("query");
+  const where: string[] = [];
+  const binds: unknown[] = [];
+  if (q.status) {
+    where.push("COALESCE(j.status, t.status) = ?");
+    binds.push(q.status);
+  }
+  if (q.repo) {
+    where.push(isUlid(q.repo) ? "t.repo_id = ?" : "t.repo_url = ?");
+    binds.push(q.repo.replace(/\/+$/, ""));
+  }
+  if (q.cursor) {
+    where.push("t.id < ?");
+    binds.push(q.cursor);
+  }
+  const rows = await c.env.DB.prepare(
+    `SELECT ${LIST_COLUMNS} FROM tagbuild_jobs t LEFT JOIN jobs j ON j.id = t.id
+     ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY t.id DESC LIMIT ?`,
+  )
+    .bind(...binds, q.limit + 1)
+    .all<ListedJob>();
+  const jobs = rows.results.slice(0, q.limit);
+  const next = rows.results.length > q.limit ? jobs[jobs.length - 1]!.id : null;
+  if (!wantsHtml(c)) return c.json({ jobs, next });
+  const cells = jobs.map((j): Cell[] => [
+    { text: j.id, href: `/api/tagbuild/jobs/${j.id}` },
+    j.status,
+    j.source && j.version ? `${j.source} ${j.version}` : j.tagName,
+    j.repoUrl,
+    j.builder ?? "",
+    j.duplicateOf ? { text: j.duplicateOf, href: `/api/tagbuild/jobs/${j.duplicateOf}` } : "",
+    j.reason ?? "",
+    new Date(j.createdAt).toISOString(),
+  ]);
+  return c.html(page("Tag builds", table(["job", "status", "package", "repo", "builder", "duplicate of", "reason", "noticed"], cells)));
+});
+
+tagbuildRoutes.get("/jobs/:id", async (c) => {
+  const id = c.req.param("id");
+  if (!isUlid(id)) throw notFound(`no tag-build job ${id}`);
+  const row = await c.env.DB.prepare(
+    `SELECT t.*, COALESCE(j.status, t.status) AS live_status, j.phase AS phase FROM tagbuild_jobs t LEFT JOIN jobs j ON j.id = t.id WHERE t.id = ?`,
+  )
+    .bind(id)
+    .first<Record<string, unknown>>();
+  if (!row) throw notFound(`no tag-build job ${id}`);
+  const view = await remote<JobObject>(c.env.JOB, id).view();
+  // While the build runs its messages live with the builders hub; the row gets them when the job ends.
+  const live = row.finished_at ? null : await buildersHub(c.env).status(id);
+  const job = {
+    id,
+    status: view?.state ?? row.live_status,
+    phase: view?.phase ?? row.phase ?? null,
+    duplicateOf: row.duplicate_of ?? null,
+    reason: row.reason ?? null,
+    tag: {
+      name: row.tag_name,
+      pushedId: row.pushed_id,
+      objectId: row.object_id,
+      commit: row.commit_id,
+      tagger: row.tagger,
+      taggerAt: row.tagger_at,
+      distro: row.distro,
+      source: row.source,
+      version: row.version,
+      upstreamTag: row.upstream_tag,
+      upstream: row.upstream,
+    },
+    repo: { id: row.repo_id, url: row.repo_url },
+    builder: row.builder ?? null,
+    messages: live?.messages ?? JSON.parse(String(row.messages ?? "[]")),
+    retryEarliest: row.retry_earliest ?? null,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    buildingAt: row.building_at ?? null,
+    finishedAt: row.finished_at ?? null,
+    transitions: view?.transitions ?? [],
+  };
+  if (!wantsHtml(c)) return c.json({ job });
+  const facts: Cell[][] = [
+    ["status", job.status as string],
+    ["tag", String(job.tag.name)],
+    ["tag object", String(job.tag.objectId ?? "")],
+    ["package", job.tag.source ? `${job.tag.source} ${job.tag.version}` : ""],
+    ["repo", String(job.repo.url)],
+    ["builder", String(job.builder ?? "")],
+    ["duplicate of", job.duplicateOf ? { text: String(job.duplicateOf), href: `/api/tagbuild/jobs/${job.duplicateOf}` } : ""],
+    ["reason", String(job.reason ?? "")],
+  ];
+  const transitions = job.transitions.map((t): Cell[] => [new Date(t.at).toISOString(), t.from ?? "", t.to, t.reason]);
+  const messages = (job.messages as { at: number; text: string }[]).map((m): Cell[] => [new Date(m.at).toISOString(), m.text]);
+  return c.html(
+    page(
+      `Tag build ${id}`,
+      table(["", ""], facts) + "<h2>Transitions</h2>" + table(["at", "from", "to", "reason"], transitions) + "<h2>Builder messages</h2>" + table(["at", "message"], messages),
+    ),
+  );
+});
+
+export const builderRoutes = new Hono<{ Bindings: Env }>();
+
+builderRoutes.get("/connect", async (c) => {
+  const tokens = tagbuildSettings(c.env).builderTokens;
+  const presented = /^Bearer\s+(.+)$/i.exec(c.req.header("Authorization") ?? "")?.[1]?.trim();
+  let ok = false;
+  for (const token of tokens) if (presented && (await safeEqual(presented, token))) ok = true;
+  if (!ok) throw unauthorized(tokens.length ? "a builder needs Authorization: Bearer <builder token>" : "no BUILDER_TOKENS are configured", "bad_builder_token");
+  if (c.req.header("Upgrade")?.toLowerCase() !== "websocket")
+    throw badRequest("this endpoint is a WebSocket: send Upgrade: websocket", "upgrade_required");
+  return c.env.BUILDERS.get(c.env.BUILDERS.idFromName("builders")).fetch(c.req.raw);
+});
+
+builderRoutes.get("/", async (c) => {
+  const { builders, queued } = await buildersHub(c.env).builders();
+  if (!wantsHtml(c)) return c.json({ builders, queued });
+  const cells = builders.map((b): Cell[] => [b.id, b.mode ?? "", b.state, b.job ? { text: b.job, href: `/api/tagbuild/jobs/${b.job}` } : "", b.allowTesting ? "yes" : "no", b.lastSeenAt ? new Date(b.lastSeenAt).toISOString() : ""]);
+  return c.html(page("Builders", `<p>${queued} build(s) waiting for a builder.</p>` + table(["builder", "mode", "state", "job", "testing allowed", "last seen"], cells)));
+});
+
+builderRoutes.post("/:id/allow-testing", requireAdmin, async (c) => {
+  const id = c.req.param("id");
+  if (!isBuilderId(id)) throw notFound(`no builder ${id}`);
+  const allow = await allowFlag(c);
+  if (!(await buildersHub(c.env).allowTesting(id, allow))) throw notFound(`no builder ${id} has ever connected`);
+  return c.json({ builder: id, allowTesting: allow });
+});
+
+builderRoutes.post("/:id/restart", requireAdmin, async (c) => {
+  const id = c.req.param("id");
+  if (!isBuilderId(id) || !(await buildersHub(c.env).restart(id))) throw notFound(`builder ${id} is not connected`);
+  return c.json({ builder: id, restarted: true });
+});
+
+/** `{ "allow": false }` withdraws the permission; no body (or `{}`) grants it. */
+async function allowFlag(c: Context<{ Bindings: Env }>): Promise<boolean> {
+  const text = (await c.req.text()).trim();
+  if (!text) return true;
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw badRequest("body is not valid JSON", "malformed_json");
+  }
+  const parsed = z.strictObject({ allow: z.boolean().default(true) }).safeParse(body);
+  if (!parsed.success) throw badRequest("body must be { \"allow\": true|false }", "invalid_input");
+  return parsed.data.allow;
+}
