@@ -2,5 +2,6 @@
 
 export * from "./registry";
 export * from "./jobs";
+export * from "./archive";
 export * from "./mirror";
 export * from "./tagbuild";

@@ -4,8 +4,10 @@
 //   /_fault/cut/<bytes>/<repo>/...        serves, but cuts the connection after <bytes> bytes of the response
 //   /_fault/slow/<ms>/<repo>/...          waits <ms> before serving
 //   /_fault/dumb/<repo>/...               answers like a dumb HTTP server (no smart protocol)
+//   /_fault/corrupt/<offset>/<repo>/...   serves, but flips the bits of the response's byte at <offset>
 //   /_fault/switch/<name>/<repo>/...      answers the status set for switch <name>, or serves when it is off
-//   POST /_control/switch {name, status}  sets switch <name> to an HTTP status (null turns it off)
+//   POST /_control/switch {name, status}  sets switch <name> to an HTTP status, or to "cut:<bytes>" or
+//                                         "corrupt:<offset>" (serve with that fault); null turns it off
 //   /_auth/<user>:<password>/<repo>/...   serves only with that Basic auth (push credentials tests)
 //   POST /_control/sh {script, cwd?, stdin?}  runs a bash script under the root (tests in workerd cannot
 //                                         spawn processes; this is how they build repos with the git CLI)
@@ -34,7 +36,7 @@ function locate(root, path) {
   return null;
 }
 
-function runBackend(root, req, res, path, query, { cutAfter, user } = {}) {
+function runBackend(root, req, res, path, query, { cutAfter, corruptAt, user } = {}) {
   const found = locate(root, path);
   if (!found) {
     res.writeHead(404, { "Content-Type": "text/plain" }).end("Repository not found\n");
@@ -87,6 +89,10 @@ function runBackend(root, req, res, path, query, { cutAfter, user } = {}) {
       }
       res.writeHead(status, headers);
       chunk = head.subarray(end + 4);
+    }
+    if (corruptAt !== undefined && sent <= corruptAt && corruptAt < sent + chunk.length) {
+      chunk = Buffer.from(chunk);
+      chunk[corruptAt - sent] ^= 0xff;
     }
     if (cutAfter !== undefined && sent + chunk.length > cutAfter) {
       res.write(chunk.subarray(0, Math.max(0, cutAfter - sent)));
@@ -178,7 +184,8 @@ export function startGitServer(root, port = 0) {
       req.on("data", (d) => (body += d));
       req.on("end", () => {
         const { name, status } = JSON.parse(body || "{}");
-        if (status) switches.set(name, Number(status));
+        if (typeof status === "string" && /^(cut|corrupt):\d+$/.test(status)) switches.set(name, status);
+        else if (status) switches.set(name, Number(status));
         else switches.delete(name);
         res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ name, status: status ?? null }));
       });
@@ -188,6 +195,10 @@ export function startGitServer(root, port = 0) {
     if ((m = /^\/_fault\/switch\/([^/]+)(\/.*)$/.exec(path))) {
       const status = switches.get(m[1]);
       if (!status) return runBackend(root, req, res, m[2], query);
+      if (typeof status === "string") {
+        const [fault, n] = status.split(":");
+        return runBackend(root, req, res, m[2], query, fault === "cut" ? { cutAfter: Number(n) } : { corruptAt: Number(n) });
+      }
       req.resume();
       return res.writeHead(status, { "Content-Type": "text/plain" }).end(`switch ${m[1]}: HTTP ${status}\n`);
     }
@@ -196,6 +207,7 @@ export function startGitServer(root, port = 0) {
       return res.writeHead(Number(m[1]), { "Content-Type": "text/plain" }).end(`fault: HTTP ${m[1]}\n`);
     }
     if ((m = /^\/_fault\/cut\/(\d+)(\/.*)$/.exec(path))) return runBackend(root, req, res, m[2], query, { cutAfter: Number(m[1]) });
+    if ((m = /^\/_fault\/corrupt\/(\d+)(\/.*)$/.exec(path))) return runBackend(root, req, res, m[2], query, { corruptAt: Number(m[1]) });
     if ((m = /^\/_fault\/slow\/(\d+)(\/.*)$/.exec(path))) {
       const rest = m[2];
       return void setTimeout(() => runBackend(root, req, res, rest, query), Number(m[1]));

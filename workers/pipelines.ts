@@ -7,6 +7,7 @@ import type { Env } from "./env";
 import { registerPipeline, type Pipeline } from "./kinds";
 import { registerHandler, registerQueue, type QueueHandler } from "./queues";
 import type { JobHandler } from "./core/job-context";
+import { archiveModule } from "./archive";
 import { tagbuild } from "./tagbuild";
 import { mirrorModule } from "./mirror";
 
@@ -26,7 +27,7 @@ export interface PipelineModule {
   queues?: { queue: string; handle: QueueHandler }[];
 }
 
-export const modules: PipelineModule[] = [tagbuild, mirrorModule];
+export const modules: PipelineModule[] = [archiveModule, tagbuild, mirrorModule];
 
 for (const m of modules) {
   registerPipeline(m.pipeline);
