@@ -2,10 +2,10 @@
 // git→SWH conversion round trips, and the SWHID grammar with its qualifiers and its refusals.
 
 import { describe, expect, it } from "vitest";
+import { concat } from "../../workers/core/bytes";
 import vectorsText from "../../../shared/fixtures/swh/vectors.json?raw";
 import { contentHashes, fromHex, gitObjectId, objectHeader, originId, toHex, ContentHasher } from "../../workers/archive/hashes";
 import {
-  concatBytes,
   directoryId,
   directoryManifest,
   parseDirectory,
@@ -74,24 +74,24 @@ async function compute(v: Vector): Promise<{ id: string; hashed: Uint8Array; ext
     case "content": {
       const data = utf8(v.input.data);
       const hashes = await contentHashes(data);
-      return { id: hashes.sha1_git, hashed: concatBytes([objectHeader("blob", data.length), data]), extra: { ...hashes } };
+      return { id: hashes.sha1_git, hashed: concat([objectHeader("blob", data.length), data]), extra: { ...hashes } };
     }
     case "directory": {
       const entries: DirectoryEntry[] = v.input.entries.map((e: any) => ({ name: utf8(e.name), type: e.type as EntryType, target: e.target, perms: e.perms }));
       const body = directoryManifest(entries);
-      return { id: directoryId(entries), hashed: concatBytes([objectHeader("tree", body.length), body]) };
+      return { id: directoryId(entries), hashed: concat([objectHeader("tree", body.length), body]) };
     }
     case "revision": {
       const body = revisionManifest(revisionFields(v.input));
-      return { id: revisionId(revisionFields(v.input)), hashed: concatBytes([objectHeader("commit", body.length), body]) };
+      return { id: revisionId(revisionFields(v.input)), hashed: concat([objectHeader("commit", body.length), body]) };
     }
     case "release": {
       const body = releaseManifest(releaseFields(v.input));
-      return { id: releaseId(releaseFields(v.input)), hashed: concatBytes([objectHeader("tag", body.length), body]) };
+      return { id: releaseId(releaseFields(v.input)), hashed: concat([objectHeader("tag", body.length), body]) };
     }
     case "snapshot": {
       const body = snapshotManifest(branchesOf(v.input.branches));
-      return { id: snapshotId(branchesOf(v.input.branches)), hashed: concatBytes([objectHeader("snapshot", body.length), body]) };
+      return { id: snapshotId(branchesOf(v.input.branches)), hashed: concat([objectHeader("snapshot", body.length), body]) };
     }
     case "origin":
       return { id: originId(v.input.url), hashed: utf8(v.input.url) };
@@ -166,7 +166,7 @@ describe("SWH test vectors", () => {
     expect(whole).toEqual(streamed.digest());
     expect(whole.sha1).toBe(toHex(await crypto.subtle.digest("SHA-1", data)));
     expect(whole.sha256).toBe(toHex(await crypto.subtle.digest("SHA-256", data)));
-    expect(whole.sha1_git).toBe(toHex(await crypto.subtle.digest("SHA-1", concatBytes([objectHeader("blob", data.length), data]))));
+    expect(whole.sha1_git).toBe(toHex(await crypto.subtle.digest("SHA-1", concat([objectHeader("blob", data.length), data]))));
   });
 });
 
@@ -191,7 +191,7 @@ describe("BLAKE2s-256", () => {
 
 describe("git → SWH conversion keeps what does not re-serialize", () => {
   it("a commit with an odd timezone and a non-UTF-8 message keeps its raw manifest, and the id still verifies", () => {
-    const body = concatBytes([
+    const body = concat([
       utf8("tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor A U Thor <a@example.org> 1700000000 +0530\ncommitter A U Thor <a@example.org> 1700000000 +0530\n\n"),
       new Uint8Array([0x63, 0x61, 0x66, 0xe9, 0x0a]), // "café\n" in Latin-1
     ]);

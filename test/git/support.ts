@@ -62,21 +62,7 @@ export async function inRepo(name: string, script: string): Promise<string> {
   return (await sh(script, { cwd: `${name}.git` })).stdout;
 }
 
-export async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  let n = 0;
-  for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
-    parts.push(chunk);
-    n += chunk.length;
-  }
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+export { readAll as collect } from "../../workers/core/bytes";
 
 /** A stream giving `bytes` in chunks of `size` (to cross entry boundaries at odd places). */
 export function chunked(bytes: Uint8Array, size = 4096): ReadableStream<Uint8Array> {

@@ -6,7 +6,8 @@ import { BadKey, decodeKey, encodeKey, isBranchName } from "../../workers/mirror
 import { AgeError, decryptStream, encryptStream, parseIdentities, parseRecipients } from "../../workers/mirror/age";
 import { tarStream } from "../../workers/mirror/tar";
 import { TarError, tarEntries, safePath } from "../../workers/mirror/untar";
-import { readAllBytes, streamOf } from "../../workers/mirror/streams";
+import { streamOf } from "../../workers/mirror/streams";
+import { readAll } from "../../workers/core/bytes";
 import { GzipError, gunzipStream, gzipStream } from "../../workers/mirror/gzip";
 import { IDENTITY, OTHER_IDENTITY, OTHER_RECIPIENT, RECIPIENT, randomBytes, run, unique } from "./support";
 
@@ -65,27 +66,27 @@ describe("age", () => {
 
   it("streams to two recipients; the real age decrypts it with either identity", async () => {
     const plain = randomBytes(200_000);
-    const cipher = await readAllBytes(await encryptStream(streamOf(plain.subarray(0, 70_000), plain.subarray(70_000)), [RECIPIENT, OTHER_RECIPIENT]));
+    const cipher = await readAll(await encryptStream(streamOf(plain.subarray(0, 70_000), plain.subarray(70_000)), [RECIPIENT, OTHER_RECIPIENT]));
     for (const id of [IDENTITY, OTHER_IDENTITY]) {
       const out = await run(`age -d -i <(echo ${id})`, { stdin: cipher });
       expect(out.bytes).toEqual(plain);
     }
-    expect(await readAllBytes(await decryptStream(streamOf(cipher), [IDENTITY]))).toEqual(plain);
+    expect(await readAll(await decryptStream(streamOf(cipher), [IDENTITY]))).toEqual(plain);
   });
 
   it("decrypts what the real age encrypted, and names a wrong identity, corruption and truncation", async () => {
     const plain = randomBytes(150_000);
     const cipher = (await run(`age -r ${RECIPIENT}`, { stdin: plain })).bytes;
-    expect(await readAllBytes(await decryptStream(streamOf(cipher), [IDENTITY]))).toEqual(plain);
+    expect(await readAll(await decryptStream(streamOf(cipher), [IDENTITY]))).toEqual(plain);
 
     await expect(decryptStream(streamOf(cipher), [OTHER_IDENTITY])).rejects.toThrow(/not encrypted to this consumer's identity/);
     await expect(decryptStream(streamOf(bytes("hello, not age")), [IDENTITY])).rejects.toThrow(AgeError);
 
     const corrupted = cipher.slice();
     corrupted[corrupted.length - 70_000]! ^= 1;
-    await expect(readAllBytes(await decryptStream(streamOf(corrupted), [IDENTITY]))).rejects.toThrow(/corrupted or truncated/);
+    await expect(readAll(await decryptStream(streamOf(corrupted), [IDENTITY]))).rejects.toThrow(/corrupted or truncated/);
     for (const cut of [cipher.length - 1, cipher.length - 20_000, cipher.length - (150_000 - 65_536 * 2) - 16])
-      await expect(readAllBytes(await decryptStream(streamOf(cipher.subarray(0, cut)), [IDENTITY])), `cut at ${cut}`).rejects.toThrow(AgeError);
+      await expect(readAll(await decryptStream(streamOf(cipher.subarray(0, cut)), [IDENTITY])), `cut at ${cut}`).rejects.toThrow(AgeError);
   });
 });
 
@@ -93,7 +94,7 @@ describe("tar", () => {
   it("writes archives the real tar extracts, streamed bodies and long names included", async () => {
     const big = randomBytes(100_003);
     const longName = `.git/refs/heads/${"deep/".repeat(30)}branch`;
-    const archive = await readAllBytes(
+    const archive = await readAll(
       tarStream([
         { path: ".git", type: "directory" },
         { path: ".git/HEAD", type: "file", body: bytes("ref: refs/heads/main\n") },
@@ -117,7 +118,7 @@ describe("tar", () => {
     const types: string[] = [];
     for await (const e of tarEntries(streamOf(out.bytes).pipeThrough(new DecompressionStream("gzip")))) {
       types.push(`${e.type}:${e.path}`);
-      if (e.type === "file") files.set(e.path, text(await readAllBytes(e.body())));
+      if (e.type === "file") files.set(e.path, text(await readAll(e.body())));
     }
     expect(files.get(".git/HEAD")).toBe("hi\n");
     expect(files.get(`.git/refs/heads/${"long/".repeat(25)}b`)).toBe("deep\n");
@@ -145,8 +146,8 @@ describe("tar", () => {
       await expect(read(), name).rejects.toThrow(TarError);
     }
     await expect((async () => { for await (const e of tarEntries(streamOf(bytes("x".repeat(1024))))) await e.skip(); })()).rejects.toThrow(/not a tar archive/);
-    const good = await readAllBytes(tarStream([{ path: "f", type: "file", body: bytes("hello") }]));
-    await expect((async () => { for await (const e of tarEntries(streamOf(good.subarray(0, 600)))) await readAllBytes(e.body()); })()).rejects.toThrow(/truncated/);
+    const good = await readAll(tarStream([{ path: "f", type: "file", body: bytes("hello") }]));
+    await expect((async () => { for await (const e of tarEntries(streamOf(good.subarray(0, 600)))) await readAll(e.body()); })()).rejects.toThrow(/truncated/);
     expect(safePath("./a/./b/")).toBe("a/b");
     expect(() => safePath("/etc")).toThrow(TarError);
     expect(() => safePath("a/../../b")).toThrow(TarError);
@@ -156,13 +157,13 @@ describe("tar", () => {
 describe("gzip", () => {
   it("round-trips with the real gzip, and names truncation and trailing garbage", async () => {
     const plain = new Uint8Array([...randomBytes(100_000), ...new Uint8Array(300_000)]);
-    const packed = await readAllBytes(streamOf(plain.subarray(0, 1000), plain.subarray(1000)).pipeThrough(gzipStream()));
+    const packed = await readAll(streamOf(plain.subarray(0, 1000), plain.subarray(1000)).pipeThrough(gzipStream()));
     expect(packed.length).toBeLessThan(plain.length / 2);
     expect((await run("gzip -dc", { stdin: packed })).bytes).toEqual(plain);
     const real = (await run("gzip -c", { stdin: plain })).bytes;
-    expect(await readAllBytes(streamOf(real).pipeThrough(gunzipStream()))).toEqual(plain);
-    await expect(readAllBytes(streamOf(real.subarray(0, real.length - 10)).pipeThrough(gunzipStream()))).rejects.toThrow(/truncated/);
-    await expect(readAllBytes(streamOf(real, bytes("garbage")).pipeThrough(gunzipStream()))).rejects.toThrow(GzipError);
-    await expect(readAllBytes(streamOf(bytes("not gzip at all")).pipeThrough(gunzipStream()))).rejects.toThrow(/not valid gzip/);
+    expect(await readAll(streamOf(real).pipeThrough(gunzipStream()))).toEqual(plain);
+    await expect(readAll(streamOf(real.subarray(0, real.length - 10)).pipeThrough(gunzipStream()))).rejects.toThrow(/truncated/);
+    await expect(readAll(streamOf(real, bytes("garbage")).pipeThrough(gunzipStream()))).rejects.toThrow(GzipError);
+    await expect(readAll(streamOf(bytes("not gzip at all")).pipeThrough(gunzipStream()))).rejects.toThrow(/not valid gzip/);
   });
 });

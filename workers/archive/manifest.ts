@@ -1,22 +1,11 @@
 // Software Heritage manifests: the exact bytes each object id is the hash of. Directories, revisions and
 // releases serialize like git's tree, commit and tag; snapshots use SWH's own manifest (type `snapshot`).
 
+import { concat } from "../core/bytes";
 import { fromHex, gitObjectId, toHex } from "./hashes";
 import type { Branch, DirectoryEntry, EntryType, Hex, Person, Release, ReleaseTargetType, Revision, Timestamp } from "./model";
 
 const encoder = new TextEncoder();
-
-export function concatBytes(parts: Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
@@ -34,14 +23,14 @@ export function entryTypeOfMode(perms: number): EntryType {
 
 /** git's tree order: names compared as bytes, a directory's name as if it ended with `/`. */
 function sortKey(e: DirectoryEntry): Uint8Array {
-  return e.type === "dir" ? concatBytes([e.name, SLASH]) : e.name;
+  return e.type === "dir" ? concat([e.name, SLASH]) : e.name;
 }
 const SLASH = new Uint8Array([0x2f]);
 
 /** The tree body of `entries` (any order in, git's order out). */
 export function directoryManifest(entries: DirectoryEntry[]): Uint8Array {
   const sorted = entries.map((e) => ({ e, key: sortKey(e) })).sort((a, b) => compareBytes(a.key, b.key));
-  return concatBytes(
+  return concat(
     sorted.flatMap(({ e }) => [encoder.encode(`${e.perms.toString(8)} `), e.name, new Uint8Array([0]), fromHex(e.target)]),
   );
 }
@@ -129,7 +118,7 @@ export function snapshotManifest(branches: Record<string, Branch>): Uint8Array {
     const target = !branch ? new Uint8Array(0) : branch.targetType === "alias" ? encoder.encode(branch.target) : fromHex(branch.target);
     parts.push(encoder.encode(`${type} `), name, encoder.encode(`\0${target.length}:`), target);
   }
-  return concatBytes(parts);
+  return concat(parts);
 }
 
 export function snapshotId(branches: Record<string, Branch>): Hex {

@@ -1,5 +1,6 @@
 // Size limits, and reading a request body without letting it grow past one.
 
+import { concat } from "./bytes";
 import { tooLarge } from "./errors";
 
 export const MIB = 1024 * 1024;
@@ -27,11 +28,5 @@ export async function readBounded(request: Request, max: number): Promise<Uint8A
     }
     chunks.push(value);
   }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
+  return concat(chunks);
 }

@@ -26,17 +26,7 @@ export function isOid(s: string): boolean {
 
 export const ZERO_OID = "0".repeat(40);
 
-export function concat(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+export { concat } from "../core/bytes";
 
 const CRC_TABLE = (() => {
   const t = new Int32Array(256);

@@ -4,7 +4,7 @@
 
 import { tarEntries, TarError, type TarEntryOut } from "./untar";
 import { storePack } from "../git";
-import { readAllBytes } from "./streams";
+import { readAll } from "../core/bytes";
 
 export interface ExtractedRepo {
   /** Staging keys of the repository's packs, with their sizes. */
@@ -48,7 +48,7 @@ export async function extractRepo(tar: ReadableStream<Uint8Array>, staging: R2Bu
     } else if (/^objects\/[0-9a-f]{2}\/[0-9a-f]{38}$/.test(inGit)) {
       looseBytes += entry.size;
       if (looseBytes > LOOSE_TOTAL_MAX) throw new TarError(`loose objects pass ${LOOSE_TOTAL_MAX} bytes; pack the repository first (git gc)`);
-      out.loose.set(inGit.slice(8, 10) + inGit.slice(11), await readAllBytes(entry.body()));
+      out.loose.set(inGit.slice(8, 10) + inGit.slice(11), await readAll(entry.body()));
     } else if (inGit === "packed-refs") {
       packedRefs = await small(entry);
     } else if (inGit.startsWith("refs/heads/")) {
@@ -66,5 +66,5 @@ export async function extractRepo(tar: ReadableStream<Uint8Array>, staging: R2Bu
 
 async function small(entry: TarEntryOut): Promise<string> {
   if (entry.size > SMALL_MAX) throw new TarError(`${entry.path} is ${entry.size} bytes; refs are never that large`);
-  return new TextDecoder().decode(await readAllBytes(entry.body()));
+  return new TextDecoder().decode(await readAll(entry.body()));
 }

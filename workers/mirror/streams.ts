@@ -98,22 +98,6 @@ export async function* fixedPieces(source: ReadableStream<Uint8Array>, size: num
   }
 }
 
-/** Reads a whole (small) stream into one array. */
-export async function readAllBytes(source: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for await (const part of source as unknown as AsyncIterable<Uint8Array>) {
-    parts.push(part);
-    size += part.byteLength;
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-}
 
 /** A stream of the given byte arrays, one after another. */
 export function streamOf(...parts: Uint8Array[]): ReadableStream<Uint8Array> {
