@@ -34,7 +34,7 @@ async function destinationRepo() {
 async function handMade(script: string, recipient = RECIPIENT) {
   const dir = unique("hm");
   const out = await run(
-    `mkdir ${dir} && cd ${dir} && git init -q repo && cd repo && echo hi > a && git add a && git commit -q -m one && git rev-parse HEAD > ../commit && cd .. && { ${script}; } | age -r ${recipient}`,
+    `mkdir ${dir} && cd ${dir} && git init -q repo && cd repo && echo ${dir} > a && git add a && git commit -q -m one && git rev-parse HEAD > ../commit && cd .. && { ${script}; } | age -r ${recipient}`,
   );
   const commit = (await run(`cat ${dir}/commit`)).stdout.trim();
   return { bytes: out.bytes, commit };
