@@ -8,7 +8,7 @@ import { registerPipeline, type Pipeline } from "./kinds";
 import { registerHandler, registerQueue, type QueueHandler } from "./queues";
 import type { JobHandler } from "./core/job-context";
 import { archiveModule } from "./archive";
-import { tagbuild } from "./tagbuild";
+import { tagbuildModule } from "./tagbuild";
 import { mirrorModule } from "./mirror";
 
 export interface CronTask {
@@ -27,7 +27,7 @@ export interface PipelineModule {
   queues?: { queue: string; handle: QueueHandler }[];
 }
 
-export const modules: PipelineModule[] = [archiveModule, tagbuild, mirrorModule];
+export const modules: PipelineModule[] = [archiveModule, tagbuildModule, mirrorModule];
 
 for (const m of modules) {
   registerPipeline(m.pipeline);

@@ -55,7 +55,7 @@ export function planTagbuild(event: ForgeEvent, cfg: TagbuildConfig, repo: RepoF
   return [{ kind: TAGBUILD, input: input as never, coalesce: `tag:${name}:${pushedId ?? ""}:${event.kind}` }];
 }
 
-export const tagbuild: PipelineModule = {
+export const tagbuildModule: PipelineModule = {
   pipeline: { name: TAGBUILD, config, kinds: [tagbuildKind], plan: planTagbuild },
   handlers: { [TAGBUILD]: runTagbuild },
   routes: [
