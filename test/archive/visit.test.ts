@@ -225,3 +225,19 @@ for c in $(seq 1 15); do for i in $(seq 1 60 | shuf -n 20 --random-source=<(yes)
     expect(base64Of(idx)).toBe(gitIdx.stdoutBase64);
   });
 });
+
+describe("a re-visit whose new refs point at archived objects", () => {
+  it("needs nothing from the pack for them (a tag on an old commit, a tag on a tree)", async () => {
+    const name = repoName("old-targets");
+    const repo = await makeRepo(name, RICH_REPO);
+    expect((await visit(repo.url)).status).toBe("full");
+    await change(name, `git tag light HEAD~1
+git tag tree-tag "HEAD^{tree}"`);
+    const again = await visit(repo.url);
+    expect(again.status, JSON.stringify(again.log)).toBe("full");
+    expect(again.result).toMatchObject({ result: "eventful", visit: 2 });
+    const snapshot = await getSnapshot(env, again.result.snapshot);
+    expect(snapshot!.branches).toEqual(expectedBranches(await gitRefs(repo.bare)));
+    expect(snapshot!.branches["refs/tags/tree-tag"]).toMatchObject({ targetType: "directory" });
+  });
+});

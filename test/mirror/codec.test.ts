@@ -48,7 +48,15 @@ describe("object keys", () => {
       btoa(JSON.stringify({ group: "g", project_name: "p", commit_sha: "c", local_branch: "main" })) + ".tar.age",
       btoa(JSON.stringify({ group: "g", project_name: "p", commit_sha: "c", local_branch: "main", remote_branch: "../x" })) + ".tar.age",
       btoa(JSON.stringify({ group: "g", project_name: "p", commit_sha: "c", local_branch: 5, remote_branch: "x" })) + ".tar.age",
+      // Destinations that would leave the configured base URL, or break it.
+      ...["..", "../victim", "g/../v", "%2e%2e", "a?b", "a#b", "a b", "/g", "g/"].map(
+        (group) => btoa(JSON.stringify({ group, project_name: "p", commit_sha: "c", local_branch: "main", remote_branch: "main" })) + ".tar.age",
+      ),
+      ...["..", "a/b", "%2e%2e"].map(
+        (project_name) => btoa(JSON.stringify({ group: "g", project_name, commit_sha: "c", local_branch: "main", remote_branch: "main" })) + ".tar.age",
+      ),
     ];
+    expect(decodeKey(encodeKey({ group: "infra/team", project_name: "my.repo-1", commit_sha: "c", local_branch: "main", remote_branch: "main" })).group).toBe("infra/team");
     for (const key of bad) expect(() => decodeKey(key), key).toThrow(BadKey);
     expect(isBranchName("feature/a")).toBe(true);
     for (const b of ["", "a..b", "-x", "a b", "x.lock", ".hidden", "a/.b", "a:b", "a~1"]) expect(isBranchName(b), b).toBe(false);

@@ -4,7 +4,7 @@
 
 import { fetchPack, readPack, writePackIndex } from "../git";
 import { strong } from "../core/errors";
-import type { ArchiveEnv } from "./store";
+import { knownObjects, type ArchiveEnv } from "./store";
 import { targetTypeOf, type TargetType } from "./loader-refs";
 import { PackSpool, packPrefix, CHUNK_BYTES } from "./loader-pack";
 import { ObjectSink, STAGE_MEMORY_BYTES, type LoadCounts } from "./loader-objects";
@@ -97,6 +97,13 @@ export async function loadPack(env: ArchiveEnv, req: LoadRequest): Promise<LoadR
     timings.contentsWhileParsing = storing;
     const counts = await sink.finish(async () => req.progress?.(`storing: ${objects} objects parsed`));
     Object.assign(timings, sink.timings);
+    // git leaves out what the haves already reach, so a new ref at an archived object (a tag on an old commit,
+    // a rewound branch) has no object in the pack: it is complete in the archive, since snapshots come last.
+    for (const kind of ["revision", "release", "directory", "content"] as const) {
+      const absent = req.wants.filter((oid) => !found.has(oid));
+      if (!absent.length) break;
+      for (const oid of await knownObjects(env, absent, [kind])) found.set(oid, kind);
+    }
     const missing = req.wants.filter((oid) => !found.has(oid));
     if (missing.length)
       throw strong(`the server's pack lacks ${missing.length} object(s) its refs point to: ${missing.slice(0, 3).join(", ")}`);

@@ -28,7 +28,8 @@ export async function consume(ctx: JobContext, baseEnv: Env): Promise<void> {
   const { key, etag } = ctx.input<ConsumeInput>();
   const started = Date.now();
   let mirrorId: string | null = null;
-  let objectEtag = etag;
+  // The etag of the object actually read: a rejection is remembered under it, the one the reconcile lists.
+  const seen = { etag };
   try {
     const sk = parseKey(key);
     const destination = await destinationOf(env, sk);
@@ -40,9 +41,8 @@ export async function consume(ctx: JobContext, baseEnv: Env): Promise<void> {
       return;
     }
     if (ctx.state === "pending") await ctx.to("running", `applying ${sk.commit_sha} to ${destination.url} ${sk.remote_branch}`);
-    const applied = await apply(ctx, env, key, sk, destination.url);
-    objectEtag = applied.etag;
-    await recordObject(env.DB, { key, etag: objectEtag, status: "applied", commit: sk.commit_sha, mirrorId, error: null });
+    const applied = await apply(ctx, env, key, sk, destination.url, seen);
+    await recordObject(env.DB, { key, etag: seen.etag, status: "applied", commit: sk.commit_sha, mirrorId, error: null });
     if (mirrorId) await recordApplied(env.DB, mirrorId, sk.commit_sha, applied.commitTime);
     await ctx.to("done", applied.pushed ? `pushed ${sk.commit_sha} to ${sk.remote_branch}` : `${sk.remote_branch} was already at ${sk.commit_sha}`, {
       commit: sk.commit_sha,
@@ -56,17 +56,18 @@ export async function consume(ctx: JobContext, baseEnv: Env): Promise<void> {
     if (mirrorId) await recordApplyError(env.DB, mirrorId, `${key}: ${failure.message}`).catch(() => {});
     // Bad data never gets better: remember it so the reconcile does not try the same object again.
     if (failure.strength === "strong" && failure.state === "rejected")
-      await recordObject(env.DB, { key, etag: objectEtag, status: "rejected", commit: null, mirrorId, error: failure.message }).catch(() => {});
+      await recordObject(env.DB, { key, etag: seen.etag, status: "rejected", commit: null, mirrorId, error: failure.message }).catch(() => {});
     await recordRun(env.DB, "consumer", false, started).catch(() => {});
     throw failure;
   }
 }
 
-async function apply(ctx: JobContext, env: MirrorEnv, key: string, sk: SyncKey, destinationUrl: string) {
+async function apply(ctx: JobContext, env: MirrorEnv, key: string, sk: SyncKey, destinationUrl: string, seen: { etag: string }) {
   const identities = configured(() => parseIdentities(env.SYNC_IDENTITY));
   const max = maxTarBytes(env);
   const got = await syncReader(env).get(key);
   if (!got) throw gone(`object ${key} is no longer in the SYNC bucket (a newer commit replaced it?)`);
+  seen.etag = got.object.etag;
   if (got.object.size > max) {
     await got.body.cancel();
     throw strong(`object is ${got.object.size} bytes, over MIRROR_MAX_TAR_BYTES (${max})`, "rejected");

@@ -58,7 +58,15 @@ export function decodeKey(objectKey: string): SyncKey {
   }
   const key = Object.fromEntries(FIELDS.map((f) => [f, record[f] as string])) as unknown as SyncKey;
   if (!isBranchName(key.local_branch) || !isBranchName(key.remote_branch)) throw new BadKey(objectKey, "invalid branch name");
+  // The consumer builds destination URLs from these: a `..` or an escape must not lead it to another repo.
+  if (!isDestinationPath(key.group)) throw new BadKey(objectKey, "invalid group");
+  if (!isDestinationPath(key.project_name) || key.project_name.includes("/")) throw new BadKey(objectKey, "invalid project_name");
   return key;
+}
+
+/** A destination group (`a/b` nests) or project: plain path segments, none of them `.` or `..`. */
+export function isDestinationPath(path: string): boolean {
+  return path.length <= 255 && /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(path) && !path.split("/").some((s) => s === "." || s === "..");
 }
 
 /** The one name every object of a destination shares, whatever its commit: used to find stale objects. */

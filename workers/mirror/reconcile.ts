@@ -3,7 +3,7 @@
 // a consume job per object it has not finished with. R2 notifications start the consumer sooner.
 
 import type { Env } from "../env";
-import { messageOf } from "../core/errors";
+import { AppError, messageOf } from "../core/errors";
 import { decodeKey } from "./keys";
 import { allMirrors, forgetObjects, objectDone, objectsDone, recordRun } from "./store";
 import { pruneBucket } from "./producer";
@@ -75,7 +75,13 @@ export async function offer(env: MirrorEnv, key: string, etag: string): Promise<
     return { ok: false, reason };
   }
   if ((await objectDone(env.DB, key, etag)) !== null) return { ok: false, reason: "already done" };
-  await submitConsume(env, destination.url, { key, etag });
+  try {
+    await submitConsume(env, destination.url, { key, etag });
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err; // a D1 or Durable Object failure: the caller retries
+    console.warn(`mirror consumer: skipping ${key}: destination ${destination.url}: ${err.message}`);
+    return { ok: false, reason: `destination ${destination.url}: ${err.message}` };
+  }
   return { ok: true };
 }
 

@@ -14,7 +14,7 @@ import { checkOutboundUrl, outboundPolicy } from "../core/outbound";
 import { remote } from "../core/remote";
 import type { RepoObject } from "../../durable-objects/repo";
 import type { Env } from "../env";
-import { isBranchName } from "./keys";
+import { isBranchName, isDestinationPath } from "./keys";
 import { allMirrors, mirrorById, mirrorView, runStats } from "./store";
 import { renderMetrics } from "./metrics";
 import { roleEnabled, type MirrorEnv } from "./roles";
@@ -25,7 +25,7 @@ const name = z
   .string()
   .min(1)
   .max(255)
-  .refine((s) => !/[\s\\]|^\/|\/$|(^|\/)\.\.?(\/|$)/.test(s), { message: "must be a path without spaces, `.` or `..` segments" });
+  .refine(isDestinationPath, { message: "must be path segments of letters, digits, `_`, `.` and `-`, none of them `.` or `..`" });
 
 const createSchema = z.strictObject({
   source: z.strictObject({ url: z.string().min(1).max(2048), branch }),
