@@ -147,7 +147,7 @@ function connect() {
           }
         },
         (err) => {
-          send(`message builder failure: ${String(err.message ?? err).slice(0, 300)}`);
+          send(`message builder failure: ${String(err.message ?? err).replace(/[\r\n\0]/g, " ").slice(0, 300)}`);
           send("irrecoverable");
           job = null;
           stage = "idle";
@@ -191,7 +191,7 @@ async function run(job, publish) {
         const line = pending.slice(0, nl);
         pending = pending.slice(nl + 1);
         const m = /^forgeline-message (.+)$/.exec(line);
-        if (m) publish(m[1].slice(0, 1000));
+        if (m) publish(m[1].replace(/[\r\n\0]/g, "").slice(0, 1000)); // the protocol refuses control characters
         else process.stdout.write(line + "\n");
       }
     });

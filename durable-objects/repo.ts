@@ -179,7 +179,8 @@ export class RepoObject extends DurableObject<Env> {
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
-    ws.close(code === 1005 ? 1000 : code, "closing");
+    // 1005, 1006 and 1015 only describe a close; they cannot be sent back.
+    ws.close([1005, 1006, 1015].includes(code) ? 1000 : code, "closing");
   }
 
   // ---- the job chain ----

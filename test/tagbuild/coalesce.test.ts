@@ -88,6 +88,16 @@ describe("coalescing", () => {
     const retry = await json(call(`/api/jobs/${first}/retry`, { method: "POST", headers: { Authorization: "Bearer test-admin-token" } }));
     expect(retry.status).toBe(409);
   });
+
+  it("ends every delivery of a tag that is not for us (none waits on the first, holding the repo's chain)", async () => {
+    const a = await tagRepo(unique("r"), { message: "just a release, no requests for anyone" });
+    await registerTagRepo(a.url);
+    const first = (await pushTag(file.secret(), a, a.tagId)).jobs[0]!;
+    expect((await jobIn(first, ["not_for_us"])).reason).toMatch(/dgit|for us|distro/i);
+    // Gitea's `create` carries no object id, so it is a job of its own; it must end too, not wait on the first.
+    const second = (await pushTag(file.secret(), a, null, { event: "create" })).jobs[0]!;
+    expect(await jobIn(second, ["not_for_us"])).toMatchObject({ duplicateOf: first });
+  });
 });
 
 describe("expiry", () => {

@@ -62,11 +62,15 @@ export class Outbox {
     }
   }
 
-  /** When the next pending effect is due, or null when there is none. */
+  /**
+   * When the drain can next make progress, or null when there is nothing to wait for. Effects run in order, so
+   * that is when the oldest one is due (a newer one due earlier still waits behind it). While a drain runs, null:
+   * its caller asks again once it ends (an alarm set now would fire while it runs, drain nothing, and re-arm).
+   */
   nextDue(): number | null {
-    if (!this.schema.exists) return null;
-    const row = this.sql.exec<{ due: number | null }>(`SELECT MIN(due) AS due FROM outbox`).one();
-    return row.due ?? null;
+    if (this.running || !this.schema.exists) return null;
+    const row = this.sql.exec<{ due: number }>(`SELECT due FROM outbox ORDER BY seq LIMIT 1`).toArray()[0];
+    return row?.due ?? null;
   }
 
   pending(): number {

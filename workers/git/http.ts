@@ -78,7 +78,8 @@ export async function gitRequest(url: URL, req: GitRequest, opts: TransportOptio
     try {
       res = await fetch(at.href, {
         method: req.method,
-        headers: { "User-Agent": AGENT, ...authHeader(opts.auth), ...req.headers },
+        // Credentials go only to the origin they were given for, never to where a redirect points (as git does).
+        headers: { "User-Agent": AGENT, ...(at.origin === url.origin ? authHeader(opts.auth) : {}), ...req.headers },
         body: req.body,
         redirect: "manual",
         signal: opts.signal,

@@ -45,7 +45,9 @@ export async function runTagbuildCron(env: Env, now: number): Promise<CronReport
       console.warn(`tagbuild cron: job ${row.id} not retried: ${outcome.message}`);
     }
   }
-  report.pruned = await pruneBefore(env.DB, now - tagbuildSettings(env).maxAgeMs);
+  // A tag may be dated up to TAG_SLOP ahead, so it stays acceptable that much longer: keep its row as long.
+  const settings = tagbuildSettings(env);
+  report.pruned = await pruneBefore(env.DB, now - settings.maxAgeMs - settings.slopMs);
   return report;
 }
 

@@ -112,7 +112,8 @@ async function notice(ctx: JobContext, env: Env, input: TagbuildInput): Promise<
   const claim = await claimObject(env.DB, objectId, ctx.id);
   if (!claim.owner) {
     const holder = claim.holder;
-    if (holder.status === "uploaded" || holder.status === "irrecoverable")
+    // A holder that ended not_for_us (the tag carries no request for us) decides for every delivery of the object.
+    if (holder.status === "uploaded" || holder.status === "irrecoverable" || holder.status === "not_for_us")
       return end(ctx, env, holder.status, `duplicate of job ${holder.id} (${holder.status})`, { duplicateOf: holder.id });
     return ctx.later(Date.now() + COALESCE_RECHECK_MS, `waiting for job ${holder.id}, which holds tag object ${objectId}`);
   }
