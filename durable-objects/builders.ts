@@ -321,7 +321,7 @@ export class BuildersObject extends DurableObject<Env> {
     if (c?.builderId) this.sql.exec(`UPDATE builders SET last_seen = ? WHERE id = ?`, Date.now(), c.builderId);
     ws.serializeAttachment(null);
     try {
-      ws.close(close ? 1008 : 1000, summarize(reason, 100));
+      ws.close(close ? 1008 : 1000, closeReason(reason));
     } catch {
       // Already closed.
     }
@@ -365,4 +365,10 @@ export class BuildersObject extends DurableObject<Env> {
     if (deadlines.length) await this.ctx.storage.setAlarm(Math.min(...deadlines));
     else await this.ctx.storage.deleteAlarm();
   }
+}
+
+/** A close reason fits in 123 bytes of UTF-8 (a longer one makes close() throw and leaves the socket open). */
+function closeReason(reason: string): string {
+  const bytes = new TextEncoder().encode(summarize(reason, 100));
+  return bytes.length <= 123 ? new TextDecoder().decode(bytes) : new TextDecoder().decode(bytes.subarray(0, 120)).replace(/\uFFFD+$/, "");
 }

@@ -63,8 +63,7 @@ export class RepoObject extends DurableObject<Env> {
     });
     // Watchers ping to keep their socket alive without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
-    const row = this.schema.exists ? this.sql.exec<{ doc: string }>(`SELECT doc FROM repo LIMIT 1`).toArray()[0] : undefined;
-    this.repo = row ? (JSON.parse(row.doc) as Repo) : null;
+    this.repo = this.storedRepo();
     this.log = new EventLog(this.sql, this.schema.exists);
   }
 
@@ -333,8 +332,14 @@ export class RepoObject extends DurableObject<Env> {
       return this.ctx.storage.transactionSync(change);
     } catch (err) {
       this.log.rollback();
+      this.repo = this.storedRepo(); // the change may have touched the record before it failed
       throw err;
     }
+  }
+
+  private storedRepo(): Repo | null {
+    const row = this.schema.exists ? this.sql.exec<{ doc: string }>(`SELECT doc FROM repo LIMIT 1`).toArray()[0] : undefined;
+    return row ? (JSON.parse(row.doc) as Repo) : null;
   }
 
   private save(mirror = true): void {

@@ -324,7 +324,9 @@ describe("resolving SWHIDs", () => {
       const { status, body } = await get(`/api/1/resolve/${path}/`);
       expect(status).toBe(200);
       expect(body.swhid).toBe(qualified);
-      expect(body.qualifiers).toEqual({ origin: ORIGIN, visit: `swh:1:snp:${snapshot}`, anchor: `swh:1:rev:${head}`, path: "/README", lines: "1-2" });
+      // SWH gives the qualifiers under `metadata`.
+      expect(body.metadata).toEqual({ origin: ORIGIN, visit: `swh:1:snp:${snapshot}`, anchor: `swh:1:rev:${head}`, path: "/README", lines: "1-2" });
+      expect(body.qualifiers).toEqual(body.metadata);
       expect(body.api_url).toBe(`${BASE}/api/1/content/sha1_git:${cases[0]![1]}/`);
     }
   });

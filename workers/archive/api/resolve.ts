@@ -55,20 +55,22 @@ resolveRoutes.get("/resolve/*", async (c) => {
   const apiUrl = await lookup(c.env, swhid, urls);
   if (!apiUrl) throw missing(`Object ${formatCore(swhid)} not found.`);
   const q = swhid.qualifiers;
+  // SWH answers the qualifiers under `metadata`; `qualifiers` stays for clients of earlier Forgeline versions.
+  const qualifiers = {
+    origin: q.origin,
+    visit: q.visit ? formatCore(q.visit) : undefined,
+    anchor: q.anchor ? formatCore(q.anchor) : undefined,
+    path: q.path ? decodeWithEscape(q.path) : undefined,
+    lines: q.lines ? (q.lines.end !== undefined ? `${q.lines.start}-${q.lines.end}` : `${q.lines.start}`) : undefined,
+  };
   return c.json({
     namespace: "swh",
     scheme_version: 1,
     object_type: OBJECT_TYPES[swhid.type],
     object_id: swhid.id,
     swhid: formatSwhid(swhid),
-    qualifiers: {
-      origin: q.origin,
-      visit: q.visit ? formatCore(q.visit) : undefined,
-      anchor: q.anchor ? formatCore(q.anchor) : undefined,
-      path: q.path ? decodeWithEscape(q.path) : undefined,
-      lines: q.lines ? (q.lines.end !== undefined ? `${q.lines.start}-${q.lines.end}` : `${q.lines.start}`) : undefined,
-    },
-    metadata: {},
+    qualifiers,
+    metadata: qualifiers,
     browse_url: apiUrl,
     api_url: apiUrl,
   });

@@ -40,11 +40,16 @@ export class Urls {
   }
 }
 
-/** ISO 8601 with the offset the author's clock had; an offset git could not make sense of counts as UTC. */
-export function isoDate(t: Timestamp): string {
+/**
+ * ISO 8601 with the offset the author's clock had; an offset git could not make sense of counts as UTC.
+ * Null for a date no calendar can write (git accepts any number of seconds; the raw bytes keep it whole).
+ */
+export function isoDate(t: Timestamp): string | null {
   const m = /^([+-])(\d\d)(\d\d)$/.exec(t.offsetBytes);
   const minutes = m ? (m[1] === "-" ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
-  const local = new Date((t.seconds + minutes * 60) * 1000).toISOString().slice(0, 19);
+  const at = new Date((t.seconds + minutes * 60) * 1000);
+  if (Number.isNaN(at.getTime()) || at.getUTCFullYear() < 0 || at.getUTCFullYear() > 9999) return null;
+  const local = at.toISOString().slice(0, 19);
   const fraction = t.microseconds ? "." + String(t.microseconds).padStart(6, "0") : "";
   const sign = minutes < 0 ? "-" : "+";
   const abs = Math.abs(minutes);
