@@ -174,4 +174,14 @@ describe("gzip", () => {
     await expect(readAll(streamOf(real, bytes("garbage")).pipeThrough(gunzipStream()))).rejects.toThrow(GzipError);
     await expect(readAll(streamOf(bytes("not gzip at all")).pipeThrough(gunzipStream()))).rejects.toThrow(/not valid gzip/);
   });
+
+  it("stops a gzip bomb at the limit inside one input chunk, not after inflating it", async () => {
+    const bomb = (await run("head -c 64000000 /dev/zero | gzip -9c")).bytes; // ~62 KB that inflate to 64 MB
+    expect(bomb.length).toBeLessThan(100_000);
+    let seen = 0;
+    const counted = new TransformStream<Uint8Array, Uint8Array>({ transform: (c, k) => void ((seen += c.byteLength), k.enqueue(c)) });
+    const limit = { bytes: 1_000_000, error: (n: number) => new Error(`over the limit at ${n} bytes`) };
+    await expect(readAll(streamOf(bomb).pipeThrough(gunzipStream(limit)).pipeThrough(counted))).rejects.toThrow(/over the limit at/);
+    expect(seen).toBeLessThanOrEqual(limit.bytes);
+  });
 });

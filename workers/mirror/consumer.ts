@@ -75,9 +75,10 @@ async function apply(ctx: JobContext, env: MirrorEnv, key: string, sk: SyncKey, 
   // The first error is the verdict (an error crossing a platform stream can come out as another class).
   const faults: unknown[] = [];
   const plain = relabelErrors(await decryptStream(got.body, identities), (err) => (faults.push(err), err));
-  const gunzipped = relabelErrors(plain.pipeThrough(gunzipStream()), (err) => (faults.push(err), err));
+  const overLimit = (n: number) => strong(`the unpacked tarball passed MIRROR_MAX_TAR_BYTES (${max}) at ${n} bytes`, "rejected");
+  const gunzipped = relabelErrors(plain.pipeThrough(gunzipStream({ bytes: max, error: overLimit })), (err) => (faults.push(err), err));
   const tar = gunzipped
-    .pipeThrough(limitBytes(max, (n) => strong(`the unpacked tarball passed MIRROR_MAX_TAR_BYTES (${max}) at ${n} bytes`, "rejected")))
+    .pipeThrough(limitBytes(max, overLimit))
     .pipeThrough(beatEvery(64 * 1024 * 1024, (n) => ctx.heartbeat(`unpacking: ${n} bytes`)));
   const prefix = `consume/${ctx.id}`;
   let repo: ExtractedRepo | null = null;

@@ -33,12 +33,21 @@ export function gzipStream(level: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 = 6): Tr
   });
 }
 
-export function gunzipStream(): TransformStream<Uint8Array, Uint8Array> {
+/**
+ * `limit` stops inflating as soon as the output passes it: one 64 KiB input chunk of a gzip bomb would otherwise
+ * inflate to ~64 MB in a single push, before anything downstream could count it.
+ */
+export function gunzipStream(limit?: { bytes: number; error: (n: number) => Error }): TransformStream<Uint8Array, Uint8Array> {
   const inflate = new Inflate({ windowBits: 15 + 16 });
   let out: Uint8Array[] = [];
   let ended = false;
   let failure: string | null = null;
-  inflate.onData = (chunk) => out.push(chunk as Uint8Array);
+  let total = 0;
+  inflate.onData = (chunk) => {
+    total += (chunk as Uint8Array).byteLength;
+    if (limit && total > limit.bytes) throw limit.error(total);
+    out.push(chunk as Uint8Array);
+  };
   // pako reports the end of the stream, or an error, here (its own onEnd, which this replaces, sets err/msg).
   inflate.onEnd = (status) => {
     ended = true;
