@@ -10,17 +10,7 @@ import { LazySchema } from "../workers/core/lazy-schema";
 import { remote } from "../workers/core/remote";
 import type { RepoObject } from "./repo";
 import { AppError, conflict, notFound, refuse, type Outcome } from "../workers/core/errors";
-import type {
-  ClaimResult,
-  FailureReport,
-  Json,
-  JobMessage,
-  JobRecord,
-  JobSpec,
-  JobView,
-  LogLine,
-  SettledNotice,
-} from "../workers/core/job";
+import type { ClaimResult, FailureReport, Json, JobMessage, JobRecord, JobSpec, JobView, LogLine, SettledNotice } from "../workers/core/job";
 import { HISTORY_TABLES, JobHistory } from "./job-history";
 import { syncSummary } from "./job-summary";
 
