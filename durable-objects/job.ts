@@ -6,7 +6,7 @@ import type { Env } from "../workers/env";
 import { kindNamed } from "../workers/kinds";
 import { canMove, isFinal, isSettled, backoffDelay, type JobKind } from "../workers/core/machine";
 import { Outbox } from "../workers/core/outbox";
-import { LazySchema } from "../workers/core/lazy-schema";
+import { DoSchema, type SchemaSpec } from "../workers/core/do-migrations";
 import { remote } from "../workers/core/remote";
 import type { RepoObject } from "./repo";
 import { AppError, conflict, notFound, refuse, type Outcome } from "../workers/core/errors";
@@ -14,9 +14,16 @@ import type { ClaimResult, FailureReport, Json, JobMessage, JobRecord, JobSpec, 
 import { HISTORY_TABLES, JobHistory } from "./job-history";
 import { syncSummary } from "./job-summary";
 
-const SCHEMA = `
+/** The record and its history (see do-migrations.ts): never edit a step, append one. */
+export const JOB_SCHEMA: SchemaSpec = {
+  name: "job",
+  legacyTable: "job",
+  steps: [
+    `
   CREATE TABLE IF NOT EXISTS job (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
-  ${HISTORY_TABLES}`;
+  ${HISTORY_TABLES}`,
+  ],
+};
 
 /** What a consumer's call gets back: either done, or why its lease no longer holds. */
 export type Verdict = { ok: true; job: JobRecord } | { ok: false; reason: string };
@@ -24,25 +31,26 @@ export type Verdict = { ok: true; job: JobRecord } | { ok: false; reason: string
 export class JobObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly outbox: Outbox;
-  private readonly schema: LazySchema;
+  private readonly schema: DoSchema;
   private readonly history: JobHistory;
   private record: JobRecord | null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.schema = new LazySchema(this.sql, SCHEMA, "job");
+    this.schema = new DoSchema(ctx.storage, JOB_SCHEMA);
     this.history = new JobHistory(this.sql);
-    this.outbox = new Outbox(this.sql, {
+    this.outbox = new Outbox(ctx.storage, {
       dispatch: async (message: JobMessage) => void (await env.JOBS.send(message, { contentType: "json" })),
       sync: (record: JobRecord) => syncSummary(env.DB, record),
       settled: (notice: SettledNotice & { repoKey: string }) =>
         remote<RepoObject>(env.REPO, notice.repoKey).settled(notice),
       requeue: (p: { repoKey: string; jobId: string; kind: string }) =>
         remote<RepoObject>(env.REPO, p.repoKey).requeue(p.jobId, p.kind),
+      // The job's pipeline is told it settled (see SettleHook); a kind unregistered since has nobody to tell.
+      pipeline: async (notice: SettledNotice) => kindNamed(notice.kind)?.onSettled?.(notice, env),
     });
-    const row = this.schema.exists ? this.sql.exec<{ doc: string }>(`SELECT doc FROM job LIMIT 1`).toArray()[0] : undefined;
-    this.record = row ? (JSON.parse(row.doc) as JobRecord) : null;
+    this.record = this.stored();
   }
 
   // ---- RepoObject's calls ----
@@ -74,7 +82,7 @@ export class JobObject extends DurableObject<Env> {
       version: 0,
     };
     this.schema.ensure();
-    this.ctx.storage.transactionSync(() => {
+    this.commit(() => {
       this.record = record;
       this.history.transition(null, kind.initial, "created");
       this.save();
@@ -87,7 +95,7 @@ export class JobObject extends DurableObject<Env> {
   async release(): Promise<JobRecord> {
     const job = this.must();
     if (job.phase === "held") {
-      this.ctx.storage.transactionSync(() => this.dispatch("released by its repo chain"));
+      this.commit(() => this.dispatch("released by its repo chain"));
       await this.afterCommit();
     }
     return this.must();
@@ -104,7 +112,7 @@ export class JobObject extends DurableObject<Env> {
     if (job.phase !== "queued" && job.phase !== "running") return { ok: false, reason: `job is ${job.phase}` };
     const kind = this.kind();
     const takeover = job.phase === "running";
-    this.ctx.storage.transactionSync(() => {
+    this.commit(() => {
       const now = Date.now();
       if (takeover) this.history.log("warning", `attempt ${job.attempts} was lost (message redelivered); taking over`);
       job.phase = "running";
@@ -113,6 +121,7 @@ export class JobObject extends DurableObject<Env> {
       job.startedAt ??= now;
       job.nextAttemptAt = null;
       job.watchdogAt = now + kind.heartbeatTimeoutMs;
+      job.wakePending = null; // this attempt reads the world afresh
       this.save();
     });
     await this.afterCommit();
@@ -132,7 +141,7 @@ export class JobObject extends DurableObject<Env> {
     const job = this.record;
     if (job && job.lease === lease && job.phase === "running" && !canMove(this.kind(), job.state, to)) {
       const line = `illegal transition ${job.state} → ${to} refused (${reason})`;
-      this.ctx.storage.transactionSync(() => {
+      this.commit(() => {
         this.history.log("error", line);
         this.save();
       });
@@ -164,9 +173,20 @@ export class JobObject extends DurableObject<Env> {
     return this.leased(lease, () => this.failNow(report));
   }
 
-  /** The consumer asks to be run again later without it counting as a failure (e.g. waiting for another job). */
+  /**
+   * The consumer asks to be run again later without it counting as a failure (e.g. waiting for another job).
+   * A wake that came while it ran (see `wake`) makes "later" now.
+   */
   async defer(lease: number, untilMs: number, reason: string): Promise<Verdict> {
     return this.leased(lease, (job) => {
+      if (job.wakePending) {
+        const woken = job.wakePending;
+        job.wakePending = null;
+        job.watchdogAt = null;
+        job.lease += 1;
+        this.history.log("info", `not deferred (${reason}): woken while running: ${woken}`);
+        return this.dispatch(`woken: ${woken}`);
+      }
       job.phase = "waiting";
       job.nextAttemptAt = Math.max(untilMs, Date.now());
       job.watchdogAt = null;
@@ -179,7 +199,7 @@ export class JobObject extends DurableObject<Env> {
   async crashed(lease: number, message: string): Promise<void> {
     const job = this.record;
     if (!job || job.lease !== lease) return;
-    this.ctx.storage.transactionSync(() => {
+    this.commit(() => {
       this.history.log("error", `attempt ${job.attempts} crashed: ${message}`);
       this.save();
     });
@@ -191,7 +211,7 @@ export class JobObject extends DurableObject<Env> {
     const job = this.record;
     if (!job) return null;
     if (job.dispatch === dispatch && (job.phase === "queued" || job.phase === "running")) {
-      this.ctx.storage.transactionSync(() => {
+      this.commit(() => {
         job.lease += 1;
         this.failNow({ strength: "strong", message: `message dead-lettered: ${reason}` });
         this.save();
@@ -222,7 +242,7 @@ export class JobObject extends DurableObject<Env> {
       return refuse(conflict(`job is ${job.state} (${job.phase}); only a ${kind.failed} job can be retried`, "not_retryable"));
     if (!manual && !canMove(kind, job.state, kind.initial))
       return refuse(conflict(`jobs of kind ${kind.kind} do not leave ${kind.failed}`, "not_retryable"));
-    this.ctx.storage.transactionSync(() => {
+    this.commit(() => {
       this.changeState(kind.initial, reason, true);
       job.phase = "held";
       job.retries = 0;
@@ -235,15 +255,33 @@ export class JobObject extends DurableObject<Env> {
     return { ok: true, value: this.must() };
   }
 
-  /** A job that is waiting for a retry runs now (e.g. its forge is reachable again). */
+  /**
+   * A job that is waiting for a retry runs now (e.g. its forge is reachable again, its build was taken).
+   * A wake that comes while an attempt still runs is kept, not lost: that attempt may be just about to defer,
+   * waiting for exactly this news (a builder can take a build before the attempt that queued it has deferred).
+   * The deferral then dispatches at once. So the waker sends once and never polls, and the job never sleeps
+   * past news that reached it: one pending wake, kept by the job's single owner, instead of a retry loop in
+   * the waker and a watch loop in the handler.
+   */
   async wake(reason: string): Promise<JobRecord | null> {
     const job = this.record;
     if (!job) return null;
     if (job.phase === "waiting") {
-      this.ctx.storage.transactionSync(() => this.dispatch(`woken: ${reason}`));
+      this.commit(() => this.dispatch(`woken: ${reason}`));
+      await this.afterCommit();
+    } else if (job.phase === "running" && !job.wakePending) {
+      this.commit(() => {
+        job.wakePending = reason;
+        this.save();
+      });
       await this.afterCommit();
     }
     return this.must();
+  }
+
+  /** The job's record as it stands (no history): what other objects and pipelines ask before deciding. */
+  current(): JobRecord | null {
+    return this.record;
   }
 
   async cancel(reason: string): Promise<Outcome<JobRecord>> {
@@ -252,7 +290,7 @@ export class JobObject extends DurableObject<Env> {
     const kind = this.kind();
     if (isFinal(kind, job.state) || (job.state === kind.failed && job.phase === "settled"))
       return refuse(conflict(`job is already ${job.state}`, "already_final"));
-    this.ctx.storage.transactionSync(() => {
+    this.commit(() => {
       job.lease += 1; // a running consumer's next call is refused
       this.failNow({ strength: "strong", message: `cancelled: ${reason}` });
       this.save();
@@ -267,10 +305,10 @@ export class JobObject extends DurableObject<Env> {
     if (job) {
       const now = Date.now();
       if (job.phase === "waiting" && job.nextAttemptAt !== null && job.nextAttemptAt <= now) {
-        this.ctx.storage.transactionSync(() => this.dispatch("retry due"));
+        this.commit(() => this.dispatch("retry due"));
       } else if (job.phase === "running" && job.watchdogAt !== null && job.watchdogAt <= now) {
         const silent = Math.round(this.kind().heartbeatTimeoutMs / 1000);
-        this.ctx.storage.transactionSync(() => {
+        this.commit(() => {
           job.lease += 1;
           this.failNow({ strength: "weak", message: `watchdog: no heartbeat for ${silent}s, the consumer was lost` });
           this.save();
@@ -299,7 +337,7 @@ export class JobObject extends DurableObject<Env> {
     if (!job) return { ok: false, reason: "no such job" };
     if (job.lease !== lease || job.phase !== "running")
       return { ok: false, reason: `lease ${lease} no longer holds (job is ${job.state}, ${job.phase})` };
-    this.ctx.storage.transactionSync(() => {
+    this.commit(() => {
       change(job);
       this.save();
     });
@@ -354,15 +392,13 @@ export class JobObject extends DurableObject<Env> {
     job.finishedAt = now;
     job.watchdogAt = null;
     job.nextAttemptAt = null;
+    job.wakePending = null;
     job.lease += 1;
     if (error) job.error = error;
-    this.outbox.add("settled", {
-      repoKey: job.repoKey,
-      jobId: job.id,
-      kind: job.kind,
-      state: job.state,
-      error,
-    });
+    const notice: SettledNotice = { jobId: job.id, kind: job.kind, state: job.state, error };
+    this.outbox.add("settled", { ...notice, repoKey: job.repoKey });
+    // After the repo chain's notice: a pipeline's hook failing for a while must not hold up the repo's next job.
+    if (this.kind().onSettled) this.outbox.add("pipeline", { ...notice });
   }
 
   private dispatch(reason: string): void {
@@ -382,6 +418,24 @@ export class JobObject extends DurableObject<Env> {
     job.updatedAt = Date.now();
     this.sql.exec(`INSERT OR REPLACE INTO job (id, doc) VALUES (?, ?)`, job.id, JSON.stringify(job));
     this.outbox.add("sync", job as unknown as Json, "sync");
+  }
+
+  /**
+   * Runs `change` in one storage transaction. Changes work on the record in place, so a transaction that
+   * throws (and rolls back) would leave it ahead of storage: it is read back from storage then.
+   */
+  private commit(change: () => void): void {
+    try {
+      this.ctx.storage.transactionSync(change);
+    } catch (err) {
+      this.record = this.stored();
+      throw err;
+    }
+  }
+
+  private stored(): JobRecord | null {
+    const row = this.schema.exists ? this.sql.exec<{ doc: string }>(`SELECT doc FROM job LIMIT 1`).toArray()[0] : undefined;
+    return row ? (JSON.parse(row.doc) as JobRecord) : null;
   }
 
   private async afterCommit(): Promise<void> {

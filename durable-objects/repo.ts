@@ -7,7 +7,7 @@ import { sql as raw } from "drizzle-orm";
 import type { Env } from "../workers/env";
 import { planJobs, kindNamed, type PlannedJob, type RepoFacts } from "../workers/kinds";
 import { Outbox } from "../workers/core/outbox";
-import { LazySchema } from "../workers/core/lazy-schema";
+import { DoSchema, type SchemaSpec } from "../workers/core/do-migrations";
 import { remote } from "../workers/core/remote";
 import type { JobObject } from "./job";
 import { ulid } from "../workers/core/ids";
@@ -38,25 +38,32 @@ export type ReceiveResult =
   | { status: "accepted" | "duplicate"; event: string; jobs: JobRef[] }
   | { status: "ignored"; reason: string };
 
-const SCHEMA = `
+/** The record, the event log and the chain (see do-migrations.ts): never edit a step, append one. */
+export const REPO_SCHEMA: SchemaSpec = {
+  name: "repo",
+  legacyTable: "events",
+  steps: [
+    `
   CREATE TABLE IF NOT EXISTS repo (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
   ${EVENTS_TABLE}
   CREATE TABLE IF NOT EXISTS chain (
     job_id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, kind TEXT NOT NULL, coalesce_key TEXT,
-    status TEXT NOT NULL, seq INTEGER NOT NULL);`;
+    status TEXT NOT NULL, seq INTEGER NOT NULL);`,
+  ],
+};
 
 export class RepoObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly outbox: Outbox;
-  private readonly schema: LazySchema;
+  private readonly schema: DoSchema;
   private repo: Repo | null;
   private readonly log: EventLog;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.schema = new LazySchema(this.sql, SCHEMA, "events");
-    this.outbox = new Outbox(this.sql, {
+    this.schema = new DoSchema(ctx.storage, REPO_SCHEMA);
+    this.outbox = new Outbox(ctx.storage, {
       create: (spec: JobSpec) => this.jobStub(spec.id).create(spec).then(() => {}),
       release: (p: { jobId: string }) => this.jobStub(p.jobId).release().then(() => {}),
       sync: (repo: Repo) => this.syncRow(repo),
