@@ -51,7 +51,8 @@ describe("JobObject record", () => {
     // A step whose value is over SQLite's 2 MB value limit: the record changes in memory, then the write fails.
     // (Called inside the object, where the rejection is caught, rather than thrown across RPC.)
     const huge = "x".repeat(3 * 1024 * 1024);
-    await runInDurableObject(objectOf(id), async (instance: JobObject) => {
+    await runInDurableObject(objectOf(id), async (object) => {
+      const instance = object as unknown as JobObject;
       await expect(instance.step(before.lease, "huge", huge)).rejects.toThrow(/SQLITE_TOOBIG/);
     });
     const after = (await stub(id).current())!;
@@ -70,7 +71,8 @@ describe("JobObject record", () => {
   it("rolls back a created record too: a job whose creation failed does not exist", async () => {
     const id = unique("j");
     const spec = { id, kind: "probe", repoKey: "k", repoId: null, repoUrl: "https://x.test/a/b", input: { big: "x".repeat(3 * 1024 * 1024) }, eventId: null };
-    await runInDurableObject(objectOf(id), async (instance: JobObject) => {
+    await runInDurableObject(objectOf(id), async (object) => {
+      const instance = object as unknown as JobObject;
       await expect(instance.create(spec)).rejects.toThrow(/SQLITE_TOOBIG/);
       expect(instance.current()).toBeNull();
     });

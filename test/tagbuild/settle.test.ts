@@ -120,7 +120,7 @@ describe("a tag-build job its JobObject ends", () => {
     const doc = await arrange(id, (d) => void (d.phase = "queued"));
     const batch = createMessageBatch("forgeline-jobs-dlq", [{ id: "dead-1", timestamp: new Date(), attempts: 1, body: { job: id, dispatch: doc.dispatch } }]);
     const ctx = createExecutionContext();
-    await worker.queue!(batch as never, env as never, ctx);
+    await worker.queue!(batch as never, env as never);
     expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["dead-1"]);
     await expectFreed(repo, id, /^message dead-lettered: the jobs queue gave up/);
   });

@@ -30,10 +30,12 @@ export class DoSchema {
     private readonly spec: SchemaSpec,
   ) {
     if (spec.steps.length === 0) throw new Error(`schema ${spec.name}: no steps`);
-    this.version = storedVersion(storage.sql, spec);
-    // Synchronous (no await between reading the version and writing the steps), so no request can see
-    // the object half-migrated: blockConcurrencyWhile is not needed.
-    if (this.version > 0 && this.version < spec.steps.length) this.migrate();
+    const stored = storedVersion(storage.sql, spec);
+    this.version = stored.version;
+    // Synchronous (no await between reading the version and writing the steps), so no request can see the
+    // object half-migrated: blockConcurrencyWhile is not needed. An object from before versioning gets its
+    // version row even when it needs no step.
+    if (this.version > 0 && (this.version < spec.steps.length || !stored.recorded)) this.migrate();
   }
 
   /** Whether the module's tables exist (false for an object that never stored anything). */
@@ -54,7 +56,7 @@ export class DoSchema {
   private migrate(): void {
     const { sql } = this.storage;
     const from = this.version;
-    const to = this.spec.steps.length;
+    const to = Math.max(from, this.spec.steps.length);
     // One transaction: a step that fails leaves the object at its old version, not between two.
     this.storage.transactionSync(() => {
       sql.exec(VERSIONS_DDL);
@@ -73,7 +75,7 @@ export class DoSchema {
  * The module's version as stored: its row, else 1 for an object made before versioning, else 0. A version
  * above the newest step (a rolled-back deploy) is kept as it is: steps are additive, older code still works.
  */
-function storedVersion(sql: SqlStorage, spec: SchemaSpec): number {
+function storedVersion(sql: SqlStorage, spec: SchemaSpec): { version: number; recorded: boolean } {
   const tables = new Set(
     sql
       .exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('schema_versions', ?)`, spec.legacyTable ?? "")
@@ -82,7 +84,7 @@ function storedVersion(sql: SqlStorage, spec: SchemaSpec): number {
   );
   if (tables.has("schema_versions")) {
     const row = sql.exec<{ version: number }>(`SELECT version FROM schema_versions WHERE name = ?`, spec.name).toArray()[0];
-    if (row) return row.version;
+    if (row) return { version: row.version, recorded: true };
   }
-  return spec.legacyTable && tables.has(spec.legacyTable) ? 1 : 0;
+  return { version: spec.legacyTable && tables.has(spec.legacyTable) ? 1 : 0, recorded: false };
 }
