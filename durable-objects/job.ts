@@ -6,24 +6,14 @@ import type { Env } from "../workers/env";
 import { kindNamed } from "../workers/kinds";
 import { canMove, isFinal, isSettled, backoffDelay, type JobKind } from "../workers/core/machine";
 import { Outbox } from "../workers/core/outbox";
-import { DoSchema, type SchemaSpec } from "../workers/core/do-migrations";
+import { DoSchema } from "../workers/core/do-migrations";
 import { remote } from "../workers/core/remote";
 import type { RepoObject } from "./repo";
 import { AppError, conflict, notFound, refuse, type Outcome } from "../workers/core/errors";
 import type { ClaimResult, FailureReport, Json, JobMessage, JobRecord, JobSpec, JobView, LogLine, SettledNotice } from "../workers/core/job";
-import { HISTORY_TABLES, JobHistory } from "./job-history";
+import { JobHistory } from "./job-history";
+import { JOB_SCHEMA, initialRecord } from "./job-record";
 import { syncSummary } from "./job-summary";
-
-/** The record and its history (see do-migrations.ts): never edit a step, append one. */
-export const JOB_SCHEMA: SchemaSpec = {
-  name: "job",
-  legacyTable: "job",
-  steps: [
-    `
-  CREATE TABLE IF NOT EXISTS job (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
-  ${HISTORY_TABLES}`,
-  ],
-};
 
 /** What a consumer's call gets back: either done, or why its lease no longer holds. */
 export type Verdict = { ok: true; job: JobRecord } | { ok: false; reason: string };
@@ -60,27 +50,7 @@ export class JobObject extends DurableObject<Env> {
     if (this.record) return this.record;
     const kind = kindNamed(spec.kind);
     if (!kind) throw new Error(`unknown job kind "${spec.kind}"`);
-    const now = Date.now();
-    const record: JobRecord = {
-      ...spec,
-      pipeline: kind.pipeline,
-      state: kind.initial,
-      phase: "held",
-      result: null,
-      steps: {},
-      attempts: 0,
-      retries: 0,
-      lease: 0,
-      dispatch: 0,
-      error: null,
-      createdAt: now,
-      updatedAt: now,
-      startedAt: null,
-      finishedAt: null,
-      nextAttemptAt: null,
-      watchdogAt: null,
-      version: 0,
-    };
+    const record = initialRecord(spec, kind, Date.now());
     this.schema.ensure();
     this.commit(() => {
       this.record = record;
@@ -257,11 +227,9 @@ export class JobObject extends DurableObject<Env> {
 
   /**
    * A job that is waiting for a retry runs now (e.g. its forge is reachable again, its build was taken).
-   * A wake that comes while an attempt still runs is kept, not lost: that attempt may be just about to defer,
-   * waiting for exactly this news (a builder can take a build before the attempt that queued it has deferred).
-   * The deferral then dispatches at once. So the waker sends once and never polls, and the job never sleeps
-   * past news that reached it: one pending wake, kept by the job's single owner, instead of a retry loop in
-   * the waker and a watch loop in the handler.
+   * A wake while an attempt still runs is kept, not lost: that attempt may be about to defer, waiting for this
+   * very news (a builder can take a build before the attempt that queued it defers); its deferral then
+   * dispatches at once. One pending wake, kept by the job's single owner: the waker sends once, never polls.
    */
   async wake(reason: string): Promise<JobRecord | null> {
     const job = this.record;
