@@ -75,6 +75,7 @@ describe("tag builds on wrangler dev with the reference builder", () => {
     const repo = await repoWithTag("sleepy", { source: "slow", version: "1.0-1" });
     const [id] = await pushTag(sys.base, repo.url, repo.tagName, repo.tagId);
     await settled(sys.base, id, ["building"]);
+    await until(async () => existsSync(join(out, `${id}.pid`)), 30_000, "command started");
     killBuilder(builders[0]);
     const job = await settled(sys.base, id, ["irrecoverable"]);
     expect(job.reason).toMatch(/connection to builder ref-1 lost/);
