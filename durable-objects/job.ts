@@ -4,7 +4,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../workers/env";
 import { kindNamed } from "../workers/kinds";
-import { canMove, isFinal, isSettled, backoffDelay, type JobKind } from "../workers/core/machine";
+import { canMove, isFinal, isSettled, backoffDelay, type JobKind, type SettledJob } from "../workers/core/machine";
 import { Outbox } from "../workers/core/outbox";
 import { DoSchema } from "../workers/core/do-migrations";
 import { remote } from "../workers/core/remote";
@@ -38,7 +38,7 @@ export class JobObject extends DurableObject<Env> {
       requeue: (p: { repoKey: string; jobId: string; kind: string }) =>
         remote<RepoObject>(env.REPO, p.repoKey).requeue(p.jobId, p.kind),
       // The job's pipeline is told it settled (see SettleHook); a kind unregistered since has nobody to tell.
-      pipeline: async (notice: SettledNotice) => kindNamed(notice.kind)?.onSettled?.(notice, env),
+      pipeline: async (settled: SettledJob) => kindNamed(settled.kind)?.onSettled?.(settled, env),
     });
     this.record = this.stored();
   }
@@ -366,7 +366,7 @@ export class JobObject extends DurableObject<Env> {
     const notice: SettledNotice = { jobId: job.id, kind: job.kind, state: job.state, error };
     this.outbox.add("settled", { ...notice, repoKey: job.repoKey });
     // After the repo chain's notice: a pipeline's hook failing for a while must not hold up the repo's next job.
-    if (this.kind().onSettled) this.outbox.add("pipeline", { ...notice });
+    if (this.kind().onSettled) this.outbox.add("pipeline", { ...notice, input: job.input });
   }
 
   private dispatch(reason: string): void {

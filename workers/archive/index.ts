@@ -4,7 +4,8 @@
 import { z } from "zod";
 import type { PipelineModule } from "../pipelines";
 import type { Pipeline } from "../kinds";
-import { archiveKind, plannedVisit } from "./kind";
+import { archiveKind } from "./kind";
+import { plannedVisit } from "./plan";
 import { runVisit } from "./visit";
 import { saveRoutes } from "./save";
 import { archiveApi } from "./api";

@@ -1,7 +1,12 @@
 // The job state-machine engine: a kind declares its states and transitions; the engine checks every move.
 
 import type { Env } from "../env";
-import type { SettledNotice } from "./job";
+import type { Json, SettledNotice } from "./job";
+
+/** What a pipeline is told when one of its jobs settles: which, in what state, why, and the job's input. */
+export interface SettledJob extends SettledNotice {
+  input: Json;
+}
 
 /**
  * How a pipeline learns that one of its jobs settled, by whatever path (its own handler, the watchdog, retries
@@ -9,7 +14,7 @@ import type { SettledNotice } from "./job";
  * commits, and again until it succeeds, so it must be idempotent. The pipeline reacts (frees what the job held,
  * wakes what waited for it); it keeps no copy of the job's state, which stays the JobObject's alone.
  */
-export type SettleHook = (job: SettledNotice, env: Env) => Promise<void>;
+export type SettleHook = (job: SettledJob, env: Env) => Promise<void>;
 
 export interface JobKindSpec {
   /** The job kind, e.g. `archive`, `tagbuild`, `mirror-produce`. */

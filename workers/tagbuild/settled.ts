@@ -3,14 +3,14 @@
 // object that wait for it are woken. Called by its JobObject through the job kind's `onSettled`.
 
 import type { Env } from "../env";
-import type { SettledNotice } from "../core/job";
+import type { SettledJob } from "../core/machine";
 import { remote } from "../core/remote";
 import type { JobObject } from "../../durable-objects/job";
 import { buildersHub } from "./job";
 import { othersOn, readRow, updateRow } from "./store";
 
 /** Idempotent (the JobObject's outbox may call it again): every step is safe to repeat. */
-export async function tagbuildSettled(job: SettledNotice, env: Env): Promise<void> {
+export async function tagbuildSettled(job: SettledJob, env: Env): Promise<void> {
   // A build still queued or building (the job was cancelled or given up) must not reach or stay with a builder.
   const build = await buildersHub(env).withdraw(job.jobId, job.error ?? `job ${job.state}`);
   const row = await readRow(env.DB, job.jobId);
