@@ -363,6 +363,8 @@ export class JobObject extends DurableObject<Env> {
     job.wakePending = null;
     job.lease += 1;
     if (error) job.error = error;
+    // The D1 summary first: listings show the outcome before the repo and the pipeline act on it.
+    this.save();
     const notice: SettledNotice = { jobId: job.id, kind: job.kind, state: job.state, error };
     this.outbox.add("settled", { ...notice, repoKey: job.repoKey });
     // After the repo chain's notice: a pipeline's hook failing for a while must not hold up the repo's next job.

@@ -72,7 +72,10 @@ describe("a tag-build job its JobObject ends", () => {
     const page = await tagJob(id);
     expect(page).toMatchObject({ status: "failed", phase: "settled", reason: "cancelled: uploader asked" });
     expect(page.finishedAt).toBeGreaterThan(0);
-    const listed = await json(call(`/api/tagbuild/jobs?status=failed&repo=${encodeURIComponent(repo.url)}`, { headers: { Accept: "application/json" } }));
+    const listed = await eventually(async () => {
+      const res = await json(call(`/api/tagbuild/jobs?status=failed&repo=${encodeURIComponent(repo.url)}`, { headers: { Accept: "application/json" } }));
+      return res.body.jobs.length > 0 && res;
+    }, 10_000, "listed as failed");
     expect(listed.body.jobs.map((j: any) => [j.id, j.status, j.reason])).toEqual([[id, "failed", "cancelled: uploader asked"]]);
     await expectFreed(repo, id, /^cancelled: uploader asked$/);
   });
