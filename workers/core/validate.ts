@@ -32,6 +32,9 @@ function failAs(code: string) {
 function jsonValidator<S extends z.ZodType>(schema: S, optional: boolean) {
   const validate = zValidator("json", schema, failAs("invalid_input"));
   const guard: MiddlewareHandler = async (c, next) => {
+    const declared = isJsonType(c.req.header("Content-Type"));
+    const unsupported = () => badRequest("send a JSON body with Content-Type: application/json", "unsupported_media_type");
+    if (!declared && !optional) throw unsupported();
     const text = await c.req.text(); // bounded by limitBody first; Hono keeps it for the validator
     if (optional && !text.trim()) {
       const parsed = schema.safeParse({});
@@ -39,7 +42,7 @@ function jsonValidator<S extends z.ZodType>(schema: S, optional: boolean) {
       c.req.addValidatedData("json", parsed.data as object);
       return next();
     }
-    if (!isJsonType(c.req.header("Content-Type"))) throw badRequest("send a JSON body with Content-Type: application/json", "unsupported_media_type");
+    if (!declared) throw unsupported();
     try {
       JSON.parse(text);
     } catch {
