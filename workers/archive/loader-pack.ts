@@ -7,7 +7,7 @@
 //   packs/<origin key>/<visit>/pack.idx    git's .idx (v2) of the pack, when it is small enough to index in memory
 // <origin key> is the sha1 hex of the origin URL.
 
-import { toHex } from "../core/bytes";
+import { originId } from "./hashes";
 
 export const CHUNK_BYTES = 8 * 1024 * 1024;
 
@@ -20,7 +20,7 @@ export interface PackManifest {
 }
 
 export async function packPrefix(originUrl: string, visit: number): Promise<string> {
-  return `packs/${toHex(await crypto.subtle.digest("SHA-1", new TextEncoder().encode(originUrl)))}/${visit}/`;
+  return `packs/${originId(originUrl)}/${visit}/`;
 }
 
 /** Writes the pack to R2 as it passes through, and reads back any range of it. */
