@@ -1,7 +1,6 @@
 // The admin API for forges and repos: auth, validation, secrets never shown, URL equivalence, listing.
 
 import { describe, expect, it } from "vitest";
-import "../support/probe";
 import { admin, call, json, unique } from "../support/http";
 
 describe("forges API", () => {

@@ -4,7 +4,6 @@ import { describe, expect, it, beforeAll } from "vitest";
 import { env } from "cloudflare:workers";
 import { listDurableObjectIds, runInDurableObject } from "cloudflare:test";
 import githubPush from "../../../shared/fixtures/webhooks/github-push-branch.go-playground.json?raw";
-import "../support/probe";
 import { admin, call, json, unique } from "../support/http";
 import { deliver, registerForge, signedHeaders } from "../support/webhooks";
 import { hmacSha256Hex } from "../../workers/core/digest";

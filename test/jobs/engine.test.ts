@@ -4,7 +4,6 @@
 import { describe, expect, it, beforeAll } from "vitest";
 import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject, evictDurableObject } from "cloudflare:test";
-import "../support/probe";
 import { admin, call, eventually, json, unique } from "../support/http";
 import { deliver, registerForge } from "../support/webhooks";
 import type { ProbeStep } from "../support/probe";

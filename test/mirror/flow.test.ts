@@ -10,10 +10,9 @@ import { admin, call, eventually, json } from "../support/http";
 import { registerForge } from "../support/webhooks";
 import { decodeKey, encodeKey } from "../../workers/mirror/keys";
 import { reconcileConsumer, reconcileProducer } from "../../workers/mirror/reconcile";
-import type { MirrorEnv } from "../../workers/mirror/roles";
 import { IDENTITY, RECIPIENT, run, unique } from "./support";
 
-const menv = env as unknown as MirrorEnv;
+const menv = env;
 const TOKEN = "mirror-dest-token";
 const authed = (path: string, token = TOKEN) => `${env.GIT_SERVER}/_auth/x-access-token:${token}/${path}`;
 

@@ -4,7 +4,6 @@
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import "../support/probe";
 import { admin, call, eventually, json, unique } from "../support/http";
 import { deliver, registerForge } from "../support/webhooks";
 import type { ForgeObject } from "../../durable-objects/forge";

@@ -3,7 +3,6 @@
 import { describe, expect, it, beforeAll } from "vitest";
 import { env } from "cloudflare:workers";
 import { evictDurableObject } from "cloudflare:test";
-import "../support/probe";
 import { admin, call, eventually, json, unique } from "../support/http";
 import { deliver, registerForge } from "../support/webhooks";
 import { parseRepoUrl } from "../../workers/core/repo-url";
