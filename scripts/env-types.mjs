@@ -35,7 +35,9 @@ if (check) {
   if (before === null) unlinkSync(file);
   else writeFileSync(file, before);
   if (before !== after) {
-    console.error("worker-configuration.d.ts is out of date with wrangler.toml / .dev.vars.example: run `npm run types`");
+    console.error(
+      "worker-configuration.d.ts is out of date with wrangler.toml / .dev.vars.example: run `npm run types`",
+    );
     process.exit(1);
   }
   console.log("worker-configuration.d.ts is current");

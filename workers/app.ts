@@ -21,7 +21,9 @@ export function buildApp(registryFor: (env: Setting) => Registry): Hono<Registry
     return c.json(errorBody("internal", "internal error; see the Worker's logs"), 500);
   });
 
-  app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
+  app.notFound((c) =>
+    c.json(errorBody("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404),
+  );
 
   app.use(async (c, next) => {
     c.set("registry", registryFor(c.env));

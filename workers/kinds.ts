@@ -59,9 +59,11 @@ export class Registry {
       if (this.pipelines.has(name)) throw new Error(`pipeline ${name} is listed twice`);
       this.pipelines.set(name, m.pipeline);
       for (const kind of m.pipeline.kinds) {
-        if (kind.pipeline !== name) throw new Error(`job kind ${kind.kind} belongs to pipeline ${kind.pipeline}, not ${name}`);
+        if (kind.pipeline !== name)
+          throw new Error(`job kind ${kind.kind} belongs to pipeline ${kind.pipeline}, not ${name}`);
         if (this.kinds.has(kind.kind)) throw new Error(`job kind ${kind.kind} is declared twice`);
-        if (!m.handlers[kind.kind]) throw new Error(`pipeline ${name} declares job kind ${kind.kind} but no handler for it`);
+        if (!m.handlers[kind.kind])
+          throw new Error(`pipeline ${name} declares job kind ${kind.kind} but no handler for it`);
         this.kinds.set(kind.kind, kind);
       }
     }
@@ -113,7 +115,8 @@ export class Registry {
    */
   parsePipelines(value: unknown): ParsedPipelines {
     if (value === undefined || value === null) return { ok: true, value: {} };
-    if (typeof value !== "object" || Array.isArray(value)) return { ok: false, problems: ["pipelines must be an object"] };
+    if (typeof value !== "object" || Array.isArray(value))
+      return { ok: false, problems: ["pipelines must be an object"] };
     const out: Record<string, unknown> = {};
     const problems: string[] = [];
     for (const [name, config] of Object.entries(value)) {
@@ -129,7 +132,12 @@ export class Registry {
       }
       const parsed = pipeline.config.safeParse(config === true ? {} : config);
       if (parsed.success) out[name] = parsed.data;
-      else problems.push(...parsed.error.issues.map((i) => `pipelines.${name}${i.path.map((p) => "." + String(p)).join("")}: ${i.message}`));
+      else
+        problems.push(
+          ...parsed.error.issues.map(
+            (i) => `pipelines.${name}${i.path.map((p) => "." + String(p)).join("")}: ${i.message}`,
+          ),
+        );
     }
     return problems.length ? { ok: false, problems } : { ok: true, value: out };
   }
@@ -138,7 +146,11 @@ export class Registry {
    * Every job the repo's pipelines plan for an event. A pipeline configured on the repo but not run by this
    * deployment plans nothing; `skipped` names it so the event log can say why.
    */
-  planJobs(event: ForgeEvent, config: Record<string, unknown>, repo: RepoFacts): { planned: PlannedJob[]; skipped: string[] } {
+  planJobs(
+    event: ForgeEvent,
+    config: Record<string, unknown>,
+    repo: RepoFacts,
+  ): { planned: PlannedJob[]; skipped: string[] } {
     const planned: PlannedJob[] = [];
     const skipped: string[] = [];
     for (const [name, pipelineConfig] of Object.entries(config)) {

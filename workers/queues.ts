@@ -41,7 +41,10 @@ export async function handleQueue(batch: MessageBatch<unknown>, env: Env, regist
 
 async function runMessage(message: Message<unknown>, env: Env, registry: Registry): Promise<void> {
   if (!isJobMessage(message.body)) {
-    console.error("jobs queue: dropping a message that is not a job message", JSON.stringify(message.body)?.slice(0, 200));
+    console.error(
+      "jobs queue: dropping a message that is not a job message",
+      JSON.stringify(message.body)?.slice(0, 200),
+    );
     message.ack();
     return;
   }
@@ -60,7 +63,10 @@ async function runMessage(message: Message<unknown>, env: Env, registry: Registr
       // A job of a pipeline this deployment does not run (PIPELINES changed under it) fails, saying why; a
       // kind that allows it can be retried by hand once the pipeline runs again.
       const kind = registry.kind(claim.job.kind);
-      throw new JobError("strong", kind ? registry.disabledReason(kind.pipeline) : `no pipeline here declares job kind "${claim.job.kind}"`);
+      throw new JobError(
+        "strong",
+        kind ? registry.disabledReason(kind.pipeline) : `no pipeline here declares job kind "${claim.job.kind}"`,
+      );
     }
     await handler(new JobContext(claim.job, stub, claim.lease), env);
     message.ack();
@@ -80,7 +86,11 @@ async function runMessage(message: Message<unknown>, env: Env, registry: Registr
       await stub.defer(lease, err.until, err.reason);
       message.ack();
     } else if (err instanceof JobError && lease !== null) {
-      await stub.fail(lease, { strength: err.strength, message: err.message, ...(err.state ? { state: err.state } : {}) });
+      await stub.fail(lease, {
+        strength: err.strength,
+        message: err.message,
+        ...(err.state ? { state: err.state } : {}),
+      });
       message.ack();
     } else {
       // A crash (a bug, or the JobObject out of reach): the queue redelivers, and dead-letters after its retries.
@@ -105,7 +115,10 @@ async function buryMessage(message: Message<unknown>, env: Env): Promise<void> {
   }
   const stub = remote(env.JOB, message.body.job);
   try {
-    await stub.deadLetter(message.body.dispatch, "the jobs queue gave up delivering it after its retries (see the job log)");
+    await stub.deadLetter(
+      message.body.dispatch,
+      "the jobs queue gave up delivering it after its retries (see the job log)",
+    );
     message.ack();
   } catch (err) {
     console.error(`dead-letter ${message.body.job}: ${messageOf(err)}`);

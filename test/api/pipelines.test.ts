@@ -4,7 +4,13 @@
 
 import { describe, expect, it, vi } from "vitest";
 import { env } from "cloudflare:workers";
-import { createExecutionContext, createMessageBatch, evictDurableObject, getQueueResult, runInDurableObject } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  evictDurableObject,
+  getQueueResult,
+  runInDurableObject,
+} from "cloudflare:test";
 import { z } from "zod";
 import worker, { testModules } from "../worker";
 import { enabledModules, Registry } from "../../workers/kinds";
@@ -39,7 +45,15 @@ function pushEvent(repoUrl: string): ForgeEvent {
     forge: "github",
     host,
     kind: "push",
-    repo: { url: repoUrl, cloneUrl: `${repoUrl}.git`, fullName: `${owner}/${name}`, owner, name, defaultBranch: "main", private: false },
+    repo: {
+      url: repoUrl,
+      cloneUrl: `${repoUrl}.git`,
+      fullName: `${owner}/${name}`,
+      owner,
+      name,
+      defaultBranch: "main",
+      private: false,
+    },
     ref: "refs/heads/main",
     before: "0".repeat(40),
     after: "1".repeat(40),
@@ -72,17 +86,29 @@ describe("the registry", () => {
     expect(new Registry(modules).kind("probe")).toBeUndefined(); // nothing registers itself
     expect(new Registry(testModules).kind("probe")?.pipeline).toBe("probe");
     expect(() => new Registry([fake("a"), fake("a")])).toThrow(/pipeline a is listed twice/);
-    const kind = defineKind({ kind: "k", pipeline: "b", states: ["s", "f"], initial: "s", final: [], transitions: {}, failed: "f" });
-    expect(() => new Registry([fake("a", { pipeline: { name: "a", config: z.object({}), kinds: [kind], plan: () => [] } })])).toThrow(
-      /job kind k belongs to pipeline b, not a/,
-    );
+    const kind = defineKind({
+      kind: "k",
+      pipeline: "b",
+      states: ["s", "f"],
+      initial: "s",
+      final: [],
+      transitions: {},
+      failed: "f",
+    });
+    expect(
+      () => new Registry([fake("a", { pipeline: { name: "a", config: z.object({}), kinds: [kind], plan: () => [] } })]),
+    ).toThrow(/job kind k belongs to pipeline b, not a/);
     const own = { name: "b", config: z.object({}), kinds: [kind], plan: () => [] };
     expect(() => new Registry([fake("b", { pipeline: own })])).toThrow(/declares job kind k but no handler/);
   });
 
   it("runs the cron tasks of enabled pipelines only", () => {
     expect(new Registry(modules, { PIPELINES: "mirror" }).cronTasks().map((t) => t.name)).toEqual(["mirror-reconcile"]);
-    expect(new Registry(modules).cronTasks().map((t) => t.name)).toEqual(["archive-scheduler", "tagbuild", "mirror-reconcile"]);
+    expect(new Registry(modules).cronTasks().map((t) => t.name)).toEqual([
+      "archive-scheduler",
+      "tagbuild",
+      "mirror-reconcile",
+    ]);
   });
 
   it("plans only enabled pipelines' jobs and names the ones it skipped", () => {
@@ -92,7 +118,10 @@ describe("the registry", () => {
     const plan = only.planJobs(pushEvent(url), config, facts);
     expect(plan.planned.map((p) => p.kind)).toEqual(["probe"]);
     expect(plan.skipped).toEqual(["mirror"]);
-    expect(new Registry(testModules).planJobs(pushEvent(url), config, facts).planned.map((p) => p.kind)).toEqual(["probe", "mirror-produce"]);
+    expect(new Registry(testModules).planJobs(pushEvent(url), config, facts).planned.map((p) => p.kind)).toEqual([
+      "probe",
+      "mirror-produce",
+    ]);
   });
 });
 
@@ -104,7 +133,10 @@ describe("a deployment that runs only some pipelines", () => {
     const body = await off.json<{ error: { code: string; message: string } }>();
     expect(body.error.code).toBe("pipeline_disabled");
     expect(body.error.message).toBe('the tagbuild pipeline is not enabled in this deployment (PIPELINES="mirror")');
-    const on = await worker.fetch(new Request("http://forgeline.test/api/tagbuild/jobs", { headers: { Accept: "application/json" } }), env);
+    const on = await worker.fetch(
+      new Request("http://forgeline.test/api/tagbuild/jobs", { headers: { Accept: "application/json" } }),
+      env,
+    );
     expect(on.status).toBe(200);
     expect((await worker.fetch(new Request("http://forgeline.test/api/mirrors/metrics"), mirrorOnly)).status).toBe(200);
   });
@@ -124,14 +156,23 @@ describe("a deployment that runs only some pipelines", () => {
     expect(repo.status).toBe(400);
     const refused = await repo.json<{ error: { code: string; message: string } }>();
     expect(refused.error.code).toBe("invalid_pipelines");
-    expect(refused.error.message).toContain(`the tagbuild pipeline is not enabled in this deployment (PIPELINES="${ONLY}")`);
+    expect(refused.error.message).toContain(
+      `the tagbuild pipeline is not enabled in this deployment (PIPELINES="${ONLY}")`,
+    );
     const listed = await worker.fetch(new Request("https://forgeline.test/api/repos?host=gate.forge.test"), onlyEnv);
     expect((await listed.json<{ repos: unknown[] }>()).repos).toEqual([]);
 
     const host = `${unique("gate")}.forge.test`;
-    const forge = await post("/api/forges", { host, kind: "gitea", webhookSecret: "s".repeat(32), autoRegister: { mirror: {} } });
+    const forge = await post("/api/forges", {
+      host,
+      kind: "gitea",
+      webhookSecret: "s".repeat(32),
+      autoRegister: { mirror: {} },
+    });
     expect(forge.status).toBe(400);
-    expect((await forge.json<{ error: { message: string } }>()).error.message).toContain("the mirror pipeline is not enabled");
+    expect((await forge.json<{ error: { message: string } }>()).error.message).toContain(
+      "the mirror pipeline is not enabled",
+    );
     expect((await worker.fetch(new Request(`https://forgeline.test/api/forges/${host}`), onlyEnv)).status).toBe(404);
 
     // Turning a disabled pipeline off is no problem; the same config is accepted where the pipeline runs.
@@ -150,23 +191,35 @@ describe("a deployment that runs only some pipelines", () => {
       const result = await repo.receive(pushEvent(url), address, null);
       if (result.status !== "accepted") throw new Error(`expected accepted, got ${result.status}`);
       expect(result.jobs.map((j) => j.kind)).toEqual(["probe"]);
-      expect(result.skipped).toEqual([`the mirror pipeline is not enabled in this deployment (PIPELINES="${ONLY}"): nothing planned for it`]);
+      expect(result.skipped).toEqual([
+        `the mirror pipeline is not enabled in this deployment (PIPELINES="${ONLY}"): nothing planned for it`,
+      ]);
       // A submit (API, scheduler) of a disabled pipeline's job is refused outright.
-      await expect(repo.submit(address, [{ kind: "mirror-produce", input: { sourceUrl: url, branch: "main" } }])).rejects.toThrow(
-        /the mirror pipeline is not enabled/,
-      );
+      await expect(
+        repo.submit(address, [{ kind: "mirror-produce", input: { sourceUrl: url, branch: "main" } }]),
+      ).rejects.toThrow(/the mirror pipeline is not enabled/);
     });
   });
 
   it("a job of a disabled pipeline is not created; one already queued fails saying why; it is not retried there", async () => {
     const id = ulid();
-    const spec: JobSpec = { id, kind: "probe", repoKey: unique("gate-key"), repoId: null, repoUrl: "https://gate.forge.test/a/b", input: { script: ["ok"] }, eventId: null };
+    const spec: JobSpec = {
+      id,
+      kind: "probe",
+      repoKey: unique("gate-key"),
+      repoId: null,
+      repoUrl: "https://gate.forge.test/a/b",
+      input: { script: ["ok"] },
+      eventId: null,
+    };
     const noProbe = new Registry(testModules, { PIPELINES: "archive" });
     const stub = env.JOB.get(env.JOB.idFromName(id));
     const job = remote(env.JOB, id);
     await runInDurableObject(stub, async (_instance, state) => {
       const object = new JobMachine(state, { ...env, PIPELINES: "archive" }, noProbe);
-      await expect(object.create(spec)).rejects.toThrow('the probe pipeline is not enabled in this deployment (PIPELINES="archive")');
+      await expect(object.create(spec)).rejects.toThrow(
+        'the probe pipeline is not enabled in this deployment (PIPELINES="archive")',
+      );
     });
     expect(await job.view()).toBeNull();
 
@@ -179,7 +232,9 @@ describe("a deployment that runs only some pipelines", () => {
     await evictDurableObject(stub);
 
     // The jobs queue of a deployment that does not run probe.
-    const batch = createMessageBatch("forgeline-jobs", [{ id: "m1", timestamp: new Date(), attempts: 1, body: { job: id, dispatch: 1 } }]);
+    const batch = createMessageBatch("forgeline-jobs", [
+      { id: "m1", timestamp: new Date(), attempts: 1, body: { job: id, dispatch: 1 } },
+    ]);
     const ctx = createExecutionContext();
     await handleQueue(batch, { ...env, PIPELINES: "archive" }, noProbe);
     const result = await getQueueResult(batch, ctx);
@@ -198,7 +253,12 @@ describe("a deployment that runs only some pipelines", () => {
   });
 
   it("a disabled pipeline's own queue is not handled, and its messages come back later rather than being dropped", async () => {
-    const body = { account: "a", bucket: "forgeline-sync", action: "PutObject", object: { key: "k", size: 1, eTag: "e" } };
+    const body = {
+      account: "a",
+      bucket: "forgeline-sync",
+      action: "PutObject",
+      object: { key: "k", size: 1, eTag: "e" },
+    };
     const batch = createMessageBatch("forgeline-sync-events", [
       { id: "s1", timestamp: new Date(), attempts: 1, body },
       { id: "s2", timestamp: new Date(), attempts: 1, body },

@@ -37,7 +37,9 @@ const probePipeline: Pipeline<z.infer<typeof config>> = {
   kinds: [probeKind],
   plan(event, cfg) {
     if (event.kind !== "push") return [];
-    return [{ kind: "probe", input: { script: cfg.script, ref: event.ref }, ...(cfg.coalesce ? { coalesce: "probe" } : {}) }];
+    return [
+      { kind: "probe", input: { script: cfg.script, ref: event.ref }, ...(cfg.coalesce ? { coalesce: "probe" } : {}) },
+    ];
   },
 };
 

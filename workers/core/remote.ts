@@ -11,6 +11,9 @@ export type Remote<T> = {
  * The object named `name` in `namespace`, seen through `Remote<T>`. `T` comes from the namespace's own type
  * (the generated Env types each binding with its class), so callers need not import the object's module.
  */
-export function remote<T extends Rpc.DurableObjectBranded | undefined>(namespace: DurableObjectNamespace<T>, name: string): Remote<T> {
+export function remote<T extends Rpc.DurableObjectBranded | undefined>(
+  namespace: DurableObjectNamespace<T>,
+  name: string,
+): Remote<T> {
   return namespace.get(namespace.idFromName(name)) as unknown as Remote<T>;
 }

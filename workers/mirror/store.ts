@@ -103,7 +103,8 @@ export async function forgetObjects(db: D1Database, keep: Set<string>): Promise<
   const d = drizzle(db);
   for (let i = 0; i < gone.length; i += 40) {
     const part = gone.slice(i, i + 40);
-    await d.batch(part.map((r) => d.delete(mirrorObjects).where(and(eq(mirrorObjects.key, r.key), eq(mirrorObjects.etag, r.etag)))) as [any, ...any[]]);
+    const deletes = part.map((r) => d.delete(mirrorObjects).where(and(eq(mirrorObjects.key, r.key), eq(mirrorObjects.etag, r.etag))));
+    await d.batch(deletes as [(typeof deletes)[number], ...typeof deletes]);
   }
 }
 
