@@ -9,7 +9,7 @@ import { Outbox } from "../workers/core/outbox";
 import { LazySchema } from "../workers/core/lazy-schema";
 import { remote } from "../workers/core/remote";
 import { AppError, conflict, notFound, refuse, type Outcome } from "../workers/core/errors";
-import type { ClaimResult, FailureReport, Json, JobMessage, JobRecord, JobSpec, JobView, LogLine, SettledNotice, Verdict } from "../workers/core/job";
+import type { ClaimResult, FailureReport, Json, JobEffects, JobMessage, JobRecord, JobSpec, JobView, LogLine, SettledNotice, Verdict } from "../workers/core/job";
 import { HISTORY_TABLES, JobHistory } from "./job-history";
 import { syncSummary } from "./job-summary";
 
@@ -17,15 +17,6 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS job (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
   ${HISTORY_TABLES}`;
 
-export type { Verdict } from "../workers/core/job";
-
-/** What the job's outbox carries out after a commit, by topic. */
-interface JobEffects {
-  dispatch: JobMessage;
-  sync: JobRecord;
-  settled: SettledNotice & { repoKey: string };
-  requeue: { repoKey: string; jobId: string; kind: string };
-}
 
 /** The entry (workers/index.ts) subclasses it with its registry: the kinds this object judges its job by. */
 export class JobObject extends DurableObject<Env> {
@@ -35,11 +26,7 @@ export class JobObject extends DurableObject<Env> {
   private readonly history: JobHistory;
   private record: JobRecord | null;
 
-  constructor(
-    ctx: DurableObjectState,
-    env: Env,
-    private readonly registry: Registry,
-  ) {
+  constructor(ctx: DurableObjectState, env: Env, private readonly registry: Registry) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.schema = new LazySchema(this.sql, SCHEMA, "job");

@@ -54,11 +54,7 @@ export class RepoObject extends DurableObject<Env> {
   private repo: Repo | null;
   private readonly log: EventLog;
 
-  constructor(
-    ctx: DurableObjectState,
-    env: Env,
-    private readonly registry: Registry,
-  ) {
+  constructor(ctx: DurableObjectState, env: Env, private readonly registry: Registry) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.schema = new LazySchema(this.sql, SCHEMA, "events");

@@ -104,6 +104,14 @@ export interface FailureReport {
   state?: string;
 }
 
+/** What JobObject's outbox carries out after a commit, by topic. */
+export interface JobEffects {
+  dispatch: JobMessage;
+  sync: JobRecord;
+  settled: SettledNotice & { repoKey: string };
+  requeue: { repoKey: string; jobId: string; kind: string };
+}
+
 /** How RepoObject learns that a job of its chain has settled. */
 export interface SettledNotice {
   jobId: string;
