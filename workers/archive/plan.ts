@@ -1,7 +1,7 @@
 // A visit of an origin as a planned job (apart from the kind, so that the scheduler, which the kind's settle
 // hook calls, can plan visits without importing the kind).
 
-import type { PlannedJob } from "../kinds";
+import type { PlannedJob } from "../core/pipeline";
 
 /** The archive's pipeline and its one job kind. */
 export const ARCHIVE = "archive";
