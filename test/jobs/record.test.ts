@@ -5,7 +5,7 @@ import { describe, expect, it, beforeAll } from "vitest";
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import "../support/probe";
-import { admin, call, eventually, json, unique } from "../support/http";
+import { admin, call, eventually, json, unique, type Answer } from "../support/http";
 import { deliver, registerForge } from "../support/webhooks";
 import { remote } from "../../workers/core/remote";
 import type { JobObject } from "../../durable-objects/job";
@@ -32,7 +32,7 @@ async function runningJob(script: ProbeStep[]): Promise<string> {
   });
   const res = await json(deliver({ forge: "github", event: "push", body, secret }));
   const id = res.body.jobs[0].id as string;
-  await eventually(async () => (await job(id)).log.some((l: any) => l.line.startsWith("attempt 1: hang")), 20_000, "attempt 1 hanging");
+  await eventually(async () => (await job(id)).log.some((l: Answer) => l.line.startsWith("attempt 1: hang")), 20_000, "attempt 1 hanging");
   return id;
 }
 
@@ -97,7 +97,7 @@ describe("JobObject record", () => {
     }, 20_000, "attempt 2 done");
     expect(done.attempts).toBe(2);
     expect(done.wakePending).toBeNull();
-    expect(done.log.map((l: any) => l.line)).toContain("not deferred (waiting for a builder): woken while running: the build was taken");
+    expect(done.log.map((l: Answer) => l.line)).toContain("not deferred (waiting for a builder): woken while running: the build was taken");
   });
 
   it("defers as asked when no wake came, and a wake then runs it at once", async () => {

@@ -100,7 +100,7 @@ describe("coalescing", () => {
   });
 });
 
-async function tagbuildListed(repoUrl: string): Promise<any[]> {
+async function tagbuildListed(repoUrl: string): Promise<Answer[]> {
   return (await json(call(`/api/tagbuild/jobs?repo=${encodeURIComponent(repoUrl)}`, { headers: { Accept: "application/json" } }))).body.jobs;
 }
 

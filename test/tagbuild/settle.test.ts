@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
 import { createExecutionContext, createMessageBatch, evictDurableObject, getQueueResult, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { admin, call, eventually, json, unique } from "../support/http";
+import { admin, call, eventually, json, unique, type Answer } from "../support/http";
 import { jobIn, pushTag, registerTagRepo, sh, tagJob, tagRepo, tagbuildFile, type TagRepo } from "./support";
 import { remote } from "../../workers/core/remote";
 import type { BuildersObject } from "../../durable-objects/builders";
@@ -56,7 +56,7 @@ async function expectFreed(repo: TagRepo, first: string, error: RegExp) {
   expect(again).not.toBe(first);
   const queued = await jobIn(again, ["queued"]);
   expect(queued.tag.objectId).toBe(repo.tagId);
-  expect((await jobView(again)).log.some((l: any) => l.line.includes("waiting for job"))).toBe(false);
+  expect((await jobView(again)).log.some((l: Answer) => l.line.includes("waiting for job"))).toBe(false);
   expect(await hub().status(again)).toMatchObject({ state: "queued" });
   // Leave nothing scheduled behind: the second job's recheck alarm goes with it.
   expect((await json(admin(`/api/jobs/${again}/cancel`, "POST", { reason: "test done" }))).status).toBe(200);
@@ -76,7 +76,7 @@ describe("a tag-build job its JobObject ends", () => {
       const res = await json(call(`/api/tagbuild/jobs?status=failed&repo=${encodeURIComponent(repo.url)}`, { headers: { Accept: "application/json" } }));
       return res.body.jobs.length > 0 && res;
     }, 10_000, "listed as failed");
-    expect(listed.body.jobs.map((j: any) => [j.id, j.status, j.reason])).toEqual([[id, "failed", "cancelled: uploader asked"]]);
+    expect(listed.body.jobs.map((j: Answer) => [j.id, j.status, j.reason])).toEqual([[id, "failed", "cancelled: uploader asked"]]);
     await expectFreed(repo, id, /^cancelled: uploader asked$/);
   });
 
@@ -90,7 +90,7 @@ describe("a tag-build job its JobObject ends", () => {
     expect((await json(admin(`/api/jobs/${id}/cancel`, "POST", { reason: "bad upload" }))).status).toBe(200);
     expect(await b.next()).toBe("restart-builder");
     expect((await b.waitClosed()).code).toBe(1000);
-    expect((await tagJob(id)).messages.map((m: any) => m.text)).toEqual(["compiling"]);
+    expect((await tagJob(id)).messages.map((m: Answer) => m.text)).toEqual(["compiling"]);
     await expectFreed(repo, id, /^cancelled: bad upload$/);
   });
 
@@ -137,13 +137,13 @@ describe("a tag-build job its JobObject ends", () => {
     const waiter = (await pushTag(file.secret(), fork, repo.tagId)).jobs[0]!;
     await eventually(async () => {
       const j = await jobView(waiter);
-      return j.phase === "waiting" && j.log.some((l: any) => l.line.includes(`waiting for job ${id}`));
+      return j.phase === "waiting" && j.log.some((l: Answer) => l.line.includes(`waiting for job ${id}`));
     }, 20_000, "waiter waiting");
     expect((await json(admin(`/api/jobs/${id}/cancel`, "POST", { reason: "wrong repo" }))).status).toBe(200);
     // Woken by the holder's settling, not by its own recheck a minute later.
     const queued = await jobIn(waiter, ["queued"]);
     expect(queued.duplicateOf).toBeNull();
-    const log = (await jobView(waiter)).log.map((l: any) => l.line);
+    const log = (await jobView(waiter)).log.map((l: Answer) => l.line);
     expect(log.some((l: string) => l.includes(`woken: job ${id}, which held tag object ${repo.tagId}, settled failed`))).toBe(true);
     expect(await hub().status(waiter)).toMatchObject({ state: "queued" });
     expect((await json(admin(`/api/jobs/${waiter}/cancel`, "POST", { reason: "test done" }))).status).toBe(200);
