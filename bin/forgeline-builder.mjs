@@ -58,6 +58,8 @@ const endpoint = (() => {
 
 const log = (line) => console.error(`[forgeline-builder ${builderId}] ${line}`);
 let stopping = false;
+/** How to stop each job command running now. */
+const commands = new Set();
 let backoff = 1000;
 
 function connect() {
@@ -65,6 +67,14 @@ function connect() {
   /** What the builder expects next: greeting, idle (ayt or job), the job's data block, or a running job. */
   let stage = "greeting";
   let job = null;
+  /** The running job's command: stopped when the server takes the build back (`restart-builder`) or the
+   * connection ends, since its outcome could no longer be reported and the server has ended the job. */
+  const running = new AbortController();
+  const stopJob = (why) => {
+    if (stage !== "running") return;
+    log(`job ${job?.id}: stopping its command: ${why}`);
+    running.abort();
+  };
 
   const send = (line) => ws.readyState === WebSocket.OPEN && ws.send(line);
   const violation = (why) => {
@@ -81,6 +91,7 @@ function connect() {
   ws.on("error", (err) => log(`connection error: ${err.message}`));
   ws.on("close", (code, reason) => {
     log(`connection closed (${code}${reason.length ? ` ${reason}` : ""})`);
+    stopJob("the connection closed");
     if (stopping || args.once) process.exit(stopping === "failed" ? 1 : 0);
     setTimeout(connect, backoff);
     backoff = Math.min(backoff * 2, 60_000);
@@ -109,6 +120,7 @@ function connect() {
     }
     if (line === "restart-builder") {
       log("server asks for a restart");
+      stopJob("the server asked for a restart");
       if (args["exit-on-restart"]) {
         stopping = true;
         process.exitCode = 75;
@@ -135,7 +147,7 @@ function connect() {
       if (line !== "data-end" || !job.bytes) return violation("expected the data block, then data-end");
       stage = "running";
       const current = job;
-      run(current, (text) => send(`message ${text}`)).then(
+      run(current, (text) => send(`message ${text}`), running.signal).then(
         (ok) => {
           send(ok ? "uploaded" : "irrecoverable");
           log(`job ${current.id}: ${ok ? "uploaded" : "irrecoverable"}`);
@@ -159,8 +171,8 @@ function connect() {
   });
 }
 
-/** Runs the command for one job; resolves true when it exits 0. */
-async function run(job, publish) {
+/** Runs the command for one job; resolves true when it exits 0. `signal` stops it (SIGTERM to its group). */
+async function run(job, publish, signal) {
   const dir = await mkdtemp(join(tmpdir(), "forgeline-job-"));
   try {
     const tagFile = join(dir, "tag");
@@ -172,6 +184,8 @@ async function run(job, publish) {
     const child = spawn("sh", ["-c", args.exec], {
       cwd: dir,
       stdio: ["ignore", "pipe", "inherit"],
+      // Its own process group, so that stopping it stops what it started too (a build is many processes).
+      detached: true,
       env: {
         ...process.env,
         FORGELINE_JOB_ID: job.id,
@@ -183,6 +197,17 @@ async function run(job, publish) {
         FORGELINE_TAG_OBJECT_ID: objectId,
       },
     });
+    const stop = () => {
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        // Already gone.
+      }
+    };
+    if (signal.aborted) stop();
+    else signal.addEventListener("abort", stop, { once: true });
+    commands.add(stop);
+    child.on("close", () => commands.delete(stop));
     let pending = "";
     child.stdout.on("data", (chunk) => {
       pending += chunk.toString("utf8");
@@ -203,5 +228,9 @@ async function run(job, publish) {
   }
 }
 
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(130));
+for (const signal of ["SIGINT", "SIGTERM"])
+  process.on(signal, () => {
+    for (const stop of commands) stop(); // their own process group: a signal to ours does not reach them
+    process.exit(130);
+  });
 connect();

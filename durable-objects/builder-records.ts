@@ -2,6 +2,7 @@
 // builder as the API shows them, and its SQLite tables.
 
 import type { BuilderMode } from "../workers/core/builder-protocol";
+import type { SchemaSpec } from "../workers/core/do-migrations";
 
 /** Where one connection stands. Kept as the socket's attachment, so it survives hibernation. */
 export interface Conn {
@@ -47,13 +48,20 @@ export interface BuilderView {
   lastSeenAt: number | null;
 }
 
-export const SCHEMA = `
+/** The hub's tables (see do-migrations.ts): never edit a step, append one. */
+export const BUILDERS_SCHEMA: SchemaSpec = {
+  name: "builders",
+  legacyTable: "builds",
+  steps: [
+    `
   CREATE TABLE IF NOT EXISTS builds (
     job_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, source TEXT NOT NULL, repo_url TEXT NOT NULL, tag BLOB NOT NULL,
     state TEXT NOT NULL, builder TEXT, conn TEXT, outcome TEXT, reason TEXT, messages TEXT NOT NULL DEFAULT '[]',
     created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
   CREATE TABLE IF NOT EXISTS builders (
-    id TEXT PRIMARY KEY, mode TEXT, allow_testing INTEGER NOT NULL DEFAULT 0, last_seen INTEGER);`;
+    id TEXT PRIMARY KEY, mode TEXT, allow_testing INTEGER NOT NULL DEFAULT 0, last_seen INTEGER);`,
+  ],
+};
 
 export const MAX_MESSAGES = 200;
 

@@ -9,7 +9,8 @@ import { remote } from "../workers/core/remote";
 import { summarize } from "../workers/core/errors";
 import type { JobObject } from "./job";
 import { PROTOCOL_VERSION, jobLines, parseBuilderLine, type BuilderMode } from "../workers/core/builder-protocol";
-import { MAX_MESSAGES, SCHEMA, seconds, type BuildState, type BuildStatus, type BuildSubmission, type BuilderView, type Conn } from "./builder-records";
+import { DoSchema } from "../workers/core/do-migrations";
+import { BUILDERS_SCHEMA, MAX_MESSAGES, seconds, type BuildState, type BuildStatus, type BuildSubmission, type BuilderView, type Conn } from "./builder-records";
 
 export type { BuildState, BuildStatus, BuildSubmission, BuilderView } from "./builder-records";
 
@@ -24,21 +25,14 @@ export class BuildersObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec(SCHEMA);
+    // Created at once, not lazily: there is one hub, and every read of it needs its tables.
+    new DoSchema(ctx.storage, BUILDERS_SCHEMA).ensure();
     this.pollMs = seconds(env.BUILDER_AYT_SECONDS, 30);
     this.ackMs = seconds(env.BUILDER_ACK_SECONDS, 10);
     this.buildMs = seconds(env.BUILD_TIMEOUT_SECONDS, 6 * 3600);
-    this.outbox = new Outbox(this.sql, {
-      wake: async (p: { jobId: string; why: string }) => {
-        // A job still running the attempt that handed the build over cannot be woken yet: try again in a
-        // moment (that attempt defers within milliseconds), then leave it to the outbox's backoff.
-        for (let i = 0; i < 15; i++) {
-          const job = await remote<JobObject>(env.JOB, p.jobId).wake(p.why);
-          if (job?.phase !== "running") return;
-          await new Promise((r) => setTimeout(r, 200));
-        }
-        throw new Error(`job ${p.jobId} is still running; waking it again later`);
-      },
+    this.outbox = new Outbox(ctx.storage, {
+      // Once: a job whose attempt still runs keeps the wake pending and acts on it as it defers (JobObject.wake).
+      wake: async (p: { jobId: string; why: string }) => void (await remote<JobObject>(env.JOB, p.jobId).wake(p.why)),
     });
   }
 
@@ -76,9 +70,30 @@ export class BuildersObject extends DurableObject<Env> {
     return { jobId: row.job_id, state: row.state, builder: row.builder, outcome: row.outcome, reason: row.reason, messages: JSON.parse(row.messages) };
   }
 
-  /** The job no longer needs its build record (it reached its final state). */
-  forget(jobId: string): void {
-    this.sql.exec(`DELETE FROM builds WHERE job_id = ? AND state IN ('queued', 'done')`, jobId);
+  /**
+   * The job settled (its outcome came, or it was cancelled or given up): its build is taken back. A build
+   * still queued or only offered is removed; a builder holding it is told `restart-builder` (protocol 1 has
+   * no other line that stops a build; the reference builder stops the job's command on it) and dropped, and
+   * the job is not told anything more (it has settled). Idempotent; answers the build as it stood, or null.
+   */
+  async withdraw(jobId: string, reason: string): Promise<BuildStatus | null> {
+    const status = this.status(jobId);
+    if (!status) return null;
+    for (const ws of this.ctx.getWebSockets()) {
+      const c = ws.deserializeAttachment() as Conn | null;
+      if (c?.jobId !== jobId) continue;
+      if (c.stage === "job") {
+        this.send(ws, "restart-builder");
+        this.drop(ws, { ...c, jobId: null }, `build of job ${jobId} withdrawn: ${reason}`, false);
+      } else {
+        // Offered: the `ayt` it was sent stays a plain poll; its `ack` makes it idle again.
+        this.save(ws, { ...c, stage: "ayt", jobId: null });
+      }
+    }
+    this.sql.exec(`DELETE FROM builds WHERE job_id = ?`, jobId);
+    this.assign();
+    await this.afterCommit();
+    return status;
   }
 
   builders(): { builders: BuilderView[]; queued: number } {

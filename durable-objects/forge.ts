@@ -7,7 +7,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { eq } from "drizzle-orm";
 import type { Env } from "../workers/env";
 import { Outbox } from "../workers/core/outbox";
-import { LazySchema } from "../workers/core/lazy-schema";
+import { DoSchema, type SchemaSpec } from "../workers/core/do-migrations";
 import { remote } from "../workers/core/remote";
 import type { JobObject } from "./job";
 import { checkOutboundUrl, outboundPolicy } from "../workers/core/outbound";
@@ -35,6 +35,16 @@ const FIRST_INTERVAL_MS = 30_000;
 const MAX_INTERVAL_MS = 60 * 60_000;
 const PREFLIGHT_TIMEOUT_MS = 10_000;
 
+/** The reachability record and its waiters (see do-migrations.ts): never edit a step, append one. */
+export const FORGE_SCHEMA: SchemaSpec = {
+  name: "forge",
+  legacyTable: "forge",
+  steps: [
+    `CREATE TABLE IF NOT EXISTS forge (host TEXT PRIMARY KEY, doc TEXT NOT NULL);
+       CREATE TABLE IF NOT EXISTS waiters (job_id TEXT PRIMARY KEY, since INTEGER NOT NULL);`,
+  ],
+};
+
 export function preflightInterval(failures: number): number {
   return Math.min(MAX_INTERVAL_MS, FIRST_INTERVAL_MS * 2 ** Math.max(0, failures - 1));
 }
@@ -42,19 +52,14 @@ export function preflightInterval(failures: number): number {
 export class ForgeObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly outbox: Outbox<{ wake: { jobId: string; host: string }; sync: Reachability }>;
-  private readonly schema: LazySchema;
+  private readonly schema: DoSchema;
   private state: Reachability | null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.schema = new LazySchema(
-      this.sql,
-      `CREATE TABLE IF NOT EXISTS forge (host TEXT PRIMARY KEY, doc TEXT NOT NULL);
-       CREATE TABLE IF NOT EXISTS waiters (job_id TEXT PRIMARY KEY, since INTEGER NOT NULL);`,
-      "forge",
-    );
-    this.outbox = new Outbox(this.sql, {
+    this.schema = new DoSchema(ctx.storage, FORGE_SCHEMA);
+    this.outbox = new Outbox(ctx.storage, {
       wake: (p: { jobId: string; host: string }) =>
         remote<JobObject>(env.JOB, p.jobId)
           .wake(`forge ${p.host} is reachable again`)

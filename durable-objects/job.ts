@@ -4,41 +4,39 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../workers/env";
 import type { Registry } from "../workers/kinds";
-import { canMove, isFinal, isSettled, backoffDelay, type JobKind } from "../workers/core/machine";
+import { canMove, isFinal, isSettled, backoffDelay, type JobKind, type SettledJob } from "../workers/core/machine";
 import { Outbox } from "../workers/core/outbox";
-import { LazySchema } from "../workers/core/lazy-schema";
+import { DoSchema } from "../workers/core/do-migrations";
 import { remote } from "../workers/core/remote";
 import { AppError, conflict, notFound, refuse, type Outcome } from "../workers/core/errors";
 import type { ClaimResult, FailureReport, Json, JobEffects, JobMessage, JobRecord, JobSpec, JobView, LogLine, SettledNotice, Verdict } from "../workers/core/job";
-import { HISTORY_TABLES, JobHistory } from "./job-history";
+import { JobHistory } from "./job-history";
+import { JOB_SCHEMA, initialRecord } from "./job-record";
 import { syncSummary } from "./job-summary";
-
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS job (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
-  ${HISTORY_TABLES}`;
 
 
 /** The entry (workers/index.ts) subclasses it with its registry: the kinds this object judges its job by. */
 export class JobObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly outbox: Outbox<JobEffects>;
-  private readonly schema: LazySchema;
+  private readonly schema: DoSchema;
   private readonly history: JobHistory;
   private record: JobRecord | null;
 
   constructor(ctx: DurableObjectState, env: Env, private readonly registry: Registry) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.schema = new LazySchema(this.sql, SCHEMA, "job");
+    this.schema = new DoSchema(ctx.storage, JOB_SCHEMA);
     this.history = new JobHistory(this.sql);
-    this.outbox = new Outbox(this.sql, {
+    this.outbox = new Outbox(ctx.storage, {
       dispatch: async (message: JobMessage) => void (await env.JOBS.send(message, { contentType: "json" })),
       sync: (record: JobRecord) => syncSummary(env.DB, record),
       settled: (notice: SettledNotice & { repoKey: string }) => remote(env.REPO, notice.repoKey).settled(notice),
       requeue: (p: { repoKey: string; jobId: string; kind: string }) => remote(env.REPO, p.repoKey).requeue(p.jobId, p.kind),
+      // The job's pipeline is told it settled (see SettleHook); a kind unregistered since has nobody to tell.
+      pipeline: async (settled: SettledJob) => this.registry.kind(settled.kind)?.onSettled?.(settled, env),
     });
-    const row = this.schema.exists ? this.sql.exec<{ doc: string }>(`SELECT doc FROM job LIMIT 1`).toArray()[0] : undefined;
-    this.record = row ? (JSON.parse(row.doc) as JobRecord) : null;
+    this.record = this.stored();
   }
 
   // ---- RepoObject's calls ----
@@ -49,29 +47,9 @@ export class JobObject extends DurableObject<Env> {
     const kind = this.registry.kind(spec.kind);
     if (!kind) throw new Error(`unknown job kind "${spec.kind}"`);
     if (!this.registry.isEnabled(kind.pipeline)) throw new Error(this.registry.disabledReason(kind.pipeline));
-    const now = Date.now();
-    const record: JobRecord = {
-      ...spec,
-      pipeline: kind.pipeline,
-      state: kind.initial,
-      phase: "held",
-      result: null,
-      steps: {},
-      attempts: 0,
-      retries: 0,
-      lease: 0,
-      dispatch: 0,
-      error: null,
-      createdAt: now,
-      updatedAt: now,
-      startedAt: null,
-      finishedAt: null,
-      nextAttemptAt: null,
-      watchdogAt: null,
-      version: 0,
-    };
+    const record = initialRecord(spec, kind, Date.now());
     this.schema.ensure();
-    this.ctx.storage.transactionSync(() => {
+    this.commit(() => {
       this.record = record;
       this.history.transition(null, kind.initial, "created");
       this.save();
@@ -84,7 +62,7 @@ export class JobObject extends DurableObject<Env> {
   async release(): Promise<JobRecord> {
     const job = this.must();
     if (job.phase === "held") {
-      this.ctx.storage.transactionSync(() => this.dispatch("released by its repo chain"));
+      this.commit(() => this.dispatch("released by its repo chain"));
       await this.afterCommit();
     }
     return this.must();
@@ -101,7 +79,7 @@ export class JobObject extends DurableObject<Env> {
     if (job.phase !== "queued" && job.phase !== "running") return { ok: false, reason: `job is ${job.phase}` };
     const kind = this.kind();
     const takeover = job.phase === "running";
-    this.ctx.storage.transactionSync(() => {
+    this.commit(() => {
       const now = Date.now();
       if (takeover) this.history.log("warning", `attempt ${job.attempts} was lost (message redelivered); taking over`);
       job.phase = "running";
@@ -110,6 +88,7 @@ export class JobObject extends DurableObject<Env> {
       job.startedAt ??= now;
       job.nextAttemptAt = null;
       job.watchdogAt = now + kind.heartbeatTimeoutMs;
+      job.wakePending = null; // this attempt reads the world afresh
       this.save();
     });
     await this.afterCommit();
@@ -129,7 +108,7 @@ export class JobObject extends DurableObject<Env> {
     const job = this.record;
     if (job && job.lease === lease && job.phase === "running" && !canMove(this.kind(), job.state, to)) {
       const line = `illegal transition ${job.state} → ${to} refused (${reason})`;
-      this.ctx.storage.transactionSync(() => {
+      this.commit(() => {
         this.history.log("error", line);
         this.save();
       });
@@ -161,9 +140,20 @@ export class JobObject extends DurableObject<Env> {
     return this.leased(lease, () => this.failNow(report));
   }
 
-  /** The consumer asks to be run again later without it counting as a failure (e.g. waiting for another job). */
+  /**
+   * The consumer asks to be run again later without it counting as a failure (e.g. waiting for another job).
+   * A wake that came while it ran (see `wake`) makes "later" now.
+   */
   async defer(lease: number, untilMs: number, reason: string): Promise<Verdict> {
     return this.leased(lease, (job) => {
+      if (job.wakePending) {
+        const woken = job.wakePending;
+        job.wakePending = null;
+        job.watchdogAt = null;
+        job.lease += 1;
+        this.history.log("info", `not deferred (${reason}): woken while running: ${woken}`);
+        return this.dispatch(`woken: ${woken}`);
+      }
       job.phase = "waiting";
       job.nextAttemptAt = Math.max(untilMs, Date.now());
       job.watchdogAt = null;
@@ -176,7 +166,7 @@ export class JobObject extends DurableObject<Env> {
   async crashed(lease: number, message: string): Promise<void> {
     const job = this.record;
     if (!job || job.lease !== lease) return;
-    this.ctx.storage.transactionSync(() => {
+    this.commit(() => {
       this.history.log("error", `attempt ${job.attempts} crashed: ${message}`);
       this.save();
     });
@@ -188,7 +178,7 @@ export class JobObject extends DurableObject<Env> {
     const job = this.record;
     if (!job) return null;
     if (job.dispatch === dispatch && (job.phase === "queued" || job.phase === "running")) {
-      this.ctx.storage.transactionSync(() => {
+      this.commit(() => {
         job.lease += 1;
         this.failNow({ strength: "strong", message: `message dead-lettered: ${reason}` });
         this.save();
@@ -220,7 +210,7 @@ export class JobObject extends DurableObject<Env> {
       return refuse(conflict(`job is ${job.state} (${job.phase}); only a ${kind.failed} job can be retried`, "not_retryable"));
     if (!manual && !canMove(kind, job.state, kind.initial))
       return refuse(conflict(`jobs of kind ${kind.kind} do not leave ${kind.failed}`, "not_retryable"));
-    this.ctx.storage.transactionSync(() => {
+    this.commit(() => {
       this.changeState(kind.initial, reason, true);
       job.phase = "held";
       job.retries = 0;
@@ -233,15 +223,31 @@ export class JobObject extends DurableObject<Env> {
     return { ok: true, value: this.must() };
   }
 
-  /** A job that is waiting for a retry runs now (e.g. its forge is reachable again). */
+  /**
+   * A job that is waiting for a retry runs now (e.g. its forge is reachable again, its build was taken).
+   * A wake while an attempt still runs is kept, not lost: that attempt may be about to defer, waiting for this
+   * very news (a builder can take a build before the attempt that queued it defers); its deferral then
+   * dispatches at once. One pending wake, kept by the job's single owner: the waker sends once, never polls.
+   */
   async wake(reason: string): Promise<JobRecord | null> {
     const job = this.record;
     if (!job) return null;
     if (job.phase === "waiting") {
-      this.ctx.storage.transactionSync(() => this.dispatch(`woken: ${reason}`));
+      this.commit(() => this.dispatch(`woken: ${reason}`));
+      await this.afterCommit();
+    } else if (job.phase === "running" && !job.wakePending) {
+      this.commit(() => {
+        job.wakePending = reason;
+        this.save();
+      });
       await this.afterCommit();
     }
     return this.must();
+  }
+
+  /** The job's record as it stands (no history): what other objects and pipelines ask before deciding. */
+  current(): JobRecord | null {
+    return this.record;
   }
 
   async cancel(reason: string): Promise<Outcome<JobRecord>> {
@@ -250,7 +256,7 @@ export class JobObject extends DurableObject<Env> {
     const kind = this.kind();
     if (isFinal(kind, job.state) || (job.state === kind.failed && job.phase === "settled"))
       return refuse(conflict(`job is already ${job.state}`, "already_final"));
-    this.ctx.storage.transactionSync(() => {
+    this.commit(() => {
       job.lease += 1; // a running consumer's next call is refused
       this.failNow({ strength: "strong", message: `cancelled: ${reason}` });
       this.save();
@@ -265,10 +271,10 @@ export class JobObject extends DurableObject<Env> {
     if (job) {
       const now = Date.now();
       if (job.phase === "waiting" && job.nextAttemptAt !== null && job.nextAttemptAt <= now) {
-        this.ctx.storage.transactionSync(() => this.dispatch("retry due"));
+        this.commit(() => this.dispatch("retry due"));
       } else if (job.phase === "running" && job.watchdogAt !== null && job.watchdogAt <= now) {
         const silent = Math.round(this.kind().heartbeatTimeoutMs / 1000);
-        this.ctx.storage.transactionSync(() => {
+        this.commit(() => {
           job.lease += 1;
           this.failNow({ strength: "weak", message: `watchdog: no heartbeat for ${silent}s, the consumer was lost` });
           this.save();
@@ -297,7 +303,7 @@ export class JobObject extends DurableObject<Env> {
     if (!job) return { ok: false, reason: "no such job" };
     if (job.lease !== lease || job.phase !== "running")
       return { ok: false, reason: `lease ${lease} no longer holds (job is ${job.state}, ${job.phase})` };
-    this.ctx.storage.transactionSync(() => {
+    this.commit(() => {
       change(job);
       this.save();
     });
@@ -352,15 +358,15 @@ export class JobObject extends DurableObject<Env> {
     job.finishedAt = now;
     job.watchdogAt = null;
     job.nextAttemptAt = null;
+    job.wakePending = null;
     job.lease += 1;
     if (error) job.error = error;
-    this.outbox.add("settled", {
-      repoKey: job.repoKey,
-      jobId: job.id,
-      kind: job.kind,
-      state: job.state,
-      error,
-    });
+    // The D1 summary first: listings show the outcome before the repo and the pipeline act on it.
+    this.save();
+    const notice: SettledNotice = { jobId: job.id, kind: job.kind, state: job.state, error };
+    this.outbox.add("settled", { ...notice, repoKey: job.repoKey });
+    // After the repo chain's notice: a pipeline's hook failing for a while must not hold up the repo's next job.
+    if (this.kind().onSettled) this.outbox.add("pipeline", { ...notice, input: job.input });
   }
 
   private dispatch(reason: string): void {
@@ -380,6 +386,24 @@ export class JobObject extends DurableObject<Env> {
     job.updatedAt = Date.now();
     this.sql.exec(`INSERT OR REPLACE INTO job (id, doc) VALUES (?, ?)`, job.id, JSON.stringify(job));
     this.outbox.add("sync", job, "sync");
+  }
+
+  /**
+   * Runs `change` in one storage transaction. Changes work on the record in place, so a transaction that
+   * throws (and rolls back) would leave it ahead of storage: it is read back from storage then.
+   */
+  private commit(change: () => void): void {
+    try {
+      this.ctx.storage.transactionSync(change);
+    } catch (err) {
+      this.record = this.stored();
+      throw err;
+    }
+  }
+
+  private stored(): JobRecord | null {
+    const row = this.schema.exists ? this.sql.exec<{ doc: string }>(`SELECT doc FROM job LIMIT 1`).toArray()[0] : undefined;
+    return row ? (JSON.parse(row.doc) as JobRecord) : null;
   }
 
   private async afterCommit(): Promise<void> {

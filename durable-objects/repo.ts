@@ -8,7 +8,7 @@ import type { Env } from "../workers/env";
 import type { Registry } from "../workers/kinds";
 import type { PlannedJob, RepoFacts } from "../workers/core/pipeline";
 import { Outbox } from "../workers/core/outbox";
-import { LazySchema } from "../workers/core/lazy-schema";
+import { DoSchema, type SchemaSpec } from "../workers/core/do-migrations";
 import { remote } from "../workers/core/remote";
 import { ulid } from "../workers/core/ids";
 import { EventLog, EVENTS_TABLE, PAGE_MAX, type EventPage } from "./event-log";
@@ -39,26 +39,33 @@ export type ReceiveResult =
   | { status: "accepted" | "duplicate"; event: string; jobs: JobRef[]; skipped?: string[] }
   | { status: "ignored"; reason: string };
 
-const SCHEMA = `
+/** The record, the event log and the chain (see do-migrations.ts): never edit a step, append one. */
+export const REPO_SCHEMA: SchemaSpec = {
+  name: "repo",
+  legacyTable: "events",
+  steps: [
+    `
   CREATE TABLE IF NOT EXISTS repo (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
   ${EVENTS_TABLE}
   CREATE TABLE IF NOT EXISTS chain (
     job_id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, kind TEXT NOT NULL, coalesce_key TEXT,
-    status TEXT NOT NULL, seq INTEGER NOT NULL);`;
+    status TEXT NOT NULL, seq INTEGER NOT NULL);`,
+  ],
+};
 
 /** The entry (workers/index.ts) subclasses it with its registry: the pipelines that plan this repo's jobs. */
 export class RepoObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly outbox: Outbox<{ create: JobSpec; release: { jobId: string }; sync: Repo }>;
-  private readonly schema: LazySchema;
+  private readonly schema: DoSchema;
   private repo: Repo | null;
   private readonly log: EventLog;
 
   constructor(ctx: DurableObjectState, env: Env, private readonly registry: Registry) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.schema = new LazySchema(this.sql, SCHEMA, "events");
-    this.outbox = new Outbox(this.sql, {
+    this.schema = new DoSchema(ctx.storage, REPO_SCHEMA);
+    this.outbox = new Outbox(ctx.storage, {
       create: (spec: JobSpec) => this.jobStub(spec.id).create(spec).then(() => {}),
       release: (p: { jobId: string }) => this.jobStub(p.jobId).release().then(() => {}),
       sync: (repo: Repo) => this.syncRow(repo),

@@ -17,8 +17,7 @@ export const tagbuildJobs = sqliteTable(
     pushedId: text("pushed_id"),
     /** The tag object id, once fetched and confirmed by hashing. */
     objectId: text("object_id"),
-    /** The tag's state as this pipeline last recorded it (the JobObject's state is authoritative). */
-    status: text("status").notNull(),
+    /** Why the pipeline ended the job, when it did (a job its JobObject ended has the JobObject's error). */
     reason: text("reason"),
     /** The job whose outcome this one took, when it was a duplicate. */
     duplicateOf: text("duplicate_of"),
@@ -38,13 +37,12 @@ export const tagbuildJobs = sqliteTable(
     retryEarliest: integer("retry_earliest"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
+    /** When a builder took the build. (The job's own state and times are its JobObject's: see `jobs`.) */
     buildingAt: integer("building_at"),
-    finishedAt: integer("finished_at"),
   },
   (t) => [
     index("tagbuild_jobs_object").on(t.objectId),
     index("tagbuild_jobs_repo").on(t.repoUrl, t.id),
-    index("tagbuild_jobs_status").on(t.status, t.id),
     index("tagbuild_jobs_created").on(t.createdAt),
   ],
 );

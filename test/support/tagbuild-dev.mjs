@@ -43,7 +43,7 @@ export async function startSystem({ port = 8795, vars = {} } = {}) {
       "dev",
       "--ip", "127.0.0.1",
       "--port", String(port),
-      "--inspector-port", String(port + 1000),
+      "--inspector-port", process.env.E2E_INSPECTOR_PORT ?? String(port + 1000),
       "--persist-to", persist,
       "--log-level", "warn",
       ...Object.entries(settings).flatMap(([k, v]) => ["--var", `${k}:${v}`]),

@@ -100,12 +100,18 @@ describe("coalescing", () => {
   });
 });
 
+async function tagbuildListed(repoUrl: string): Promise<Answer[]> {
+  return (await json(call(`/api/tagbuild/jobs?repo=${encodeURIComponent(repoUrl)}`, { headers: { Accept: "application/json" } }))).body.jobs;
+}
+
 describe("expiry", () => {
   it("keeps job rows at least TAG_MAX_AGE + TAG_SLOP (a tag dated ahead stays acceptable that long), then prunes settled ones", async () => {
     const a = await tagRepo(unique("r"));
     await registerTagRepo(a.url);
     const settled = (await pushTag(file.secret(), a, "d".repeat(40))).jobs[0]!;
     await jobIn(settled, ["irrecoverable"]);
+    // Pruning goes by the JobObjects' D1 summaries: wait for this one's to say settled.
+    await eventually(async () => (await tagbuildListed(a.url))[0]?.phase === "settled", 10_000, "summary settled");
     const b = await tagRepo(unique("r"));
     await registerTagRepo(b.url);
     const running = (await pushTag(file.secret(), b, b.tagId)).jobs[0]!;

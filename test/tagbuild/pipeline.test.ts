@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
-import { call, json, unique, type Answer } from "../support/http";
+import { call, eventually, json, unique, type Answer } from "../support/http";
 import { registerForge } from "../support/webhooks";
 import { DISTRO, FORGE_TOKEN, jobIn, pushTag, registerTagRepo, sh, tagMessage, tagRepo, tagbuildFile } from "./support";
 
@@ -42,7 +42,11 @@ describe("a tag build", () => {
     expect(done.transitions.map((t: Answer) => t.to)).toEqual(["noticed", "queued", "building", "uploaded"]);
     expect(done.finishedAt).toBeGreaterThanOrEqual(done.buildingAt);
 
-    const listed = await json(call(`/api/tagbuild/jobs?status=uploaded&repo=${encodeURIComponent(repo.url)}`, { headers: { Accept: "application/json" } }));
+    // Listings read the JobObject's D1 summary, which follows its commit within moments.
+    const listed = await eventually(async () => {
+      const res = await json(call(`/api/tagbuild/jobs?status=uploaded&repo=${encodeURIComponent(repo.url)}`, { headers: { Accept: "application/json" } }));
+      return res.body.jobs.length > 0 && res;
+    }, 10_000, "listed as uploaded");
     expect(listed.body.jobs.map((j: Answer) => j.id)).toEqual([id]);
     const html = await call(`/api/tagbuild/jobs/${id}`, { headers: { Accept: "text/html" } });
     expect(html.headers.get("Content-Type")).toMatch(/text\/html/);

@@ -3,7 +3,8 @@
 
 import { z } from "zod";
 import type { Pipeline, PipelineModule } from "../core/pipeline";
-import { archiveKind, plannedVisit } from "./kind";
+import { archiveKind } from "./kind";
+import { plannedVisit } from "./plan";
 import { runVisit } from "./visit";
 import { saveRoutes } from "./save";
 import { archiveApi } from "./api";

@@ -1,11 +1,12 @@
 // The job kind of a visit: created → ongoing → full / partial / failed / not_found (the visit statuses).
 
 import { defineKind } from "../core/machine";
-import type { PlannedJob } from "../core/pipeline";
+import { visitJobSettled } from "./scheduler-table";
+import { ARCHIVE } from "./plan";
 
 export const archiveKind = defineKind({
-  kind: "archive",
-  pipeline: "archive",
+  kind: ARCHIVE,
+  pipeline: ARCHIVE,
   states: ["created", "ongoing", "full", "partial", "failed", "not_found"],
   initial: "created",
   final: ["full", "partial", "not_found"],
@@ -18,16 +19,5 @@ export const archiveKind = defineKind({
   maxRetries: 3,
   backoffBaseMs: 30_000,
   backoffMaxMs: 30 * 60_000,
+  onSettled: visitJobSettled,
 });
-
-/** A visit of an origin as a planned job. Waiting visits of one origin coalesce: one visit fetches everything new. */
-export function plannedVisit(
-  origin: string,
-  cloneUrl: string,
-  trigger: "webhook" | "scheduler" | "save",
-  recurrent = true,
-  maxContentBytes?: number,
-): PlannedJob {
-  const input = { origin, cloneUrl, trigger, recurrent, ...(maxContentBytes ? { maxContentBytes } : {}) };
-  return { kind: archiveKind.kind, input, coalesce: "visit" };
-}

@@ -14,7 +14,7 @@ import { parseRepoUrl, type RepoAddress } from "../core/repo-url";
 import { checkOutboundUrl, outboundPolicy } from "../core/outbound";
 import type { RepoObject } from "../../durable-objects/repo";
 import { originId } from "./hashes";
-import { plannedVisit } from "./kind";
+import { plannedVisit } from "./plan";
 
 const PREFIX = "/origin/save/git/url/";
 const LIST_MAX = 100;

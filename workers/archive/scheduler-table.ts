@@ -11,7 +11,8 @@ import type { Env } from "../env";
 import type { RepoObject } from "../../durable-objects/repo";
 import { originId } from "./hashes";
 import { afterVisit, budgetOf, dueOrigins, newSchedule, seenAgain, type OriginSchedule, type VisitOutcome } from "./scheduler";
-import { plannedVisit } from "./kind";
+import { plannedVisit } from "./plan";
+import type { SettledJob } from "../core/machine";
 
 export type SchedulerEnv = Pick<Env, "DB" | "REPO" | "ARCHIVE_SCHEDULER_BUDGET">;
 
@@ -104,8 +105,21 @@ export async function scheduleTick(env: SchedulerEnv, now: number): Promise<Tick
 }
 
 /**
- * Origins whose visit job settled without the visit telling the scheduler (cancelled, watchdog, dead
- * letter), and stale cron claims: the origin is freed, the visit closed as failed, and a failure counted.
+ * A visit's job settled (the archive kind's `onSettled`, called by its JobObject whatever ended it). If the
+ * scheduler still counts it as running, the loader did not end the visit (cancelled, watchdog, dead letter):
+ * the origin is freed, the visit closed as failed, and a failure counted, at once. Idempotent: once freed,
+ * the schedule no longer names the job.
+ */
+export async function visitJobSettled(job: SettledJob, env: { DB: D1Database }): Promise<void> {
+  const origin = (job.input as { origin?: unknown } | null)?.origin;
+  if (typeof origin !== "string") return;
+  const schedule = await getSchedule(env, origin);
+  if (schedule?.runningJobId === job.jobId) await release(env, schedule, job.state, job.error, Date.now());
+}
+
+/**
+ * Stale cron claims (a tick that died between claiming and enqueuing), and, as a backstop for visits whose job
+ * settled before jobs told their pipeline (`visitJobSettled`), schedules naming a settled job: both freed.
  */
 async function reconcile(env: SchedulerEnv, now: number): Promise<number> {
   const s = archiveSchedule;
@@ -125,22 +139,29 @@ async function reconcile(env: SchedulerEnv, now: number): Promise<number> {
       continue;
     }
     if (phase !== "settled") continue;
-    const outcome: VisitOutcome = status === "not_found" ? "not_found" : status === "full" ? "uneventful" : "failed";
-    if (outcome === "failed") {
-      await db(env)
-        .update(archiveVisits)
-        .set({ status: "failed", statusDate: now, error: error ?? "the visit's job ended without finishing it" })
-        .where(
-          and(
-            eq(archiveVisits.originId, schedule.originId),
-            sql`(${archiveVisits.jobId} = ${job} OR ${archiveVisits.jobId} LIKE ${job + "/%"})`,
-            sql`${archiveVisits.status} IN ('created', 'ongoing')`,
-          ),
-        );
-    }
-    const next = afterVisit(schedule, outcome, now, Math.random());
-    await db(env).update(s).set(next).where(and(eq(s.originId, schedule.originId), eq(s.runningJobId, job)));
+    await release(env, schedule, status ?? "failed", error, now);
     released += 1;
   }
   return released;
+}
+
+/** Frees an origin whose visit job settled in `state` without the loader ending the visit. */
+async function release(env: { DB: D1Database }, schedule: OriginSchedule, state: string, error: string | null, now: number): Promise<void> {
+  const s = archiveSchedule;
+  const job = schedule.runningJobId!;
+  const outcome: VisitOutcome = state === "not_found" ? "not_found" : state === "full" ? "uneventful" : "failed";
+  if (outcome === "failed") {
+    await db(env)
+      .update(archiveVisits)
+      .set({ status: "failed", statusDate: now, error: error ?? "the visit's job ended without finishing it" })
+      .where(
+        and(
+          eq(archiveVisits.originId, schedule.originId),
+          sql`(${archiveVisits.jobId} = ${job} OR ${archiveVisits.jobId} LIKE ${job + "/%"})`,
+          sql`${archiveVisits.status} IN ('created', 'ongoing')`,
+        ),
+      );
+  }
+  const next = afterVisit(schedule, outcome, now, Math.random());
+  await db(env).update(s).set(next).where(and(eq(s.originId, schedule.originId), eq(s.runningJobId, job)));
 }

@@ -59,6 +59,11 @@ export interface JobRecord extends JobSpec {
   finishedAt: number | null;
   nextAttemptAt: number | null;
   watchdogAt: number | null;
+  /**
+   * A wake that came while an attempt was still running (absent in records older than the field): the attempt's
+   * deferral then dispatches at once instead of waiting. See JobObject.wake.
+   */
+  wakePending?: string | null;
   /** Bumped on every change, so the D1 mirror never goes backwards. */
   version: number;
 }
@@ -110,6 +115,8 @@ export interface JobEffects {
   sync: JobRecord;
   settled: SettledNotice & { repoKey: string };
   requeue: { repoKey: string; jobId: string; kind: string };
+  /** The job's pipeline is told it settled (its kind's `onSettled`, see core/machine.ts). */
+  pipeline: SettledNotice & { input: Json };
 }
 
 /** How RepoObject learns that a job of its chain has settled. */

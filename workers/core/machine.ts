@@ -1,5 +1,21 @@
 // The job state-machine engine: a kind declares its states and transitions; the engine checks every move.
 
+import type { Env } from "../env";
+import type { Json, SettledNotice } from "./job";
+
+/** What a pipeline is told when one of its jobs settles: which, in what state, why, and the job's input. */
+export interface SettledJob extends SettledNotice {
+  input: Json;
+}
+
+/**
+ * How a pipeline learns that one of its jobs settled, by whatever path (its own handler, the watchdog, retries
+ * used up, a dead letter, a cancel): the JobObject calls it through its outbox after the settling transaction
+ * commits, and again until it succeeds, so it must be idempotent. The pipeline reacts (frees what the job held,
+ * wakes what waited for it); it keeps no copy of the job's state, which stays the JobObject's alone.
+ */
+export type SettleHook = (job: SettledJob, env: Env) => Promise<void>;
+
 export interface JobKindSpec {
   /** The job kind, e.g. `archive`, `tagbuild`, `mirror-produce`. */
   kind: string;
@@ -24,11 +40,14 @@ export interface JobKindSpec {
   maxRetries?: number;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
+  /** Called once the job settles (see SettleHook). */
+  onSettled?: SettleHook;
 }
 
-export interface JobKind extends Required<Omit<JobKindSpec, "notFound" | "notForUs">> {
+export interface JobKind extends Required<Omit<JobKindSpec, "notFound" | "notForUs" | "onSettled">> {
   notFound: string;
   notForUs: string;
+  onSettled?: SettleHook;
 }
 
 export function defineKind(spec: JobKindSpec): JobKind {

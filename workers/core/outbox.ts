@@ -2,7 +2,7 @@
 // and carried out after it, in order, retried from the alarm until they succeed. Nothing decided is lost.
 
 import { messageOf } from "./errors";
-import { LazySchema } from "./lazy-schema";
+import { DoSchema, type SchemaSpec } from "./do-migrations";
 
 /**
  * The effect of each topic, by its payload's type (`{ sync: JobRecord, … }`). Payloads are stored as JSON, so
@@ -10,21 +10,12 @@ import { LazySchema } from "./lazy-schema";
  */
 export type EffectHandlers<Topics> = { [T in keyof Topics]: (payload: Topics[T]) => Promise<void> };
 
-const RETRY_BASE_MS = 2_000;
-const RETRY_MAX_MS = 5 * 60_000;
-
-export class Outbox<Topics extends object> {
-  private running = false;
-  private readonly schema: LazySchema;
-
-  constructor(
-    private readonly sql: SqlStorage,
-    private readonly handlers: EffectHandlers<Topics>,
-    private readonly onError: (topic: string, message: string) => void = () => {},
-  ) {
-    this.schema = new LazySchema(
-      sql,
-      `CREATE TABLE IF NOT EXISTS outbox (
+/** The outbox table's steps (see do-migrations.ts): never edit one, append. */
+export const OUTBOX_SCHEMA: SchemaSpec = {
+  name: "outbox",
+  legacyTable: "outbox",
+  steps: [
+    `CREATE TABLE IF NOT EXISTS outbox (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         topic TEXT NOT NULL,
         dedup TEXT UNIQUE,
@@ -32,8 +23,26 @@ export class Outbox<Topics extends object> {
         due INTEGER NOT NULL,
         attempts INTEGER NOT NULL DEFAULT 0,
         last_error TEXT)`,
-      "outbox",
-    );
+    // When the effect was decided: `due` moves with every backoff, so without it a stuck effect's age is lost.
+    `ALTER TABLE outbox ADD COLUMN added_at INTEGER`,
+  ],
+};
+
+const RETRY_BASE_MS = 2_000;
+const RETRY_MAX_MS = 5 * 60_000;
+
+export class Outbox<Topics extends object> {
+  private running = false;
+  private readonly schema: DoSchema;
+  private readonly sql: SqlStorage;
+
+  constructor(
+    storage: DurableObjectStorage,
+    private readonly handlers: EffectHandlers<Topics>,
+    private readonly onError: (topic: string, message: string, pendingMs: number) => void = warn,
+  ) {
+    this.sql = storage.sql;
+    this.schema = new DoSchema(storage, OUTBOX_SCHEMA);
   }
 
   /**
@@ -46,15 +55,16 @@ export class Outbox<Topics extends object> {
     const body = JSON.stringify(payload);
     if (dedup) {
       this.sql.exec(
-        `INSERT INTO outbox (topic, dedup, payload, due) VALUES (?, ?, ?, ?)
+        `INSERT INTO outbox (topic, dedup, payload, due, added_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT(dedup) DO UPDATE SET payload = excluded.payload`,
         topic,
         dedup,
         body,
         Date.now(),
+        Date.now(),
       );
     } else {
-      this.sql.exec(`INSERT INTO outbox (topic, payload, due) VALUES (?, ?, ?)`, topic, body, Date.now());
+      this.sql.exec(`INSERT INTO outbox (topic, payload, due, added_at) VALUES (?, ?, ?, ?)`, topic, body, Date.now(), Date.now());
     }
   }
 
@@ -86,8 +96,8 @@ export class Outbox<Topics extends object> {
       for (;;) {
         const now = Date.now();
         const row = this.sql
-          .exec<{ seq: number; topic: string; payload: string; attempts: number; due: number }>(
-            `SELECT seq, topic, payload, attempts, due FROM outbox ORDER BY seq LIMIT 1`,
+          .exec<{ seq: number; topic: string; payload: string; attempts: number; due: number; added_at: number | null }>(
+            `SELECT seq, topic, payload, attempts, due, added_at FROM outbox ORDER BY seq LIMIT 1`,
           )
           .toArray()[0];
         if (!row || row.due > now) return;
@@ -108,7 +118,7 @@ export class Outbox<Topics extends object> {
             message.slice(0, 500),
             row.seq,
           );
-          this.onError(row.topic, message);
+          this.onError(row.topic, message, row.added_at === null ? 0 : now - row.added_at);
           return;
         }
       }
@@ -116,4 +126,8 @@ export class Outbox<Topics extends object> {
       this.running = false;
     }
   }
+}
+
+function warn(topic: string, message: string, pendingMs: number): void {
+  console.warn(`outbox: ${topic} failed (pending ${Math.round(pendingMs / 1000)} s, retried later): ${message}`);
 }

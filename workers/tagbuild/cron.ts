@@ -37,10 +37,10 @@ export async function runTagbuildCron(env: Env, now: number): Promise<CronReport
     }
     const outcome = await remote<JobObject>(env.JOB, row.id).retry(`forge ${row.host} is reachable again`, false);
     if (outcome.ok) {
-      await updateRow(env.DB, row.id, { status: "noticed", retryEarliest: null });
+      await updateRow(env.DB, row.id, { retryEarliest: null });
       report.retried.push(row.id);
     } else {
-      // Not failed any more (e.g. already retried): the row caught up late; stop offering it.
+      // Not failed any more (e.g. already retried, or cancelled since): stop offering it.
       await updateRow(env.DB, row.id, { retryEarliest: null });
       console.warn(`tagbuild cron: job ${row.id} not retried: ${outcome.message}`);
     }

@@ -1,6 +1,7 @@
 // The `tagbuild` job handler. First attempt (noticed): check what the webhook said, fetch and confirm the
 // tag object, read its metadata, coalesce with other jobs on the same object, queue the build with the
-// builders hub. Later attempts (woken by the hub): follow the build to building and to its outcome.
+// builders hub. Later attempts (woken by the hub): follow the build to building and to its outcome. What
+// happens once the job settles, by any path, is in settled.ts.
 
 import type { Env } from "../env";
 import type { JobContext, JobHandler } from "../core/job-context";
@@ -15,7 +16,7 @@ import { checkTagName, readMetadata } from "./metadata";
 import { checkTaggerTime, readTagObject } from "./tag-object";
 import { tagbuildSettings } from "./settings";
 import { fetchTagObject, lookUpTag } from "./fetch-tag";
-import { claimObject, earlierDelivery, insertRow, readRow, updateRow, waitingOn, type TagbuildPatch } from "./store";
+import { claimObject, earlierDeliveries, insertRow, updateRow, type TagbuildPatch } from "./store";
 
 export interface TagbuildInput {
   tagName: string;
@@ -34,9 +35,8 @@ export interface TagbuildInput {
 export const HUB = "builders";
 /** How long a job waits before looking again by itself (a wake normally comes much sooner). */
 const RECHECK_MS = 10 * 60_000;
+/** A waiting job is woken when the holder settles; this recheck only covers a wake that was lost. */
 const COALESCE_RECHECK_MS = 60_000;
-/** How long (× 50 ms) the first attempt watches a build offered to a builder before deferring. */
-const OFFER_WATCH_STEPS = 40;
 
 export function buildersHub(env: Env) {
   return remote<BuildersObject>(env.BUILDERS, HUB);
@@ -62,7 +62,6 @@ async function notice(ctx: JobContext, env: Env, input: TagbuildInput): Promise<
     tagName: input.tagName,
     pushedId: input.pushedId,
     objectId: null,
-    status: "noticed",
     reason: null,
     duplicateOf: null,
     distro: input.distro,
@@ -77,9 +76,8 @@ async function notice(ctx: JobContext, env: Env, input: TagbuildInput): Promise<
     retryEarliest: null,
     createdAt: ctx.job.createdAt,
     buildingAt: null,
-    finishedAt: null,
   });
-  if (ctx.job.attempts > 1) await updateRow(env.DB, ctx.id, { status: "noticed", retryEarliest: null, reason: null });
+  if (ctx.job.attempts > 1) await updateRow(env.DB, ctx.id, { retryEarliest: null, reason: null });
 
   // Before any git traffic.
   if (input.deleted) return end(ctx, env, "not_for_us", `tag ${input.tagName} was deleted`);
@@ -101,20 +99,25 @@ async function notice(ctx: JobContext, env: Env, input: TagbuildInput): Promise<
   const objectId = git.id;
   await updateRow(env.DB, ctx.id, { objectId });
 
-  // The same tag object delivered to this repo again: ignored (a new version is the way to build again).
-  const earlier = await earlierDelivery(env.DB, ctx.id, input.repoUrl, objectId);
-  if (earlier)
-    return end(ctx, env, "not_for_us", `tag object ${objectId} was already delivered for this repo (job ${earlier.id}); ignored`, {
-      duplicateOf: earlier.id,
-    });
+  // The same tag object delivered to this repo again: ignored (a new version is the way to build again),
+  // unless the earlier delivery failed or was not for us.
+  const stateOf = async (id: string) => (await remote<JobObject>(env.JOB, id).current())?.state ?? null;
+  for (const earlier of await earlierDeliveries(env.DB, ctx.id, input.repoUrl, objectId)) {
+    const state = await stateOf(earlier);
+    if (state !== null && state !== "failed" && state !== "not_for_us")
+      return end(ctx, env, "not_for_us", `tag object ${objectId} was already delivered for this repo (job ${earlier}); ignored`, {
+        duplicateOf: earlier,
+      });
+  }
 
   // Never two jobs at once on one tag object.
-  const claim = await claimObject(env.DB, objectId, ctx.id);
+  const claim = await claimObject(env.DB, objectId, ctx.id, stateOf);
   if (!claim.owner) {
     const holder = claim.holder;
     // A holder that ended not_for_us (the tag carries no request for us) decides for every delivery of the object.
-    if (holder.status === "uploaded" || holder.status === "irrecoverable" || holder.status === "not_for_us")
-      return end(ctx, env, holder.status, `duplicate of job ${holder.id} (${holder.status})`, { duplicateOf: holder.id });
+    if (holder.state === "uploaded" || holder.state === "irrecoverable" || holder.state === "not_for_us")
+      return end(ctx, env, holder.state, `duplicate of job ${holder.id} (${holder.state})`, { duplicateOf: holder.id });
+    // Woken when the holder settles (settled.ts).
     return ctx.later(Date.now() + COALESCE_RECHECK_MS, `waiting for job ${holder.id}, which holds tag object ${objectId}`);
   }
 
@@ -148,7 +151,6 @@ async function notice(ctx: JobContext, env: Env, input: TagbuildInput): Promise<
 
   await updateRow(env.DB, ctx.id, {
     ...taggerPatch,
-    status: "queued",
     source: meta.request.source,
     version: meta.request.version,
     upstreamTag: meta.request.upstreamTag,
@@ -156,13 +158,9 @@ async function notice(ctx: JobContext, env: Env, input: TagbuildInput): Promise<
   });
   // The hub first (idempotent): a crash between the two leaves a job that redoes this attempt, never a
   // queued job whose tag bytes nobody holds.
-  let status = await buildersHub(env).submit({ jobId: ctx.id, source: meta.request.source, repoUrl: input.repoUrl, tag: fetched.bytes });
+  const status = await buildersHub(env).submit({ jobId: ctx.id, source: meta.request.source, repoUrl: input.repoUrl, tag: fetched.bytes });
   await ctx.to("queued", `tag ${objectId} confirmed; ${meta.request.source} ${meta.request.version} queued for a builder`);
-  // Offered to a free builder: its `ack` comes within moments; seeing it here saves a queue round trip.
-  for (let i = 0; status.state === "offered" && i < OFFER_WATCH_STEPS; i++) {
-    await new Promise((r) => setTimeout(r, 50));
-    status = (await buildersHub(env).status(ctx.id)) ?? status;
-  }
+  // A builder taking it now wakes the job even before this attempt defers (the wake is kept pending).
   return advance(ctx, env, status);
 }
 
@@ -175,28 +173,20 @@ async function follow(ctx: JobContext, env: Env): Promise<void> {
 
 async function advance(ctx: JobContext, env: Env, status: BuildStatus): Promise<void> {
   if ((status.state === "building" || status.state === "done") && ctx.state === "queued") {
-    await updateRow(env.DB, ctx.id, { status: "building", builder: status.builder, buildingAt: Date.now() });
+    await updateRow(env.DB, ctx.id, { builder: status.builder, buildingAt: Date.now() });
     await ctx.to("building", `builder ${status.builder} took the build`);
   }
   if (status.state === "done" && status.outcome) {
-    await end(ctx, env, status.outcome, status.reason ?? status.outcome, { messages: status.messages });
-    await buildersHub(env).forget(ctx.id);
-    return;
+    // The hub's record goes once the job has settled (settled.ts).
+    return end(ctx, env, status.outcome, status.reason ?? status.outcome, { messages: status.messages });
   }
   return ctx.later(Date.now() + RECHECK_MS, status.state === "building" ? `building on ${status.builder}` : "waiting for a builder");
 }
 
-/** Ends the job in a final state, recording why, and wakes the jobs that waited for its tag object. */
+/** Ends the job in a final state, recording why (the jobs waiting for its tag object are woken by settled.ts). */
 async function end(ctx: JobContext, env: Env, state: "uploaded" | "irrecoverable" | "not_for_us", reason: string, patch: TagbuildPatch = {}): Promise<void> {
-  const row = await readRow(env.DB, ctx.id);
-  await updateRow(env.DB, ctx.id, { ...patch, status: state, reason, finishedAt: Date.now() });
+  await updateRow(env.DB, ctx.id, { ...patch, reason });
   await ctx.to(state, reason);
-  if (row?.objectId) await wakeWaiting(env, row.objectId, ctx.id);
-}
-
-async function wakeWaiting(env: Env, objectId: string, holderId: string): Promise<void> {
-  for (const id of await waitingOn(env.DB, objectId, holderId))
-    await remote<JobObject>(env.JOB, id).wake(`job ${holderId} on the same tag object finished`);
 }
 
 /**
@@ -221,12 +211,8 @@ async function forgeCall<T>(ctx: JobContext, env: Env, input: TagbuildInput, cal
     const forge = await remote<ForgeObject>(env.FORGE, input.host).reportFailure(input.host, probe, err.message);
     const retryEarliest = forge.nextPreflightAt ?? Date.now();
     const reason = `forge ${input.host} unreachable: ${err.message}`;
-    await updateRow(env.DB, ctx.id, { status: "failed", reason, retryEarliest });
+    await updateRow(env.DB, ctx.id, { reason, retryEarliest });
     await ctx.to("failed", reason, { retryEarliest });
-    if (ctx.job.state === "failed") {
-      const row = await readRow(env.DB, ctx.id);
-      if (row?.objectId) await wakeWaiting(env, row.objectId, ctx.id);
-    }
     return null;
   }
 }

@@ -3,6 +3,7 @@
 // forge is up again (failed → noticed, by the cron's retry); nobody retries a tag by hand.
 
 import { defineKind } from "../core/machine";
+import { tagbuildSettled } from "./settled";
 
 export const TAGBUILD = "tagbuild";
 
@@ -25,6 +26,7 @@ export const tagbuildKind = defineKind({
   manualRetry: false,
   maxRetries: 3,
   heartbeatTimeoutMs: 2 * 60_000,
+  onSettled: tagbuildSettled,
 });
 
 export type TagbuildState = (typeof tagbuildKind.states)[number];

@@ -43,10 +43,12 @@ interface ListedJob {
   finishedAt: number | null;
 }
 
-const LIST_COLUMNS = `t.id, COALESCE(j.status, t.status) AS status, j.phase AS phase, t.repo_url AS repoUrl, t.tag_name AS tagName,
-  t.object_id AS objectId, t.source, t.version, t.duplicate_of AS duplicateOf, t.builder, t.reason,
-  t.retry_earliest AS retryEarliest, t.created_at AS createdAt, t.updated_at AS updatedAt, t.building_at AS buildingAt,
-  t.finished_at AS finishedAt`;
+// The job's state and times are its JobObject's (through its D1 summary, `jobs`); before the first summary
+// lands, the kind's initial state.
+const LIST_COLUMNS = `t.id, COALESCE(j.status, '${tagbuildKind.initial}') AS status, j.phase AS phase, t.repo_url AS repoUrl,
+  t.tag_name AS tagName, t.object_id AS objectId, t.source, t.version, t.duplicate_of AS duplicateOf, t.builder,
+  COALESCE(t.reason, j.error) AS reason, t.retry_earliest AS retryEarliest, t.created_at AS createdAt,
+  MAX(t.updated_at, COALESCE(j.updated_at, 0)) AS updatedAt, t.building_at AS buildingAt, j.finished_at AS finishedAt`;
 
 export const tagbuildRoutes = new Hono<{ Bindings: Env }>();
 
@@ -55,7 +57,7 @@ tagbuildRoutes.get("/jobs", queryOf(listQuery), async (c) => {
   const where: string[] = [];
   const binds: unknown[] = [];
   if (q.status) {
-    where.push("COALESCE(j.status, t.status) = ?");
+    where.push(`COALESCE(j.status, '${tagbuildKind.initial}') = ?`);
     binds.push(q.status);
   }
   if (q.repo) {
@@ -92,20 +94,21 @@ tagbuildRoutes.get("/jobs/:id", async (c) => {
   const id = c.req.param("id");
   if (!isUlid(id)) throw notFound(`no tag-build job ${id}`);
   const row = await c.env.DB.prepare(
-    `SELECT t.*, COALESCE(j.status, t.status) AS live_status, j.phase AS phase FROM tagbuild_jobs t LEFT JOIN jobs j ON j.id = t.id WHERE t.id = ?`,
+    `SELECT t.* FROM tagbuild_jobs t WHERE t.id = ?`,
   )
     .bind(id)
     .first<Record<string, unknown>>();
   if (!row) throw notFound(`no tag-build job ${id}`);
+  // The job's state, error and times are its JobObject's.
   const view = await remote<JobObject>(c.env.JOB, id).view();
   // While the build runs its messages live with the builders hub; the row gets them when the job ends.
-  const live = row.finished_at ? null : await buildersHub(c.env).status(id);
+  const live = view?.phase === "settled" ? null : await buildersHub(c.env).status(id);
   const job = {
     id,
-    status: view?.state ?? row.live_status,
-    phase: view?.phase ?? row.phase ?? null,
+    status: view?.state ?? tagbuildKind.initial,
+    phase: view?.phase ?? null,
     duplicateOf: row.duplicate_of ?? null,
-    reason: row.reason ?? null,
+    reason: row.reason ?? view?.error ?? null,
     tag: {
       name: row.tag_name,
       pushedId: row.pushed_id,
@@ -124,9 +127,9 @@ tagbuildRoutes.get("/jobs/:id", async (c) => {
     messages: live?.messages ?? JSON.parse(String(row.messages ?? "[]")),
     retryEarliest: row.retry_earliest ?? null,
     createdAt: row.created_at,
-    updatedAt: row.updated_at,
+    updatedAt: Math.max(Number(row.updated_at), view?.updatedAt ?? 0),
     buildingAt: row.building_at ?? null,
-    finishedAt: row.finished_at ?? null,
+    finishedAt: view?.finishedAt ?? null,
     transitions: view?.transitions ?? [],
   };
   if (!wantsHtml(c)) return c.json({ job });
