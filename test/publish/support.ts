@@ -1,0 +1,47 @@
+// Publish test helpers: the real Door43 fixtures unpacked on the loopback git server's side, read back as files.
+
+import { env } from "cloudflare:workers";
+import { b64, sh, unb64 } from "../git/support";
+
+export const FIXTURES = ["en-ulb-v7", "en_ult-v24", "en-obs-rc-0.2", "en_tw", "en_ta", "bible-no-manifest", "unknown_resource"] as const;
+export type Fixture = (typeof FIXTURES)[number];
+
+/** Unpacks a fixture (once per test run) into `fixtures/<name>` under the server root; returns its top folder there. */
+export async function unpackFixture(name: Fixture): Promise<string> {
+  const out = await sh(`set -e
+d="fixtures/${name}"
+if [ ! -e "$d/.done" ]; then
+  rm -rf "$d"; mkdir -p "$d/x"
+  f="${env.PUBLISH_FIXTURES}/${name}"
+  if [ -e "$f.zip" ]; then unzip -q "$f.zip" -d "$d/x"; else tar xzf "$f.tar.gz" -C "$d/x"; fi
+  touch "$d/.done"
+fi
+# A zip or tarball holds its tree in one top folder (or none).
+n=$(ls -A "$d/x" | wc -l); top=$(ls -A "$d/x" | head -1)
+if [ "$n" = 1 ] && [ -d "$d/x/$top" ]; then echo "$d/x/$top"; else echo "$d/x"; fi`);
+  return out.stdout.trim();
+}
+
+/** Every file of a tree on the server (under `dir`) whose path matches `only`, path → bytes; `.git` left out. */
+export async function readTree(dir: string, only: RegExp = /./): Promise<Map<string, Uint8Array>> {
+  const script = `
+const fs = require("fs"), path = require("path");
+const only = new RegExp(process.argv[2]);
+const out = {};
+(function walk(d, rel) {
+  for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+    if (e.name === ".git") continue;
+    const p = rel ? rel + "/" + e.name : e.name;
+    if (e.isDirectory()) walk(path.join(d, e.name), p);
+    else if (e.isFile() && only.test(p)) out[p] = fs.readFileSync(path.join(d, e.name)).toString("base64");
+  }
+})(process.argv[1], "");
+process.stdout.write(JSON.stringify(out));`;
+  const out = await sh(`node -e "$(printf '%s' '${b64(utf8(script))}' | base64 -d)" "${dir}" '${only.source.replace(/'/g, "")}'`);
+  const files = new Map<string, Uint8Array>();
+  for (const [p, b] of Object.entries(JSON.parse(out.stdout) as Record<string, string>)) files.set(p, unb64(b));
+  return files;
+}
+
+export const utf8 = (s: string) => new TextEncoder().encode(s);
+export const text = (b: Uint8Array | undefined) => (b ? new TextDecoder().decode(b) : "");
