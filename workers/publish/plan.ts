@@ -85,7 +85,7 @@ export function planBuild(rc: ResourceContainer, paths: string[], meta: Map<stri
       case "tw":
         return { ok: true, plan: { ...base, ...planTw(rc, paths) } };
       case "ta":
-        return { ok: true, plan: { ...base, ...planTa(rc, paths, meta) } };
+        return { ok: true, plan: { ...base, ...planTa(rc, paths, meta, base.warnings) } };
       case "tn":
       case "tq":
         return { ok: true, plan: { ...base, ...planHelpBooks(rc, paths) } };
@@ -178,7 +178,7 @@ interface TocEntry {
   sections?: unknown;
 }
 
-function planTa(rc: ResourceContainer, paths: string[], meta: Map<string, string>): Pick<BuildPlan, "units" | "nav"> {
+function planTa(rc: ResourceContainer, paths: string[], meta: Map<string, string>, warnings: string[]): Pick<BuildPlan, "units" | "nav"> {
   const units: Unit[] = [];
   const nav: NavSection[] = [];
   const set = new Set(paths);
@@ -195,14 +195,22 @@ function planTa(rc: ResourceContainer, paths: string[], meta: Map<string, string
       }
     }
     const titles = new Map<string, string>();
+    // A link whose folder is spelled with "_" for "-" (en_ta's process/toc.yaml has one) is taken with a warning.
+    const article = (link: string): string | null => {
+      if (articles.includes(link)) return link;
+      const near = articles.find((a) => a.replace(/_/g, "-") === link.replace(/_/g, "-"));
+      warnings.push(`${prefix(root)}toc.yaml links "${link}", which has no ${prefix(root)}${link}/01.md` + (near ? `; taken as "${near}"` : "; left out"));
+      return near ?? null;
+    };
     const toItems = (entries: unknown): NavItem[] =>
-      (Array.isArray(entries) ? entries : []).map((e: TocEntry) => {
-        const link = typeof e.link === "string" ? e.link : null;
-        if (link && !articles.includes(link)) throw new Error(`${prefix(root)}toc.yaml links "${link}", which has no ${prefix(root)}${link}/01.md`);
+      (Array.isArray(entries) ? entries : []).flatMap((e: TocEntry) => {
+        const written = typeof e.link === "string" ? e.link : null;
+        const link = written === null ? null : article(written);
+        if (written !== null && link === null) return [];
         if (link) titles.set(link, String(e.title ?? link));
         const item: NavItem = { title: String(e.title ?? link ?? ""), page: link ? `${project.identifier}/${link}.html` : `${project.identifier}/index.html` };
         const children = toItems(e.sections);
-        return children.length ? { ...item, children } : item;
+        return [children.length ? { ...item, children } : item];
       });
     const items = toc ? toItems(toc.sections) : articles.sort().map((a) => ({ title: a, page: `${project.identifier}/${a}.html` }));
     const ordered = toc ? [...titles.keys(), ...articles.filter((a) => !titles.has(a)).sort()] : articles.sort();
