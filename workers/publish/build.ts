@@ -93,7 +93,8 @@ export function buildInMemory(files: Map<string, Uint8Array>, repoName: string):
   const pages = new Map<string, string>();
   const search: SearchEntry[] = [];
   for (const unit of plan.units) {
-    for (const input of unit.inputs) read(input);
+    // A source that could not be read is already an error; its unit is not converted from a hole.
+    if (unit.inputs.map(read).some((t) => t === undefined)) continue;
     const converted = convertUnit(ctx, unit, texts);
     for (const f of converted.findings) (f.level === "error" ? errors : warnings).push(f.message);
     search.push(...converted.search);

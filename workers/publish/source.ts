@@ -9,15 +9,10 @@ export function decodeSource(path: string, bytes: Uint8Array): { ok: true; text:
   try {
     return { ok: true, text: utf8.decode(bytes).replace(/\r\n?/g, "\n") };
   } catch {
-    let at = 0;
-    for (; at < bytes.length; at++) {
-      try {
-        utf8.decode(bytes.subarray(0, at + 1), { stream: true });
-      } catch {
-        break;
-      }
-    }
-    return { ok: false, error: `${path} is not UTF-8 text (invalid byte near offset ${Math.min(at, bytes.length - 1)})` };
+    // Where: the first replacement character of a lenient decode, measured back in bytes.
+    const lenient = new TextDecoder("utf-8").decode(bytes);
+    const at = new TextEncoder().encode(lenient.slice(0, Math.max(0, lenient.indexOf("\ufffd")))).length;
+    return { ok: false, error: `${path} is not UTF-8 text (invalid byte near offset ${at})` };
   }
 }
 
