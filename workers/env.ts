@@ -43,4 +43,10 @@ export interface Env {
   BUILDER_ACK_SECONDS?: string;
   /** Tag builds: seconds a builder may hold a build before it is dropped and the job ends irrecoverable (default 21600). */
   BUILD_TIMEOUT_SECONDS?: string;
+  /** Publish: the largest unpacked tree a build fetches, in bytes (default 536870912). */
+  PUBLISH_MAX_BYTES?: string;
+  /** Publish: the most files a build's tree may have (default 20000). */
+  PUBLISH_MAX_FILES?: string;
+  /** Publish: the key each repo's callback secret is derived from (secret; defaults to ADMIN_TOKEN). */
+  PUBLISH_CALLBACK_KEY?: string;
 }

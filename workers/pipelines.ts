@@ -10,6 +10,7 @@ import type { JobHandler } from "./core/job-context";
 import { archiveModule } from "./archive";
 import { tagbuildModule } from "./tagbuild";
 import { mirrorModule } from "./mirror";
+import { publishModule } from "./publish";
 
 export interface CronTask {
   name: string;
@@ -27,7 +28,7 @@ export interface PipelineModule {
   queues?: { queue: string; handle: QueueHandler }[];
 }
 
-export const modules: PipelineModule[] = [archiveModule, tagbuildModule, mirrorModule];
+export const modules: PipelineModule[] = [archiveModule, tagbuildModule, mirrorModule, publishModule];
 
 for (const m of modules) {
   registerPipeline(m.pipeline);

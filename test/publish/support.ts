@@ -45,3 +45,33 @@ process.stdout.write(JSON.stringify(out));`;
 
 export const utf8 = (s: string) => new TextEncoder().encode(s);
 export const text = (b: Uint8Array | undefined) => (b ? new TextDecoder().decode(b) : "");
+
+/** The loopback git server's host, as the forge registered for these tests. */
+export function gitHost(): string {
+  return new URL(env.GIT_SERVER).host;
+}
+
+export interface ContentRepo {
+  /** Under the server root, e.g. `o/name.git`. */
+  path: string;
+  url: string;
+  name: string;
+  commit: string;
+}
+
+/** A bare repo `o/<name>.git` whose one commit (on master) is the fixture's tree; `script` may change the tree first. */
+export async function fixtureRepo(fixture: Fixture, name: string, script = ""): Promise<ContentRepo> {
+  const dir = await unpackFixture(fixture);
+  const path = `o/${name}.git`;
+  const out = await sh(`root="$PWD"; w=$(mktemp -d); cp -a "${dir}/." "$w/"; cd "$w"; ${script}
+git init -q -b master; git add -A; git commit -qm "import ${fixture}"
+git init -q --bare "$root/${path}"; git push -q "$root/${path}" master; git rev-parse HEAD; cd /; rm -rf "$w"`);
+  return { path, url: `${env.GIT_SERVER}/o/${name}`, name, commit: out.stdout.trim() };
+}
+
+/** A new commit on master of `repo`, made by `script` in a clone; returns its id. */
+export async function commitTo(repo: ContentRepo, script: string, message = "change"): Promise<string> {
+  const out = await sh(`root="$PWD"; w=$(mktemp -d); git clone -q "$root/${repo.path}" "$w"; cd "$w"; ${script}
+git add -A; git commit -qm "${message}"; git push -q origin master; git rev-parse HEAD; cd /; rm -rf "$w"`);
+  return out.stdout.trim();
+}
