@@ -2,6 +2,7 @@
 
 import { env } from "cloudflare:workers";
 import { b64, sh, unb64 } from "../git/support";
+export { sh };
 
 export const FIXTURES = ["en-ulb-v7", "en_ult-v24", "en-obs-rc-0.2", "en_tw", "en_ta", "bible-no-manifest", "unknown_resource"] as const;
 export type Fixture = (typeof FIXTURES)[number];

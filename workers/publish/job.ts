@@ -54,15 +54,22 @@ export async function runPublish(ctx: JobContext, env: Env): Promise<void> {
   let facts: CommitFacts | null = null;
   try {
     commit = await ctx.step("resolve", () => resolveCommit(input, auth));
-    await ctx.step("fetch", async () => ({ bytes: await fetchTree(env.ARTIFACTS, input.cloneUrl, commit!, packKey(ctx.id), auth) }));
-    const tree = await ctx.step("tree", async () => {
+    const timings: string[] = [];
+    const timed = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
+      const t0 = Date.now();
+      const value = await work();
+      timings.push(`${what}: ${Date.now() - t0} ms`);
+      return value;
+    };
+    await timed("fetch", () => ctx.step("fetch", async () => ({ bytes: await fetchTree(env.ARTIFACTS, input.cloneUrl, commit!, packKey(ctx.id), auth) })));
+    const tree = await timed("tree", () => ctx.step("tree", async () => {
       const listing = await listTree(env.ARTIFACTS, packKey(ctx.id), commit!, settings);
       const warnings = [...listing.warnings, ...(await checkSymlinks(env.ARTIFACTS, packKey(ctx.id), listing))];
       return { commit: listing.commit, files: listing.files, warnings, totalBytes: listing.totalBytes } as unknown as Json;
-    }) as unknown as { commit: CommitFacts; files: TreeFile[]; warnings: string[]; totalBytes: number };
+    })) as unknown as { commit: CommitFacts; files: TreeFile[]; warnings: string[]; totalBytes: number };
     facts = tree.commit;
     if (ctx.state === "started") await ctx.to("converting", `${tree.files.length} files, ${tree.totalBytes} bytes`);
-    const prepared = (await ctx.step("plan", () => planSite(env, ctx.id, input.name, tree.files, settings.maxFileBytes) as Promise<never>)) as Prepared;
+    const prepared = (await timed("plan", () => ctx.step("plan", () => planSite(env, ctx.id, input.name, tree.files, settings.maxFileBytes) as Promise<never>))) as Prepared;
     if (!prepared.ok) return await finish(ctx, env, input, facts, { status: "failed", message: prepared.message, errors: [prepared.error], warnings: tree.warnings });
     await updateBuild(env.DB, ctx.id, {
       commitId: commit,
@@ -75,7 +82,7 @@ export async function runPublish(ctx: JobContext, env: Env): Promise<void> {
       manifest: JSON.stringify(prepared.rc),
     });
     const prefix = commitPrefix(input.owner, input.name, commit!);
-    const summary = (await ctx.step("convert", async () => {
+    const summary = (await timed("convert", () => ctx.step("convert", async () => {
       const s = await convertSite(
         { artifacts: env.ARTIFACTS, sites: env.SITES, packKey: packKey(ctx.id), prefix, maxObjectBytes: settings.maxFileBytes, heartbeat: (n) => ctx.heartbeat(n) },
         prepared.rc,
@@ -83,7 +90,7 @@ export async function runPublish(ctx: JobContext, env: Env): Promise<void> {
         tree.files,
       );
       return { ...s, warnings: capped(s.warnings), errors: capped(s.errors) } as unknown as Json;
-    })) as unknown as ConvertSummary;
+    }))) as unknown as ConvertSummary;
     const warnings = [...tree.warnings, ...prepared.warnings, ...summary.warnings];
     const status = buildStatus(summary.errors, warnings);
     return await finish(ctx, env, input, facts, {
@@ -91,7 +98,7 @@ export async function runPublish(ctx: JobContext, env: Env): Promise<void> {
       message: statusMessage(status, summary.errors),
       errors: summary.errors,
       warnings,
-      log: summary.log,
+      log: [...summary.log, ...timings],
       rc: prepared.rc,
       plan: prepared.plan,
       converted: summary.converted,
