@@ -23,6 +23,9 @@ export default defineConfig(async () => {
             BUILDER_TOKENS: "test-builder-token,second-builder-token",
             // The publish pipeline's real content fixtures (../shared/fixtures/publish), unpacked by its tests.
             PUBLISH_FIXTURES: resolve("../shared/fixtures/publish"),
+            // Limits low enough for a test to cross (en_ult's 45 MB and en_tw's 1000 files stay under them).
+            PUBLISH_MAX_BYTES: String(64 * 1024 * 1024),
+            PUBLISH_MAX_FILES: "3000",
           },
         },
       })),

@@ -1,6 +1,9 @@
 // Publish test helpers: the real Door43 fixtures unpacked on the loopback git server's side, read back as files.
 
+import { beforeAll } from "vitest";
 import { env } from "cloudflare:workers";
+import { admin, call, eventually, json } from "../support/http";
+import { deliver, registerForge } from "../support/webhooks";
 import { b64, sh, unb64 } from "../git/support";
 export { sh };
 
@@ -75,4 +78,44 @@ export async function commitTo(repo: ContentRepo, script: string, message = "cha
   const out = await sh(`root="$PWD"; w=$(mktemp -d); git clone -q "$root/${repo.path}" "$w"; cd "$w"; ${script}
 git add -A; git commit -qm "${message}"; git push -q origin master; git rev-parse HEAD; cd /; rm -rf "$w"`);
   return out.stdout.trim();
+}
+
+/**
+ * What a publish pipeline test file shares: the git server registered as a Gitea forge, repos registered with
+ * `pipelines.publish`, pushes delivered through the real ingress, builds waited for through the API.
+ */
+export function publishFile() {
+  let secret = "";
+  beforeAll(async () => {
+    secret = await registerForge(gitHost(), "gitea");
+  });
+  return {
+    async register(repo: ContentRepo, publish: Record<string, unknown> = {}, url = repo.url): Promise<string> {
+      const res = await json(admin("/api/repos", "POST", { url, pipelines: { publish } }));
+      if (res.status !== 201) throw new Error(`registering ${url}: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body.repo.id;
+    },
+    /** A Gitea push of `after` to `ref`; the jobs it started or joined. */
+    async push(repo: ContentRepo, after: string, opts: { ref?: string; before?: string; url?: string } = {}): Promise<{ id: string; coalesced?: boolean }[]> {
+      const url = opts.url ?? repo.url;
+      const body = {
+        ref: opts.ref ?? "refs/heads/master",
+        before: opts.before ?? "0".repeat(40),
+        after,
+        commits: [],
+        repository: { html_url: url, clone_url: `${url}.git`, full_name: `o/${repo.name}`, name: repo.name, owner: { login: "o" } },
+      };
+      const res = await json(deliver({ forge: "gitea", event: "push", secret, body: JSON.stringify(body) }));
+      if (res.status !== 202) throw new Error(`push: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body.jobs ?? [];
+    },
+  };
+}
+
+/** Waits for a build to settle; its API view. */
+export async function settled(id: string, timeoutMs = 300_000): Promise<any> {
+  return eventually(async () => {
+    const res = await json(call(`/api/publish/builds/${id}`));
+    return res.status === 200 && ["success", "warnings", "failed"].includes(res.body.build.status) ? res.body : undefined;
+  }, timeoutMs, `build ${id} settled`);
 }

@@ -52,6 +52,17 @@ async function* objects(bucket: R2Bucket, key: string, maxObjectBytes: number) {
   yield* readPack(stored.body, { spill: r2Spill(bucket, key), maxObjectBytes }).objects();
 }
 
+/** A single object over the limit is refused by readPack before it is inflated; said in the limit's words. */
+async function* guardSize<T>(source: AsyncIterable<T>, maxBytes: number): AsyncIterable<T> {
+  try {
+    yield* source;
+  } catch (err) {
+    if (err instanceof GitError && err.reason === "too_large")
+      throw new TreeRefused(`the tree is over PUBLISH_MAX_BYTES (${maxBytes} bytes unpacked): ${err.message}`);
+    throw err;
+  }
+}
+
 /** Pass 1: the commit, its trees, and every file's path, blob id and size; refuses what breaks the limits. */
 export async function listTree(bucket: R2Bucket, key: string, commitId: string, limits: TreeLimits): Promise<TreeListing> {
   const trees = new Map<string, Uint8Array>();
@@ -59,7 +70,7 @@ export async function listTree(bucket: R2Bucket, key: string, commitId: string, 
   let commit: CommitFacts | null = null;
   let treeId = "";
   let packBytes = 0;
-  for await (const o of objects(bucket, key, Math.min(limits.maxBytes, 96 * 1024 * 1024))) {
+  for await (const o of guardSize(objects(bucket, key, Math.min(limits.maxBytes, 96 * 1024 * 1024)), limits.maxBytes)) {
     if (o.type === "tree") trees.set(o.oid, o.data);
     else if (o.type === "blob") {
       sizes.set(o.oid, o.data.byteLength);

@@ -34,7 +34,8 @@ export function planPublish(event: ForgeEvent, cfg: PublishConfig, repo: RepoFac
     ref: event.ref,
     commit: event.after && event.after !== ZERO_ID ? event.after : null,
     before: event.before && event.before !== ZERO_ID ? event.before : null,
-    owner: address.owner,
+    // One path segment per owner in the site's URL: a subgroup owner (`group/sub`) is published as `group+sub`.
+    owner: address.owner.replace(/\//g, "+"),
     name: address.name,
     repoUrl: repo.url,
     cloneUrl: repo.cloneUrl,
