@@ -34,6 +34,7 @@ export function renderPage(p: PageInput): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(p.title)} – ${escapeHtml(p.rc.title)}</title>
 <link rel="stylesheet" href="${href("site.css")}">
+<link rel="icon" href="data:,">
 </head>
 <body data-root="${href("index.html").replace(/index\.html$/, "")}">
 <header><a class="home" href="${href("index.html")}">${escapeHtml(p.rc.title)}</a>
