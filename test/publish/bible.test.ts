@@ -1,36 +1,12 @@
 // Whole Bibles through the publish pipeline: en_ult (66 books of aligned USFM 3) in one job, then a push that
 // changes one book re-converts that book alone; en-ulb-v7 (USFM 2) and a repo with no manifest.
 
-import { beforeAll, describe, expect, it } from "vitest";
-import { admin, call, eventually, json, unique } from "../support/http";
-import { deliver, registerForge } from "../support/webhooks";
+import { describe, expect, it } from "vitest";
+import { call, unique } from "../support/http";
 import { BOOKS } from "../../workers/publish/books";
-import { commitTo, fixtureRepo, gitHost, sh, type ContentRepo } from "./support";
+import { commitTo, fixtureRepo, publishFile, settled, sh, type ContentRepo } from "./support";
 
-let secret = "";
-beforeAll(async () => {
-  secret = await registerForge(gitHost(), "gitea");
-});
-
-async function register(repo: ContentRepo, publish: Record<string, unknown> = {}): Promise<string> {
-  const res = await json(admin("/api/repos", "POST", { url: repo.url, pipelines: { publish } }));
-  expect(res.status).toBe(201);
-  return res.body.repo.id;
-}
-
-async function push(repo: ContentRepo, after: string, before = "0".repeat(40)): Promise<string> {
-  const body = { ref: "refs/heads/master", before, after, commits: [], repository: { html_url: repo.url, clone_url: `${repo.url}.git`, full_name: `o/${repo.name}`, name: repo.name } };
-  const res = await json(deliver({ forge: "gitea", event: "push", secret, body: JSON.stringify(body) }));
-  expect(res.status).toBe(202);
-  return res.body.jobs[0].id;
-}
-
-async function settled(id: string): Promise<any> {
-  return eventually(async () => {
-    const res = await json(call(`/api/publish/builds/${id}`));
-    return res.status === 200 && ["success", "warnings", "failed"].includes(res.body.build.status) ? res.body : undefined;
-  }, 300_000, `build ${id} settled`);
-}
+const file = publishFile();
 
 /** Chapter and verse counts per book of a fixture repo, counted by grep on the server. */
 async function counts(repo: ContentRepo): Promise<Map<string, { chapters: number; verses: number }>> {
@@ -56,20 +32,18 @@ async function checkBible(repo: ContentRepo, commit: string, books: string[]) {
 describe("whole Bibles", () => {
   it("en_ult: 66 books of aligned USFM 3 in one job; a one-book change re-converts one book", async () => {
     const repo = await fixtureRepo("en_ult-v24", unique("ult"));
-    await register(repo);
-    const first = await settled(await push(repo, repo.commit));
+    await file.register(repo);
+    const first = await settled((await file.push(repo, repo.commit))[0]!.id);
     expect(first.build).toMatchObject({ status: "success", resourceType: "bible", manifestSource: "manifest.yaml", filesConverted: 66, filesReused: 0 });
     const books = BOOKS.map((b) => `${b.number}-${b.code}`);
     await checkBible(repo, repo.commit, books);
     const tit = await (await call(`/u/o/${repo.name}/${repo.commit.slice(0, 10)}/57-TIT.html`)).text();
     expect(tit).not.toMatch(/zaln|x-occurrence/);
-    console.log("en_ult first build", first.build.finishedAt - first.build.startedAt, "ms");
     expect(tit).toContain('<nav class="chapters" aria-label="Chapters"><a href="#57-ch-001">1</a> <a href="#57-ch-002">2</a> <a href="#57-ch-003">3</a></nav>');
 
     // The first aligned "servant" of Titus becomes "slave".
     const second = await commitTo(repo, String.raw`sed -i '0,/\w servant|/s//\w slave|/' 57-TIT.usfm`, "Titus: slave");
-    const again = await settled(await push(repo, second, repo.commit));
-    console.log("en_ult one-book build", again.build.finishedAt - again.build.startedAt, "ms");
+    const again = await settled((await file.push(repo, second, { before: repo.commit }))[0]!.id);
     expect(again.build).toMatchObject({ status: "success", filesConverted: 1, filesReused: 65 });
     const changed = await (await call(`/u/o/${repo.name}/${second.slice(0, 10)}/57-TIT.html`)).text();
     expect(changed).toContain("Paul, a slave of God");
@@ -80,18 +54,17 @@ describe("whole Bibles", () => {
 
   it("en-ulb-v7 (USFM 2, status.json): every book, chapter and verse; the EZR footnote slip is a warning", async () => {
     const repo = await fixtureRepo("en-ulb-v7", unique("ulb"));
-    await register(repo);
-    const done = await settled(await push(repo, repo.commit));
+    await file.register(repo);
+    const done = await settled((await file.push(repo, repo.commit))[0]!.id);
     expect(done.build).toMatchObject({ status: "warnings", manifestSource: "status.json", filesConverted: 66 });
     expect(done.warnings).toEqual([expect.stringMatching(/^15-EZR\.usfm: EZR 10:25: /)]);
-    console.log("en-ulb-v7 build", done.build.finishedAt - done.build.startedAt, "ms");
     await checkBible(repo, repo.commit, BOOKS.map((b) => `${b.number}-${b.code}`));
   }, 300_000);
 
   it("bible-no-manifest: guessed, with the guess in the build log's warnings", async () => {
     const repo = await fixtureRepo("bible-no-manifest", unique("nomf"));
-    await register(repo);
-    const done = await settled(await push(repo, repo.commit));
+    await file.register(repo);
+    const done = await settled((await file.push(repo, repo.commit))[0]!.id);
     expect(done.build).toMatchObject({ status: "warnings", manifestSource: "guess", filesConverted: 8 });
     expect(done.warnings[0]).toBe("no manifest: guessed a Bible from 8 USFM book files");
     await checkBible(repo, repo.commit, ["60-JAS", "61-1PE", "62-2PE", "63-1JN", "64-2JN", "65-3JN", "66-JUD", "67-REV"]);

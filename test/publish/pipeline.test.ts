@@ -1,42 +1,11 @@
 // The publish pipeline end to end in workerd: real repos built from the Door43 fixtures, served by the loopback
 // git server, pushed through the real Gitea ingress, built by the real queue consumer, checked as deployed.
 
-import { beforeAll, describe, expect, it } from "vitest";
-import { admin, call, eventually, json, unique } from "../support/http";
-import { deliver, registerForge } from "../support/webhooks";
-import { commitTo, fixtureRepo, gitHost, type ContentRepo } from "./support";
+import { describe, expect, it } from "vitest";
+import { call, json, unique } from "../support/http";
+import { fixtureRepo, publishFile, settled } from "./support";
 
-let secret = "";
-beforeAll(async () => {
-  secret = await registerForge(gitHost(), "gitea");
-});
-
-async function register(repo: ContentRepo, publish: Record<string, unknown> = {}): Promise<string> {
-  const res = await json(admin("/api/repos", "POST", { url: repo.url, pipelines: { publish } }));
-  expect(res.status).toBe(201);
-  return res.body.repo.id;
-}
-
-/** A Gitea push of `after` to `ref`; returns the started build's id (or none). */
-async function push(repo: ContentRepo, after: string, ref = "refs/heads/master", before = "0".repeat(40)): Promise<string[]> {
-  const body = {
-    ref,
-    before,
-    after,
-    commits: [],
-    repository: { html_url: repo.url, clone_url: `${repo.url}.git`, full_name: `o/${repo.name}`, name: repo.name, owner: { login: "o" } },
-  };
-  const res = await json(deliver({ forge: "gitea", event: "push", secret, body: JSON.stringify(body) }));
-  expect(res.status).toBe(202);
-  return (res.body.jobs ?? []).map((j: { id: string }) => j.id);
-}
-
-export async function settled(id: string, timeoutMs = 120_000): Promise<any> {
-  return eventually(async () => {
-    const res = await json(call(`/api/publish/builds/${id}`));
-    return res.status === 200 && ["success", "warnings", "failed"].includes(res.body.build.status) ? res.body : undefined;
-  }, timeoutMs, `build ${id} settled`);
-}
+const file = publishFile();
 
 async function page(path: string): Promise<{ status: number; text: string; headers: Headers }> {
   const res = await call(path);
@@ -46,9 +15,9 @@ async function page(path: string): Promise<{ status: number; text: string; heade
 describe("publish", () => {
   it("en-obs: a push becomes 50 story pages, a build log, project.json and the ref's path", async () => {
     const repo = await fixtureRepo("en-obs-rc-0.2", unique("obs"));
-    await register(repo);
-    const [id] = await push(repo, repo.commit);
-    const done = await settled(id!);
+    await file.register(repo);
+    const id = (await file.push(repo, repo.commit))[0]!.id;
+    const done = await settled(id);
     expect(done.build).toMatchObject({ status: "success", resourceType: "obs", commit: repo.commit, filesConverted: 52, filesReused: 0 });
     expect(done.job.transitions.map((t: any) => t.to)).toEqual(["requested", "started", "converting", "deploying", "success"]);
     const base = `/u/o/${repo.name}/${repo.commit.slice(0, 10)}/`;
@@ -94,14 +63,48 @@ describe("publish", () => {
 
   it("unknown_resource: the build fails with No converter found, publishes nothing, and the ref keeps no site", async () => {
     const repo = await fixtureRepo("unknown_resource", unique("unk"));
-    await register(repo);
-    const [id] = await push(repo, repo.commit);
-    const done = await settled(id!);
+    await file.register(repo);
+    const id = (await file.push(repo, repo.commit))[0]!.id;
+    const done = await settled(id);
     expect(done.build.status).toBe("failed");
     expect(done.errors).toEqual(["No converter was found to convert unkonwn from md to html"]);
     const log = JSON.parse((await page(`/u/o/${repo.name}/${repo.commit.slice(0, 10)}/build_log.json`)).text);
     expect(log).toMatchObject({ status: "failed", success: false, message: "No converter found" });
     expect((await page(`/u/o/${repo.name}/${repo.commit.slice(0, 10)}/index.html`)).status).toBe(404);
     expect((await page(`/u/o/${repo.name}/master/index.html`)).status).toBe(404);
+  });
+});
+
+describe("publish: translationWords and translationAcademy", () => {
+  it("en_tw: one page per article; each section's table of contents links every article, all served", async () => {
+    const repo = await fixtureRepo("en_tw", unique("tw"));
+    await file.register(repo);
+    const done = await settled((await file.push(repo, repo.commit))[0]!.id);
+    expect(done.build).toMatchObject({ status: "success", resourceType: "tw" });
+    const base = done.build.site as string;
+    let articles = 0;
+    for (const section of ["kt", "names", "other"]) {
+      const toc = await page(`${base}${section}/index.html`);
+      expect(toc.status, section).toBe(200);
+      const links = [.../<nav class="toc">(.*?)<\/nav>/s.exec(toc.text)![1]!.matchAll(/href="([^"]+)"/g)].map((m) => m[1]!);
+      articles += links.length;
+      for (const href of links.filter((_, i) => i % 25 === 0)) expect((await call(`${base}${section}/${href}`)).status, href).toBe(200);
+    }
+    // Every article and the three contents pages.
+    expect(done.build.filesConverted).toBe(articles);
+    expect((await page(`${base}kt/grace.html`)).text).toContain("<h1>grace, gracious</h1>");
+  });
+
+  it("en_ta: one page per article with its title; the manuals' contents from toc.yaml", async () => {
+    const repo = await fixtureRepo("en_ta", unique("ta"));
+    await file.register(repo);
+    const done = await settled((await file.push(repo, repo.commit))[0]!.id);
+    expect(done.build).toMatchObject({ status: "warnings", resourceType: "ta", manifestSource: "manifest.yaml" });
+    const base = done.build.site as string;
+    const toc = await page(`${base}translate/index.html`);
+    expect(toc.text).toContain('<a href="figs-metaphor.html">Metaphor</a>');
+    const metaphor = await page(`${base}translate/figs-metaphor.html`);
+    expect(metaphor.text).toContain("<h1>Metaphor</h1>");
+    expect(metaphor.text).toContain('<p class="sub-title">What is a metaphor and how can I translate a sentence that has one?</p>');
   });
 });
