@@ -24,7 +24,7 @@ export function publishSettings(env: Env): PublishSettings {
 
 /** The secret a repo's build callbacks are signed with: derived per repo from PUBLISH_CALLBACK_KEY, so none is stored. */
 export async function callbackSecret(env: Env, repoId: string): Promise<string> {
-  const key = env.PUBLISH_CALLBACK_KEY ?? env.ADMIN_TOKEN;
+  const key = env.PUBLISH_CALLBACK_KEY || env.ADMIN_TOKEN;
   if (!key) throw new Error("PUBLISH_CALLBACK_KEY (or ADMIN_TOKEN) must be set to sign publish callbacks");
   return hmacSha256Hex(key, new TextEncoder().encode(`publish-callback:${repoId}`));
 }

@@ -3,7 +3,7 @@
 import { z } from "zod";
 import type { ForgeEvent } from "../core/forge-event";
 import { ZERO_ID } from "../core/forge-event";
-import type { PlannedJob, RepoFacts } from "../kinds";
+import type { PlannedJob, RepoFacts } from "../core/pipeline";
 import { parseRepoUrl } from "../core/repo-url";
 import { PUBLISH } from "./kind";
 import type { PublishInput } from "./job";
