@@ -48,7 +48,11 @@ const rssKb = (pids) =>
 const sys = await startSystem({ port });
 const rows = [];
 try {
-  await new Promise((r) => setTimeout(r, 1000));
+  // wrangler dev may still be reloading once after it first answers.
+  for (let ok = 0; ok < 3; ) {
+    ok = (await fetch(`${sys.base}/healthz`).then((r) => r.ok).catch(() => false)) ? ok + 1 : 0;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
   const pids = workerdPids(sys.devPid);
   const baseline = rssKb(pids);
   let peak = baseline;

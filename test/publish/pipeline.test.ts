@@ -93,7 +93,7 @@ describe("publish: translationWords and translationAcademy", () => {
     // Every article and the three contents pages.
     expect(done.build.filesConverted).toBe(articles);
     expect((await page(`${base}kt/grace.html`)).text).toContain("<h1>grace, gracious</h1>");
-  });
+  }, 300_000);
 
   it("en_ta: one page per article with its title; the manuals' contents from toc.yaml", async () => {
     const repo = await fixtureRepo("en_ta", unique("ta"));
@@ -106,5 +106,5 @@ describe("publish: translationWords and translationAcademy", () => {
     const metaphor = await page(`${base}translate/figs-metaphor.html`);
     expect(metaphor.text).toContain("<h1>Metaphor</h1>");
     expect(metaphor.text).toContain('<p class="sub-title">What is a metaphor and how can I translate a sentence that has one?</p>');
-  });
+  }, 300_000);
 });
