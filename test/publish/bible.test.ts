@@ -2,7 +2,7 @@
 // changes one book re-converts that book alone; en-ulb-v7 (USFM 2) and a repo with no manifest.
 
 import { describe, expect, it } from "vitest";
-import { call, unique } from "../support/http";
+import { call, unique, type Answer } from "../support/http";
 import { BOOKS } from "../../workers/publish/books";
 import { commitTo, fixtureRepo, publishFile, settled, sh, type ContentRepo } from "./support";
 
@@ -48,7 +48,7 @@ describe("whole Bibles", () => {
     const changed = await (await call(`/u/o/${repo.name}/${second.slice(0, 10)}/57-TIT.html`)).text();
     expect(changed).toContain("Paul, a slave of God");
     expect((await call(`/u/o/${repo.name}/${second.slice(0, 10)}/01-GEN.html`)).status).toBe(200);
-    expect(JSON.parse(await (await call(`/u/o/${repo.name}/project.json`)).text()).builds.map((b: any) => b.id)).toEqual([first.build.id, again.build.id]);
+    expect(JSON.parse(await (await call(`/u/o/${repo.name}/project.json`)).text()).builds.map((b: Answer) => b.id)).toEqual([first.build.id, again.build.id]);
     expect(await (await call(`/u/o/${repo.name}/master/57-TIT.html`)).text()).toContain("Paul, a slave of God");
   }, 600_000);
 

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { admin, call, json, unique } from "../support/http";
+import { admin, call, json, unique, type Answer } from "../support/http";
 import { hmacSha256Hex } from "../../workers/core/digest";
 import { commitTo, fixtureRepo, publishFile, settled, sh, type ContentRepo } from "./support";
 
@@ -26,7 +26,7 @@ async function fireRetry(id: string) {
   expect(await runDurableObjectAlarm(stub)).toBe(true);
 }
 
-async function jobPhase(id: string, phases: string[]): Promise<any> {
+async function jobPhase(id: string, phases: string[]): Promise<Answer> {
   for (let i = 0; i < 1200; i++) {
     const res = await json(call(`/api/jobs/${id}`));
     if (res.status === 200 && phases.includes(res.body.job.phase)) return res.body.job;
@@ -50,7 +50,7 @@ async function failedWith(repo: ContentRepo, pattern: RegExp, commit = repo.comm
   const done = await settled(job!.id);
   expect(done.build.status).toBe("failed");
   expect(done.errors.join("\n")).toMatch(pattern);
-  expect(done.job.log.filter((l: any) => /retry/i.test(l.line))).toEqual([]);
+  expect(done.job.log.filter((l: Answer) => /retry/i.test(l.line))).toEqual([]);
   expect((await call(`/u/o/${repo.name}/master/index.html`)).status).toBe(404);
   expect((await call(`/u/o/${repo.name}/${commit.slice(0, 10)}/index.html`)).status).toBe(404);
   return done;
@@ -67,7 +67,7 @@ describe("publish: bad input", () => {
     expect(done.errors[0]).toMatch(/not our ref|1234567890abcdef|upload-pack/i);
     const view = await json(call(`/api/jobs/${job!.id}`));
     expect(view.body.job.attempts).toBe(1);
-    const log = await (await call(`/u/o/${repo.name}/1234567890/build_log.json`)).json<any>();
+    const log = await (await call(`/u/o/${repo.name}/1234567890/build_log.json`)).json<Answer>();
     expect(log).toMatchObject({ status: "failed", success: false, commit_id: ghost });
   });
 
@@ -109,14 +109,14 @@ c=$(git commit-tree $raw -m crafted); git update-ref refs/heads/master $c; echo 
     expect(failed.build.status).toBe("failed");
     expect(failed.errors).toEqual([expect.stringMatching(/^content\/07\/01\.md line \d+: merge-conflict marker "<<<<<<<"/)]);
     expect((await call(`/u/o/${repo.name}/${bad.slice(0, 10)}/01.html`)).status).toBe(404);
-    const log = await (await call(`/u/o/${repo.name}/${bad.slice(0, 10)}/build_log.json`)).json<any>();
+    const log = await (await call(`/u/o/${repo.name}/${bad.slice(0, 10)}/build_log.json`)).json<Answer>();
     expect(log.status).toBe("failed");
     // The branch and the front page still show the good build.
-    expect(await (await call(`/u/o/${repo.name}/master/build_log.json`)).json<any>()).toMatchObject({ commit_id: repo.commit, status: "success" });
+    expect(await (await call(`/u/o/${repo.name}/master/build_log.json`)).json<Answer>()).toMatchObject({ commit_id: repo.commit, status: "success" });
     const front = await call(`/u/o/${repo.name}/`, { redirect: "manual" });
     expect(front.headers.get("Location")).toBe(`/u/o/${repo.name}/${repo.commit.slice(0, 10)}/`);
-    const project = await (await call(`/u/o/${repo.name}/project.json`)).json<any>();
-    expect(project.builds.map((b: any) => [b.status, b.success])).toEqual([["success", true], ["failed", false]]);
+    const project = await (await call(`/u/o/${repo.name}/project.json`)).json<Answer>();
+    expect(project.builds.map((b: Answer) => [b.status, b.success])).toEqual([["success", true], ["failed", false]]);
   });
 });
 
@@ -153,7 +153,7 @@ describe("publish: the forge, callbacks, coalescing, rebuilds", () => {
     const repoId = await file.register(repo, { callback: `${env.GIT_SERVER}/_hook/${hook}` });
     const done = await settled((await file.push(repo, repo.commit))[0]!.id);
     expect(done.build.status).toBe("warnings");
-    const got = await (await fetch(`${env.GIT_SERVER}/_control/hook/${hook}`)).json<any[]>();
+    const got = await (await fetch(`${env.GIT_SERVER}/_control/hook/${hook}`)).json<Answer[]>();
     expect(got).toHaveLength(1);
     const { secret } = (await json(admin(`/api/publish/repos/${repoId}/callback-secret`, "GET"))).body;
     const expected = await hmacSha256Hex(secret, new TextEncoder().encode(got[0].body));

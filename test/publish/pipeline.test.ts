@@ -2,7 +2,7 @@
 // git server, pushed through the real Gitea ingress, built by the real queue consumer, checked as deployed.
 
 import { describe, expect, it } from "vitest";
-import { call, json, unique } from "../support/http";
+import { call, json, unique, type Answer } from "../support/http";
 import { fixtureRepo, publishFile, settled } from "./support";
 
 const file = publishFile();
@@ -19,7 +19,7 @@ describe("publish", () => {
     const id = (await file.push(repo, repo.commit))[0]!.id;
     const done = await settled(id);
     expect(done.build).toMatchObject({ status: "success", resourceType: "obs", commit: repo.commit, filesConverted: 52, filesReused: 0 });
-    expect(done.job.transitions.map((t: any) => t.to)).toEqual(["requested", "started", "converting", "deploying", "success"]);
+    expect(done.job.transitions.map((t: Answer) => t.to)).toEqual(["requested", "started", "converting", "deploying", "success"]);
     const base = `/u/o/${repo.name}/${repo.commit.slice(0, 10)}/`;
     expect(done.build.site).toBe(base);
     for (let n = 1; n <= 50; n++) {
@@ -57,7 +57,7 @@ describe("publish", () => {
     expect((await page(`/u/o/${repo.name}/.refs/master`)).status).toBe(404);
 
     const listed = await json(call(`/api/publish/builds?repo=o/${repo.name}&status=success`));
-    expect(listed.body.builds.map((b: any) => b.id)).toEqual([id]);
+    expect(listed.body.builds.map((b: Answer) => b.id)).toEqual([id]);
     expect((await call(`/api/publish/builds?status=nonsense`)).status).toBe(400);
   });
 

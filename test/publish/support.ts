@@ -2,7 +2,7 @@
 
 import { beforeAll } from "vitest";
 import { env } from "cloudflare:workers";
-import { admin, call, eventually, json } from "../support/http";
+import { admin, call, eventually, json, type Answer } from "../support/http";
 import { deliver, registerForge } from "../support/webhooks";
 import { b64, sh, unb64 } from "../git/support";
 export { sh };
@@ -113,7 +113,7 @@ export function publishFile() {
 }
 
 /** Waits for a build to settle; its API view. */
-export async function settled(id: string, timeoutMs = 300_000): Promise<any> {
+export async function settled(id: string, timeoutMs = 300_000): Promise<Answer> {
   return eventually(async () => {
     const res = await json(call(`/api/publish/builds/${id}`));
     return res.status === 200 && ["success", "warnings", "failed"].includes(res.body.build.status) ? res.body : undefined;

@@ -73,6 +73,11 @@ export async function settledBuild(base, id, timeoutMs = 300_000) {
 
 /** Registers the git server as a Gitea forge and `url` as a repo with the publish pipeline. */
 export async function registerPublishRepo(base, gitUrl, url) {
+  // wrangler dev may drop a connection while it reloads; the first call is retried.
+  for (let i = 0; i < 10; i++) {
+    if (await fetch(`${base}/healthz`).then((r) => r.ok).catch(() => false)) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
   await api(base, "POST", "/api/forges", { host: new URL(gitUrl).host, kind: "gitea", webhookSecret: SECRET, baseUrl: gitUrl }).catch((err) => {
     if (!/409|exists/.test(String(err))) throw err;
   });

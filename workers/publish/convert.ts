@@ -52,7 +52,7 @@ export function buildContext(rc: ResourceContainer, plan: BuildPlan): BuildConte
 function linkResolver(ctx: BuildContext, unit: Unit): LinkResolver {
   return (href, source) => {
     if (/^(https?:|mailto:|#)/i.test(href)) return href;
-    let target: string | null = null;
+    let target: string | null;
     const rc = /^rc:\/\/[^/]+\/([^/]+)\/(?:[^/]+)\/(.+)$/.exec(href);
     if (rc) {
       const [, resource, rest] = rc as unknown as [string, string, string];

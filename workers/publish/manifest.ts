@@ -4,6 +4,10 @@
 import { parse as parseYaml } from "yaml";
 import { bookByCode, bookOfFileName } from "./books";
 
+/** Parsed JSON/YAML (or usfm-js output) of unknown shape, read field by field with checks. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Loose = any;
+
 /** What the converters understand; anything else ends the build with "No converter found". */
 export type ResourceType = "bible" | "obs" | "tw" | "ta" | "tn" | "tq" | "markdown";
 
@@ -77,7 +81,7 @@ export function detectManifest(texts: Map<string, string>, paths: string[], repo
 }
 
 function fromRcYaml(text: string): ManifestResult {
-  let doc: any;
+  let doc: Loose;
   try {
     doc = parseYaml(text);
   } catch (err) {
@@ -88,7 +92,7 @@ function fromRcYaml(text: string): ManifestResult {
   const identifier = str(dc.identifier);
   const format = str(dc.format).replace(/^text\//, "").replace(/^usfm\d?$/, "usfm");
   const type = typeOfIdentifier(identifier, format) ?? (format === "markdown" && str(dc.type) !== "help" ? "markdown" : identifier || str(dc.type));
-  const projects: RcProject[] = (Array.isArray(doc.projects) ? doc.projects : []).map((p: any, i: number) => ({
+  const projects: RcProject[] = (Array.isArray(doc.projects) ? doc.projects : []).map((p: Loose, i: number) => ({
     identifier: str(p?.identifier, `project-${i + 1}`),
     title: str(p?.title),
     path: cleanPath(p?.path),
@@ -110,7 +114,7 @@ function fromRcYaml(text: string): ManifestResult {
   };
 }
 
-function parseJson(text: string, file: string): { ok: true; value: any } | { ok: false; error: string } {
+function parseJson(text: string, file: string): { ok: true; value: Loose } | { ok: false; error: string } {
   try {
     const value = JSON.parse(text);
     if (!value || typeof value !== "object") return { ok: false, error: `${file} is not a JSON object` };

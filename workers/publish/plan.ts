@@ -191,7 +191,7 @@ function planTa(rc: ResourceContainer, paths: string[], meta: Map<string, string
       try {
         toc = parseYaml(tocText) as TocEntry;
       } catch (err) {
-        throw new Error(`${prefix(root)}toc.yaml is not valid YAML: ${(err as Error).message.split("\n")[0]}`);
+        throw new Error(`${prefix(root)}toc.yaml is not valid YAML: ${(err as Error).message.split("\n")[0]}`, { cause: err });
       }
     }
     const titles = new Map<string, string>();

@@ -7,6 +7,10 @@ import type { Book } from "./books";
 import { checkUsfm, stripAlignment, type Finding } from "./usfm-check";
 import { escapeHtml } from "./source";
 
+/** Parsed JSON/YAML (or usfm-js output) of unknown shape, read field by field with checks. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Loose = any;
+
 export interface RenderedBook {
   title: string;
   html: string;
@@ -34,7 +38,7 @@ function noteText(content: string): string {
 export function renderUsfmBook(source: string, book: Book): RenderedBook {
   const stripped = stripAlignment(source, book.code);
   const findings = [...stripped.findings, ...checkUsfm(stripped.text, book.code)];
-  const json = usfm.toJSON(stripped.text) as { headers: any[]; chapters: Record<string, Record<string, { verseObjects: any[] }>> };
+  const json = usfm.toJSON(stripped.text) as { headers: Loose[]; chapters: Record<string, Record<string, { verseObjects: Loose[] }>> };
   const header = (tag: string) => json.headers.find((h) => h.tag === tag)?.content?.trim() as string | undefined;
   const title = header("mt") ?? header("mt1") ?? header("toc1") ?? header("h") ?? book.name;
   const chapterLabel = header("cl") ?? "Chapter";
@@ -61,7 +65,7 @@ export function renderUsfmBook(source: string, book: Book): RenderedBook {
     }
     out.push(escapeHtml(text.replace(/\s*\n\s*/g, " ")));
   };
-  const renderObjects = (objects: any[]) => {
+  const renderObjects = (objects: Loose[]) => {
     for (const o of objects ?? []) {
       const tag: string = (o.tag ?? "").replace(/\\\*$/, "");
       const text: string = o.text ?? "";
@@ -90,8 +94,10 @@ export function renderUsfmBook(source: string, book: Book): RenderedBook {
         out.push(`<span class="${cls}"><sup class="caller">${tag === "x" ? "+" : "*"}</sup><span class="note">${escapeHtml(note)}</span></span>`);
         if (o.nextChar) inline(o.nextChar);
       } else if (Array.isArray(o.children)) {
-        if (tag && tag !== "zaln" && tag !== "w" && tag !== "k") out.push(`<span class="${escapeHtml(tag)}">`), renderObjects(o.children), out.push("</span>");
-        else renderObjects(o.children);
+        const wrap = tag && tag !== "zaln" && tag !== "w" && tag !== "k";
+        if (wrap) out.push(`<span class="${escapeHtml(tag)}">`);
+        renderObjects(o.children);
+        if (wrap) out.push("</span>");
       } else if (tag && (text || o.content)) {
         if (!block) openBlock("p");
         out.push(`<span class="${escapeHtml(tag)}">`);
