@@ -1,6 +1,7 @@
 // Tests run inside workerd with the Worker's real bindings (Durable Objects, D1, R2, Queues).
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { resolve } from "node:path";
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("migrations");
@@ -22,6 +23,11 @@ export default defineConfig(async () => {
             SYNC_IDENTITY: "AGE-SECRET-KEY-1H55KMTJ4ARG8K4VSKTDX5ZNWNXMHT0EHJWT4ZP4RYK4V6KNMYLWQNXNMR6",
             MIRROR_MAX_TAR_BYTES: String(8 * 1024 * 1024),
             BUILDER_TOKENS: "test-builder-token,second-builder-token",
+            // The publish pipeline's real content fixtures (../shared/fixtures/publish), unpacked by its tests.
+            PUBLISH_FIXTURES: resolve("../shared/fixtures/publish"),
+            // Limits low enough for a test to cross (en_ult's 45 MB and en_tw's 1000 files stay under them).
+            PUBLISH_MAX_BYTES: String(64 * 1024 * 1024),
+            PUBLISH_MAX_FILES: "3000",
           },
         },
       })),

@@ -5,3 +5,4 @@ export * from "./jobs";
 export * from "./archive";
 export * from "./mirror";
 export * from "./tagbuild";
+export * from "./publish";

@@ -7,6 +7,8 @@ declare global {
       TEST_MIGRATIONS: D1Migration[];
       /** Base URL of the loopback git server (test/git-server.mjs). */
       GIT_SERVER: string;
+      /** Absolute path of ../shared/fixtures/publish. */
+      PUBLISH_FIXTURES: string;
     }
   }
 }

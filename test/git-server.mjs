@@ -9,6 +9,8 @@
 //   POST /_control/switch {name, status}  sets switch <name> to an HTTP status, or to "cut:<bytes>" or
 //                                         "corrupt:<offset>" (serve with that fault); null turns it off
 //   /_auth/<user>:<password>/<repo>/...   serves only with that Basic auth (push credentials tests)
+//   POST /_hook/<name>                    records the request (headers, body) and answers 200, or the status
+//                                         set for switch <name>; GET /_control/hook/<name> lists what it got
 //   POST /_control/sh {script, cwd?, stdin?}  runs a bash script under the root (tests in workerd cannot
 //                                         spawn processes; this is how they build repos with the git CLI)
 // Usage: node test/git-server.mjs <root> [port]   (prints the base URL on stdout)
@@ -173,12 +175,27 @@ function runShell(root, req, res) {
 export function startGitServer(root, port = 0) {
   mkdirSync(root, { recursive: true });
   const switches = new Map();
+  const hooks = new Map();
   const server = createServer((req, res) => {
     const url = new URL(req.url, "http://127.0.0.1");
     const query = url.search.slice(1);
     let path = decodeURIComponent(url.pathname);
     if (path === "/_control/sh" && req.method === "POST") return runShell(root, req, res);
     if (path === "/_health") return res.writeHead(200).end("ok");
+    let hook;
+    if ((hook = /^\/_hook\/([^/]+)$/.exec(path)) && req.method === "POST") {
+      const chunks = [];
+      req.on("data", (d) => chunks.push(d));
+      req.on("end", () => {
+        const name = hook[1];
+        hooks.set(name, [...(hooks.get(name) ?? []), { headers: req.headers, body: Buffer.concat(chunks).toString("utf8") }]);
+        const status = switches.get(name);
+        res.writeHead(typeof status === "number" ? status : 200).end("recorded");
+      });
+      return;
+    }
+    if ((hook = /^\/_control\/hook\/([^/]+)$/.exec(path)))
+      return res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(hooks.get(hook[1]) ?? []));
     if (path === "/_control/switch" && req.method === "POST") {
       let body = "";
       req.on("data", (d) => (body += d));

@@ -7,5 +7,6 @@ import type { PipelineModule } from "./core/pipeline";
 import { archiveModule } from "./archive";
 import { tagbuildModule } from "./tagbuild";
 import { mirrorModule } from "./mirror";
+import { publishModule } from "./publish";
 
-export const modules: readonly PipelineModule[] = [archiveModule, tagbuildModule, mirrorModule];
+export const modules: readonly PipelineModule[] = [archiveModule, tagbuildModule, mirrorModule, publishModule];
