@@ -8,7 +8,9 @@
 import type { ObjectType, PackedObject } from "../git";
 import { contentFromBlob, directoryFromTree, releaseFromTag, revisionFromCommit } from "./convert";
 import { fromHex, toHex } from "./hashes";
-import { knownObjects, storeContents, storeDirectories, storeReleases, storeRevisions, type ArchiveEnv } from "./store";
+import { knownObjects, storeDirectories, storeReleases, storeRevisions, type ArchiveEnv } from "./store";
+import { ContentRecorder } from "./content-store";
+import { ContentPackWriter } from "./content-pack";
 import { parseDirectory } from "./manifest";
 import { PackIds } from "./loader-ids";
 import type { Content, Directory, Release, Revision } from "./model";
@@ -68,13 +70,22 @@ export class ObjectSink {
   private spilled: Record<Staged, string[]> = { tree: [], commit: [], tag: [] };
   /** Every id in the pack: what a stored object may point to without asking the archive. */
   private readonly ids = new PackIds();
+  private readonly recorder: ContentRecorder;
 
   constructor(
     private readonly env: ArchiveEnv,
     private readonly stagePrefix: string,
     private readonly maxContentBytes: number,
     private readonly stageBudget = STAGE_MEMORY_BYTES,
-  ) {}
+    contentPrefix = stagePrefix.replace(/^staging\//, "content-packs/"),
+  ) {
+    this.recorder = new ContentRecorder(env, new ContentPackWriter(env.ARCHIVE, contentPrefix));
+  }
+
+  /** Content packs completed and R2 writes they took. */
+  get packStats(): { packs: number; writes: number } {
+    return { packs: this.recorder.writer.packs, writes: this.recorder.writer.writes };
+  }
 
   async add(obj: PackedObject): Promise<void> {
     this.ids.add(obj.oid);
@@ -95,6 +106,9 @@ export class ObjectSink {
     await this.flushContents();
     await this.inFlight;
     this.inFlight = null;
+    await this.recorder.flush();
+    this.counts.contents = this.recorder.added;
+    this.counts.skippedContents = this.recorder.skipped;
     this.timings.contents = Date.now() - at;
     for (const type of STAGED_ORDER) {
       at = Date.now();
@@ -121,6 +135,7 @@ export class ObjectSink {
     this.spilled = { tree: [], commit: [], tag: [] };
     this.memory = { tree: [], commit: [], tag: [] };
     this.memoryBytes = 0;
+    await this.recorder.writer.abort();
   }
 
   private async flushContents(): Promise<void> {
@@ -133,10 +148,7 @@ export class ObjectSink {
     if (!batch.length) return;
     const contents: Content[] = [];
     for (const obj of batch) contents.push(await contentFromBlob(obj.data, this.maxContentBytes));
-    this.inFlight = storeContents(this.env, contents).then((r) => {
-      this.counts.contents += r.added;
-      this.counts.skippedContents += r.skipped;
-    });
+    this.inFlight = this.recorder.add(contents);
     // Surface a failed store at the next await rather than as an unhandled rejection.
     this.inFlight.catch(() => {});
   }

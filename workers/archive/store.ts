@@ -1,5 +1,5 @@
-// Writes of the archive graph, each idempotent and batched: content bytes to R2, everything else to D1.
-// R2 keys (stable): `content/<sha1_git>` holds a content's bytes; `directory/<id>`, `revision/<id>` and
+// Writes of the archive graph, each idempotent and batched: content bytes to R2 (content-store.ts), the rest to D1.
+// R2 keys (stable): `content/<sha1_git>` held a content's bytes before content packs; `directory/<id>`, `revision/<id>` and
 // `release/<id>` hold the git body of an object too large for a D1 row. Bytes go to R2 before their D1 row,
 // and a snapshot's row only after its branches and every object they target: a row that exists is complete.
 
@@ -54,7 +54,7 @@ export class MissingObjectsError extends Error {
   }
 }
 
-const db = (env: ArchiveEnv) => drizzle(env.DB);
+export const db = (env: ArchiveEnv) => drizzle(env.DB);
 
 /** Splits `items` into runs of at most `size`. */
 export function chunks<T>(items: T[], size: number): T[][] {
@@ -106,7 +106,7 @@ async function runBatches(env: ArchiveEnv, statements: Batchable[], bytes: numbe
 }
 
 /** Inserts rows (ignoring those already there) in as few statements and batches as the limits allow. */
-async function insertRows<T>(env: ArchiveEnv, build: (rows: T[]) => Batchable, rows: T[], columns: number, bytesOf?: (row: T) => number) {
+export async function insertRows<T>(env: ArchiveEnv, build: (rows: T[]) => Batchable, rows: T[], columns: number, bytesOf?: (row: T) => number) {
   const runs = rowRuns(rows, columns, bytesOf);
   await runBatches(
     env,
@@ -115,7 +115,7 @@ async function insertRows<T>(env: ArchiveEnv, build: (rows: T[]) => Batchable, r
   );
 }
 
-async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+export async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length) await work(items[next++]!);
@@ -154,30 +154,6 @@ export async function knownObjects(
     for (const run of chunks(unique, MAX_PARAMS)) statements.push(db(env).select({ id: ID_COLUMN[kind] }).from(TABLE[kind]).where(inArray(ID_COLUMN[kind], run)));
   for (const rows of (await runBatches(env, statements)) as { id: string }[][]) for (const r of rows) known.add(r.id);
   return known;
-}
-
-/** Contents: bytes to R2 first (R2 checks their sha1), then the D1 rows. Skipped contents (no `data`) get a row only. */
-export async function storeContents(env: ArchiveEnv, items: Content[]): Promise<{ added: number; skipped: number }> {
-  const known = await knownObjects(env, items.map((c) => c.sha1_git), ["content"]);
-  const fresh = [...new Map(items.filter((c) => !known.has(c.sha1_git)).map((c) => [c.sha1_git, c])).values()];
-  await inParallel(
-    fresh.filter((c) => c.data),
-    R2_CONCURRENCY,
-    async (c) => void (await env.ARCHIVE.put(contentKey(c.sha1_git), c.data!, { sha1: c.sha1 })),
-  );
-  const now = Date.now();
-  const rows = fresh.map((c) => ({
-    sha1Git: c.sha1_git,
-    sha1: c.sha1,
-    sha256: c.sha256,
-    blake2s256: c.blake2s256,
-    length: c.length,
-    status: c.data ? "visible" : "absent",
-    reason: c.data ? null : (c.reason ?? "skipped"),
-    createdAt: now,
-  }));
-  await insertRows(env, (run) => db(env).insert(archiveContents).values(run).onConflictDoNothing(), rows, 8);
-  return { added: rows.filter((r) => r.status === "visible").length, skipped: rows.filter((r) => r.status === "absent").length };
 }
 
 /** Directories, byte for byte; a tree body over MAX_DIRECTORY_ROW_BYTES goes to R2 and its row says so. */
