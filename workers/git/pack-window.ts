@@ -10,6 +10,11 @@ export class PackWindow {
     this.ring = new Uint8Array(size);
   }
 
+  /** A window over a pack read from `offset` on (a resumed parse): nothing before it is kept. */
+  startAt(offset: number): void {
+    this.end = offset;
+  }
+
   /** Appends the next bytes of the pack (they start at absolute offset `this.end`). */
   append(bytes: Uint8Array): void {
     const n = this.size;
