@@ -42,6 +42,11 @@ export class ContentRecorder {
   added = 0;
   skipped = 0;
 
+  /** Contents whose rows wait for their pack to complete. */
+  get waitingRows(): number {
+    return this.waiting.size;
+  }
+
   constructor(
     private readonly env: ArchiveEnv,
     readonly writer: ContentPackWriter,

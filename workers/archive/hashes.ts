@@ -33,11 +33,11 @@ export function gitObjectId(type: string, body: Uint8Array): Hex {
   return toHex(createHash("sha1").update(objectHeader(type, body.length)).update(body).digest());
 }
 
-/** All four checksums and the length of a content. */
-export async function contentHashes(data: Uint8Array): Promise<ContentHashes> {
+/** All four checksums and the length of a content (sha1_git given when it is known already). */
+export async function contentHashes(data: Uint8Array, sha1Git?: Hex): Promise<ContentHashes> {
   return {
     sha1: toHex(createHash("sha1").update(data).digest()),
-    sha1_git: gitObjectId("blob", data),
+    sha1_git: sha1Git ?? gitObjectId("blob", data),
     sha256: toHex(createHash("sha256").update(data).digest()),
     blake2s256: toHex(blake2s256(data)),
     length: data.length,
