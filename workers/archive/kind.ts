@@ -27,7 +27,8 @@ export function plannedVisit(
   trigger: "webhook" | "scheduler" | "save",
   recurrent = true,
   maxContentBytes?: number,
+  step?: { objects?: number; subrequests?: number; cpuMs?: number },
 ): PlannedJob {
-  const input = { origin, cloneUrl, trigger, recurrent, ...(maxContentBytes ? { maxContentBytes } : {}) };
+  const input = { origin, cloneUrl, trigger, recurrent, ...(maxContentBytes ? { maxContentBytes } : {}), ...(step ? { step } : {}) };
   return { kind: archiveKind.kind, input, coalesce: "visit" };
 }

@@ -9,7 +9,7 @@
 // <origin key> is the sha1 hex of the origin URL.
 
 import { createHash } from "node:crypto";
-import type { PackSpill } from "../git";
+import { GitError, type PackSpill } from "../git";
 import { toHex } from "./hashes";
 
 export const CHUNK_BYTES = 8 * 1024 * 1024;
@@ -28,10 +28,13 @@ export async function packPrefix(originUrl: string, visit: number): Promise<stri
   return `packs/${hex}/${visit}/`;
 }
 
-/** A pack chunk in R2 is gone or shorter than recorded: the staged pack is damaged, the visit cannot go on. */
-export class StagedPackError extends Error {
+/**
+ * A pack chunk in R2 is gone or shorter than recorded: the staged pack is damaged and the visit cannot go on (a
+ * strong GitError, so that readPack passes it on as it is; a new visit fetches the pack again).
+ */
+export class StagedPackError extends GitError {
   constructor(message: string) {
-    super(message);
+    super("strong", "staged_pack_damaged", message);
     this.name = "StagedPackError";
   }
 }
@@ -241,7 +244,12 @@ export function storedPack(bucket: R2Bucket, prefix: string, info: { chunks: num
         const key = chunkKeyOf(prefix, n);
         const last = n === info.chunks - 1;
         const expected = info.bytes === undefined ? undefined : (last ? info.bytes - n * info.chunkBytes : info.chunkBytes) - within;
-        const obj = await bucket.get(key, within ? { range: { offset: within } } : {});
+        let obj: R2ObjectBody | null;
+        try {
+          obj = await bucket.get(key, within ? { range: { offset: within } } : {});
+        } catch (err) {
+          return controller.error(new StagedPackError(`pack chunk ${key} cannot be read from ${within}: ${(err as Error).message}`));
+        }
         if (!obj) return controller.error(new StagedPackError(`pack chunk ${key} is missing from R2`));
         const bytes = new Uint8Array(await obj.arrayBuffer());
         if (expected !== undefined && bytes.length !== expected)
