@@ -3,12 +3,11 @@
 
 import { archiveContents } from "../../schema";
 import { ContentPackWriter, packedForm, type PackedContent } from "./content-pack";
-import { db, insertRows, knownObjects, type ArchiveEnv } from "./store";
+import { knownObjects, type ArchiveEnv } from "./store";
+import { insertJsonRows } from "./json-rows";
 import type { Content } from "./model";
 
-/** One archive_contents row's columns (12: 8 rows a statement under D1's 100 parameters). */
 type ContentRow = typeof archiveContents.$inferInsert;
-const CONTENT_COLUMNS = 12;
 
 /** The contents of `items` not archived yet (under any origin), each once. */
 export async function freshContents(env: ArchiveEnv, items: Content[]): Promise<Content[]> {
@@ -85,7 +84,7 @@ export class ContentRecorder {
   }
 
   private async insert(rows: ContentRow[]): Promise<void> {
-    await insertRows(this.env, (run) => db(this.env).insert(archiveContents).values(run).onConflictDoNothing(), rows, CONTENT_COLUMNS);
+    await insertJsonRows(this.env.DB, archiveContents, rows);
   }
 }
 

@@ -3,12 +3,10 @@
 // `release/<id>` hold the git body of an object too large for a D1 row. Bytes go to R2 before their D1 row,
 // and a snapshot's row only after its branches and every object they target: a row that exists is complete.
 
-import { drizzle, type DrizzleD1Database } from "drizzle-orm/d1";
-import { and, eq, inArray, notInArray, sql } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { and, eq, notInArray, sql } from "drizzle-orm";
 import {
-  archiveContents,
   archiveDirectories,
-  archiveOrigins,
   archiveReleases,
   archiveRevisions,
   archiveSnapshotBranches,
@@ -19,20 +17,13 @@ import { originId } from "./hashes";
 import { releaseManifest, revisionManifest, snapshotId } from "./manifest";
 import { FINAL_VISIT_STATUSES, type Content, type Directory, type Origin, type Release, type Revision, type Snapshot, type Visit, type VisitStatus } from "./model";
 import { visitOfRow } from "./rows";
+import { insertJsonRows, presentIds } from "./json-rows";
 
 export interface ArchiveEnv {
   DB: D1Database;
   ARCHIVE: R2Bucket;
 }
 
-/** D1 binds at most 100 parameters per statement. */
-const MAX_PARAMS = 100;
-/** Statements sent in one db.batch. */
-const STATEMENTS_PER_BATCH = 50;
-/** Bytes of manifests bound in one statement (D1 rows and strings stop at 2 MB). */
-const MAX_STATEMENT_BYTES = 512 * 1024;
-/** Bytes of manifests sent in one db.batch. */
-const MAX_BATCH_BYTES = 2 * 1024 * 1024;
 /** The largest tree body kept in a D1 row. */
 export const MAX_DIRECTORY_ROW_BYTES = 512 * 1024;
 /** R2 writes in flight at once. */
@@ -63,58 +54,6 @@ export function chunks<T>(items: T[], size: number): T[][] {
   return out;
 }
 
-/** Rows in runs that each fit one statement: at most MAX_PARAMS parameters and MAX_STATEMENT_BYTES of manifests. */
-function rowRuns<T>(rows: T[], columns: number, bytesOf: (row: T) => number = () => 0): { rows: T[]; bytes: number }[] {
-  const perStatement = Math.max(1, Math.floor(MAX_PARAMS / columns));
-  const runs: { rows: T[]; bytes: number }[] = [];
-  let run: T[] = [];
-  let bytes = 0;
-  for (const row of rows) {
-    const size = bytesOf(row);
-    if (run.length && (run.length >= perStatement || bytes + size > MAX_STATEMENT_BYTES)) {
-      runs.push({ rows: run, bytes });
-      run = [];
-      bytes = 0;
-    }
-    run.push(row);
-    bytes += size;
-  }
-  if (run.length) runs.push({ rows: run, bytes });
-  return runs;
-}
-
-type Batchable = Parameters<DrizzleD1Database["batch"]>[0][number];
-
-/** Sends statements through db.batch, a bounded number (and bounded bytes) at a time. */
-async function runBatches(env: ArchiveEnv, statements: Batchable[], bytes: number[] = []): Promise<unknown[]> {
-  const results: unknown[] = [];
-  let group: Batchable[] = [];
-  let groupBytes = 0;
-  const flush = async () => {
-    if (group.length) results.push(...(await db(env).batch(group as [Batchable, ...Batchable[]])));
-    group = [];
-    groupBytes = 0;
-  };
-  for (let i = 0; i < statements.length; i++) {
-    const size = bytes[i] ?? 0;
-    if (group.length >= STATEMENTS_PER_BATCH || (group.length && groupBytes + size > MAX_BATCH_BYTES)) await flush();
-    group.push(statements[i]!);
-    groupBytes += size;
-  }
-  await flush();
-  return results;
-}
-
-/** Inserts rows (ignoring those already there) in as few statements and batches as the limits allow. */
-export async function insertRows<T>(env: ArchiveEnv, build: (rows: T[]) => Batchable, rows: T[], columns: number, bytesOf?: (row: T) => number) {
-  const runs = rowRuns(rows, columns, bytesOf);
-  await runBatches(
-    env,
-    runs.map((r) => build(r.rows)),
-    runs.map((r) => r.bytes),
-  );
-}
-
 export async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
@@ -125,34 +64,28 @@ export async function inParallel<T>(items: T[], limit: number, work: (item: T) =
 
 export type StoredKind = "content" | "directory" | "revision" | "release" | "snapshot";
 
-const ID_COLUMN = {
-  content: archiveContents.sha1Git,
-  directory: archiveDirectories.id,
-  revision: archiveRevisions.id,
-  release: archiveReleases.id,
-  snapshot: archiveSnapshots.id,
-} as const;
-const TABLE = {
-  content: archiveContents,
-  directory: archiveDirectories,
-  revision: archiveRevisions,
-  release: archiveReleases,
-  snapshot: archiveSnapshots,
+const ID_COLUMN_NAME = {
+  content: ["archive_contents", "sha1_git"],
+  directory: ["archive_directories", "id"],
+  revision: ["archive_revisions", "id"],
+  release: ["archive_releases", "id"],
+  snapshot: ["archive_snapshots", "id"],
 } as const;
 
-/** Which of `ids` are stored (as any of `kinds`): a few batched IN queries, never one per id. */
+/** Which of `ids` are stored (as any of `kinds`): one statement per kind per few thousand ids, never one per id. */
 export async function knownObjects(
   env: ArchiveEnv,
   ids: Iterable<string>,
   kinds: StoredKind[] = ["content", "directory", "revision", "release"],
 ): Promise<Set<string>> {
-  const unique = [...new Set(ids)];
+  let rest = [...new Set(ids)];
   const known = new Set<string>();
-  if (!unique.length) return known;
-  const statements: Batchable[] = [];
-  for (const kind of kinds)
-    for (const run of chunks(unique, MAX_PARAMS)) statements.push(db(env).select({ id: ID_COLUMN[kind] }).from(TABLE[kind]).where(inArray(ID_COLUMN[kind], run)));
-  for (const rows of (await runBatches(env, statements)) as { id: string }[][]) for (const r of rows) known.add(r.id);
+  for (const kind of kinds) {
+    if (!rest.length) break;
+    const [table, column] = ID_COLUMN_NAME[kind];
+    for (const id of await presentIds(env.DB, table, column, rest)) known.add(id);
+    rest = rest.filter((id) => !known.has(id));
+  }
   return known;
 }
 
@@ -169,7 +102,7 @@ export async function storeDirectories(env: ArchiveEnv, items: Directory[]): Pro
     entries: countEntries(d.raw),
     createdAt: now,
   }));
-  await insertRows(env, (run) => db(env).insert(archiveDirectories).values(run).onConflictDoNothing(), rows, 4, (r) => r.raw?.length ?? 0);
+  await insertJsonRows(env.DB, archiveDirectories, rows);
   return { added: rows.length };
 }
 
@@ -208,8 +141,7 @@ export async function storeRevisions(env: ArchiveEnv, items: Revision[]): Promis
     manifestInR2: large.has(r.id),
     createdAt: now,
   }));
-  const size = (r: (typeof rows)[number]) => (r.message?.length ?? 0) * 3 + (r.rawManifest?.length ?? 0) + JSON.stringify(r.extraHeaders).length;
-  await insertRows(env, (run) => db(env).insert(archiveRevisions).values(run).onConflictDoNothing(), rows, 22, size);
+  await insertJsonRows(env.DB, archiveRevisions, rows);
   return { added: rows.length };
 }
 
@@ -234,8 +166,7 @@ export async function storeReleases(env: ArchiveEnv, items: Release[]): Promise<
     manifestInR2: large.has(r.id),
     createdAt: now,
   }));
-  const size = (r: (typeof rows)[number]) => (r.message?.length ?? 0) * 3 + (r.rawManifest?.length ?? 0);
-  await insertRows(env, (run) => db(env).insert(archiveReleases).values(run).onConflictDoNothing(), rows, 15, size);
+  await insertJsonRows(env.DB, archiveReleases, rows);
   return { added: rows.length };
 }
 
@@ -278,7 +209,7 @@ export async function storeSnapshot(env: ArchiveEnv, snapshot: Snapshot): Promis
   }
   if (missing.length) throw new MissingObjectsError([...new Set(missing)]);
   const rows = Object.entries(snapshot.branches).map(([name, b]) => ({ snapshotId: snapshot.id, name, target: b?.target ?? null, targetType: b?.targetType ?? null }));
-  await insertRows(env, (run) => db(env).insert(archiveSnapshotBranches).values(run).onConflictDoNothing(), rows, 4, (r) => r.name.length * 3);
+  await insertJsonRows(env.DB, archiveSnapshotBranches, rows);
   await db(env).insert(archiveSnapshots).values({ id: snapshot.id, branchCount: rows.length, createdAt: Date.now() }).onConflictDoNothing();
   return { added: true };
 }
