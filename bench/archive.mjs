@@ -9,6 +9,7 @@
 // inspector off: with it on, devtools network events for every fetch and R2/D1 call pile up in the inspector
 // proxy, which then lags requests by minutes and inflates workerd's memory.
 // Options: --repo <bare repo>  measure that repository instead (copied, served the same way; no step (3))
+//          --step-objects N  ARCHIVE_STEP_OBJECTS for the run (many steps: measures resumed parsing)
 //          --large <MB>  generate a pack of at least that size instead (e.g. --large 150)
 //          --port 8792   --keep (leave the temp dir)
 
@@ -181,7 +182,8 @@ try {
   symlinkSync(join(root, "node_modules"), join(src, "node_modules"));
   spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { cwd: src, env, stdio: "ignore" });
   const vars = join(tmp, "bench.vars");
-  writeFileSync(vars, `ADMIN_TOKEN=${ADMIN}\nALLOW_LOOPBACK=true\n`);
+  const stepObjects = opt("step-objects") ? `ARCHIVE_STEP_OBJECTS=${Number(opt("step-objects"))}\n` : "";
+  writeFileSync(vars, `ADMIN_TOKEN=${ADMIN}\nALLOW_LOOPBACK=true\n${stepObjects}`);
   process.env.WRANGLER_SEND_METRICS = "false";
   process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
   dev = await unstable_startWorker({

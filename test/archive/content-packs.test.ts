@@ -9,7 +9,7 @@ import { storeContents, ContentRecorder } from "../../workers/archive/content-st
 import { ContentPackWriter, packedForm, unpacked } from "../../workers/archive/content-pack";
 import { contentFromBlob } from "../../workers/archive/convert";
 import { contentKey } from "../../workers/archive/store";
-import { toHex } from "../../workers/archive/hashes";
+import { toHex } from "../../workers/core/bytes";
 
 const MiB = 1024 * 1024;
 let n = 0;

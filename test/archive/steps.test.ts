@@ -185,6 +185,23 @@ describe("steps redone and faults between steps (loadStep against real R2 and D1
     await expectRowsPointAtBytes();
   });
 
+  it("steps over a pack spooled in many small chunks (deltas re-read across chunk edges from R2)", async () => {
+    const own = await fork(await makeRepo(repoName("chunks"), DELTA_REPO), repoName("chunks-packed"));
+    const ownWants = await tips(own.bare);
+    const req = { ...request(104, own, ownWants), budgets: { cacheBytes: 8 * 1024, windowBytes: 8 * 1024, chunkBytes: 16 * 1024, stageBytes: 4 * 1024 } };
+    let p: LoadProgress | null = null;
+    let steps = 0;
+    do {
+      const meter = new StepMeter(budget);
+      p = await loadStep(meter.wrap(env), req, p, meter);
+      steps += 1;
+    } while (p.phase !== "done");
+    expect(steps).toBeGreaterThanOrEqual(3);
+    expect(p.pack.chunks).toBeGreaterThan(4);
+    expect(p.spillReads).toBeGreaterThan(0);
+    await expectAllArchived(await gitObjects(own.bare));
+  });
+
   it("a crash in the middle of a step's content pack: no row points at it; the step redone stores it all", async () => {
     // The real bucket, failing as the step writes its content pack (the step dies mid-pack).
     const failing: ArchiveEnv = {

@@ -8,7 +8,7 @@
 
 import type { ObjectType, PackedObject } from "../git";
 import { contentFromBlob } from "./convert";
-import { fromHex, toHex } from "./hashes";
+import { fromHex, toHex } from "../core/bytes";
 import type { ArchiveEnv } from "./store";
 import { ContentRecorder } from "./content-store";
 import { ContentPackWriter } from "./content-pack";
@@ -90,7 +90,7 @@ export class ObjectSink {
 
   /** Subrequests the end of the step may still need (the open pack's rows, the stage): kept out of the budget. */
   get reserve(): number {
-    return 12 + Math.ceil(this.recorder.waitingRows / 8) + Math.ceil(this.blobs.length / 8);
+    return 16 + Math.ceil((this.recorder.waitingRows + this.blobs.length) / 1000);
   }
 
   async add(obj: PackedObject): Promise<void> {

@@ -10,7 +10,8 @@
 
 import { createHash } from "node:crypto";
 import { GitError, type PackSpill } from "../git";
-import { toHex } from "./hashes";
+import { toHex } from "../core/bytes";
+import { originId } from "./hashes";
 
 export const CHUNK_BYTES = 8 * 1024 * 1024;
 
@@ -23,9 +24,7 @@ export interface PackManifest {
 }
 
 export async function packPrefix(originUrl: string, visit: number): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-1", new TextEncoder().encode(originUrl)));
-  const hex = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
-  return `packs/${hex}/${visit}/`;
+  return `packs/${originId(originUrl)}/${visit}/`;
 }
 
 /**

@@ -47,13 +47,6 @@ export class MissingObjectsError extends Error {
 
 export const db = (env: ArchiveEnv) => drizzle(env.DB);
 
-/** Splits `items` into runs of at most `size`. */
-export function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
 export async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
