@@ -5,6 +5,7 @@ import { archiveContents } from "../../schema";
 import { ContentPackWriter, packedForm, type PackedContent } from "./content-pack";
 import { knownObjects, type ArchiveEnv } from "./store";
 import { insertJsonRows } from "./json-rows";
+import { yieldToEventLoop } from "./event-loop";
 import type { Content } from "./model";
 
 type ContentRow = typeof archiveContents.$inferInsert;
@@ -56,8 +57,10 @@ export class ContentRecorder {
     const fresh = (await freshContents(this.env, items)).filter((c) => !this.waiting.has(c.sha1_git));
     const now = Date.now();
     const skipped = fresh.filter((c) => !c.data).map((c) => rowOf(c, null, now));
+    let n = 0;
     for (const c of fresh) {
       if (!c.data) continue;
+      if (++n % 16 === 0) await yieldToEventLoop();
       const stored = packedForm(c.data);
       this.waiting.set(c.sha1_git, { ...c, data: undefined });
       const done = await this.writer.append(c.sha1_git, stored.bytes, stored.compressed);

@@ -13,6 +13,7 @@ import type { ArchiveEnv } from "./store";
 import { ContentRecorder } from "./content-store";
 import { ContentPackWriter } from "./content-pack";
 import type { Content } from "./model";
+import { yieldToEventLoop } from "./event-loop";
 
 /** Blobs hashed and checked against the archive per batch: at most this many… */
 const CONTENT_BATCH_OBJECTS = 400;
@@ -137,7 +138,11 @@ export class ObjectSink {
     if (!batch.length) return;
     const hashing = Date.now();
     const contents: Content[] = [];
-    for (const obj of batch) contents.push(await contentFromBlob(obj.data, this.maxContentBytes, obj.oid));
+    for (const [i, obj] of batch.entries()) {
+      contents.push(await contentFromBlob(obj.data, this.maxContentBytes, obj.oid));
+      // Hashing is synchronous: let other requests in between a few contents (the isolate serves the API too).
+      if (i % 16 === 15) await yieldToEventLoop();
+    }
     this.timings.hash += Date.now() - hashing;
     this.inFlight = this.recorder.add(contents);
     // Surface a failed store at the next await rather than as an unhandled rejection.

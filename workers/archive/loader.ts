@@ -15,6 +15,7 @@ import { ObjectSink, STAGE_MEMORY_BYTES, STAGED_ORDER, noCounts, type LoadCounts
 import { GRAPH_BATCH, GRAPH_START, storeStaged, type GraphPosition } from "./loader-graph";
 import { PackIds } from "./loader-ids";
 import { StepMeter } from "./step-meter";
+import { yieldToEventLoop } from "./event-loop";
 
 /**
  * What a load may hold, well under a Worker's 128 MB: resolved delta bases (12 MiB) and a window of recent
@@ -39,7 +40,7 @@ export const DEFAULT_BUDGETS: LoadBudgets = {
 /** A .idx is written beside packs of at most this many objects. */
 const IDX_MAX_OBJECTS = 100_000;
 /** Objects parsed between two yields to the event loop, so that other requests are served during a load. */
-const YIELD_EVERY = 32;
+const YIELD_EVERY = 16;
 
 export interface LoadRequest {
   origin: string;
@@ -97,8 +98,6 @@ function add(timings: Record<string, number>, name: string, ms: number): void {
   timings[name] = (timings[name] ?? 0) + ms;
 }
 
-/** Lets the event loop run other requests (the isolate is shared with the API while a visit runs). */
-export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 /**
  * Runs one step of a load: from `progress` (null: fetch the pack first) as far as `meter`'s budget allows,
