@@ -12,19 +12,20 @@ const opt = (name, fallback) => {
   return i < 0 ? fallback : args[i + 1];
 };
 
-/** Measured on the generated bench repo (34,385 objects) and expressjs/express (53,477 objects); docs/scale.md. */
+/** Measured on a first visit of expressjs/express (33,522 objects fetched; bench/archive.mjs --repo); docs/scale.md. */
 const measured = {
-  // D1 bytes per graph row (table + indexes), from the local D1 file after a first visit, divided by rows.
-  d1BytesPerObject: 330,
-  // Share of objects that are contents (blobs); the rest are directories, revisions, releases.
-  contentShare: 0.34,
-  // R2 bytes per content (content packs, deflated where it pays) and per object of kept git pack.
-  r2BytesPerContent: 1100,
-  gitPackBytesPerObject: 740,
-  // Per first visit of a 30,000-object repo: R2 writes (class A) and D1 statements, all steps.
-  r2WritesPerVisit: 21,
-  d1StatementsPerVisit: 60,
-  objectsPerVisit: 34_385,
+  // D1 bytes per graph object (tables + indexes): 22.0 MB of local D1 file for 33,522 objects.
+  d1BytesPerObject: 657,
+  // Share of objects that are contents (blobs): 11,786 of 33,522; the rest are directories, revisions, releases.
+  contentShare: 0.35,
+  // R2 bytes per content in content packs (49.8 MB for 154 MB of contents, deflated where it paid) and per
+  // object of the kept git pack (10.1 MB).
+  r2BytesPerContent: 4225,
+  gitPackBytesPerObject: 300,
+  // The whole first visit (6 steps): R2 writes (class A) and D1 statements.
+  r2WritesPerVisit: 32,
+  d1StatementsPerVisit: 153,
+  objectsPerVisit: 33_522,
   ...(opt("measured") ? JSON.parse(readFileSync(opt("measured"), "utf8")) : {}),
 };
 
@@ -43,11 +44,11 @@ function scenario(name, { origins, objects, visitsPerMonth, dedup }) {
   const r2 = stored * measured.contentShare * measured.r2BytesPerContent + stored * measured.gitPackBytesPerObject;
   const shards = Math.max(1, Math.ceil(d1 / (limits.d1DatabaseBytes * 0.8)));
   const prefixHex = Math.max(1, Math.ceil(Math.log2(shards) / 4));
-  // A re-visit fetches only what is new: its writes scale with new objects, a visit costs a few class A at least.
-  const newObjectsPerVisit = (objects * 0.01) / Math.max(1, visitsPerMonth / origins);
-  const writesPerVisit = Math.max(4, (measured.r2WritesPerVisit * newObjectsPerVisit) / measured.objectsPerVisit);
-  const classA = visitsPerMonth * writesPerVisit;
-  const perFileClassA = visitsPerMonth * newObjectsPerVisit * measured.contentShare;
+  // Each month 1% new objects arrive; they cost R2 writes at the measured rate per object, and each eventful
+  // visit (a third of them) at least 4 writes (pack chunk, pack.json, .idx, one content pack).
+  const newObjectsPerMonth = objects * 0.01;
+  const classA = (newObjectsPerMonth * measured.r2WritesPerVisit) / measured.objectsPerVisit + visitsPerMonth * (1 / 3) * 4;
+  const perFileClassA = newObjectsPerMonth * measured.contentShare + visitsPerMonth * (1 / 3) * 3;
   const dollars = (r2 / 1e9) * limits.r2StoragePerGBMonth + (classA / 1e6) * limits.r2ClassAPerMillion;
   return {
     name,
@@ -61,6 +62,9 @@ function scenario(name, { origins, objects, visitsPerMonth, dedup }) {
     r2ClassAPerMonth: classA,
     r2ClassAPerMonthOnePerFile: perFileClassA,
     r2DollarsPerMonth: dollars,
+    // Archiving it all once: writes with content packs, and with one R2 object per content.
+    initialClassA: (stored * measured.r2WritesPerVisit) / measured.objectsPerVisit,
+    initialClassAOnePerFile: stored * measured.contentShare,
   };
 }
 
@@ -77,5 +81,9 @@ for (const r of rows) {
   console.log(`\n${r.name}`);
   console.log(`  objects stored ${fmt(r.stored)}; D1 ${r.d1GB.toFixed(1)} GB → ${r.d1Shards} database(s) of ≤ 8 GB (ids sharded by their first ${r.shardPrefixHexDigits} hex digit(s))`);
   console.log(`  R2 ${r.r2TB.toFixed(2)} TB; class A writes per month ${fmt(r.r2ClassAPerMonth)} (one object per file would be ${fmt(r.r2ClassAPerMonthOnePerFile)})`);
+  console.log(
+    `  first archiving: ${fmt(r.initialClassA)} class A writes ($${((r.initialClassA / 1e6) * limits.r2ClassAPerMillion).toFixed(0)}); ` +
+      `one object per file: ${fmt(r.initialClassAOnePerFile)} ($${((r.initialClassAOnePerFile / 1e6) * limits.r2ClassAPerMillion).toFixed(0)})`,
+  );
   console.log(`  R2 price per month ≈ $${r.r2DollarsPerMonth.toFixed(0)} (storage $${limits.r2StoragePerGBMonth}/GB-month, class A $${limits.r2ClassAPerMillion}/M)`);
 }
