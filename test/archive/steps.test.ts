@@ -5,7 +5,7 @@
 
 import { describe, expect, it, beforeAll } from "vitest";
 import { env } from "cloudflare:workers";
-import { admin, json, unique } from "../support/http";
+import { admin, json, unique, type Answer } from "../support/http";
 import { deliver, registerForge } from "../support/webhooks";
 import { expectAllArchived, expectedBranches, gitObjects, gitRefs, makeRepo, repoName, saveNow, settled, sh, visit, type TestRepo } from "./visit-support";
 import { getSnapshot, openContent } from "../../workers/archive/lookup";
@@ -58,7 +58,7 @@ async function tips(bare: string): Promise<string[]> {
 describe("a visit in bounded steps", () => {
   let secret: string;
   let base: TestRepo;
-  let tiny: any;
+  let tiny: Answer;
 
   beforeAll(async () => {
     secret = await registerForge(new URL(env.GIT_SERVER).host, "github");
@@ -80,7 +80,7 @@ describe("a visit in bounded steps", () => {
     });
     const delivered = await json(deliver({ forge: "github", event: "push", body, secret, delivery: unique("d") }));
     expect(delivered.status).toBe(202);
-    return settled(delivered.body.jobs.find((j: any) => j.kind === "archive").id, 120_000);
+    return settled(delivered.body.jobs.find((j: Answer) => j.kind === "archive").id, 120_000);
   }
 
   it("a tiny budget takes many steps, each logged with its objects, subrequests and time", async () => {
@@ -91,7 +91,7 @@ describe("a visit in bounded steps", () => {
     const objects = await gitObjects(repo.bare);
     expect(tiny.result.objects).toBe(objects.size);
     expect(tiny.result.steps).toBeGreaterThanOrEqual(Math.ceil(objects.size / 100));
-    const lines = tiny.log.map((l: any) => l.line as string).filter((m: string) => /^step \d+:/.test(m));
+    const lines = tiny.log.map((l: Answer) => l.line as string).filter((m: string) => /^step \d+:/.test(m));
     expect(lines.length).toBe(tiny.result.steps);
     for (const line of lines) {
       const m = /^step \d+: (\d+) objects, (\d+) subrequests \(\d+ R2 writes, \d+ D1 statements\), \d+ ms/.exec(line);
@@ -101,7 +101,7 @@ describe("a visit in bounded steps", () => {
     }
     expect(tiny.result.stepTotals.maxSubrequests).toBeLessThan(1000);
     // Between steps the job was deferred and dispatched again: each step a new invocation.
-    expect(tiny.log.filter((l: any) => /^deferred until/.test(l.line)).length).toBe(tiny.result.steps - 1);
+    expect(tiny.log.filter((l: Answer) => /^deferred until/.test(l.line)).length).toBe(tiny.result.steps - 1);
     expect(tiny.result.counts).toMatchObject(await gitCounts(repo.bare));
     await expectAllArchived(objects);
     const snapshot = await getSnapshot(env, tiny.result.snapshot);

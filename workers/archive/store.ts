@@ -15,7 +15,7 @@ import {
 } from "../../schema";
 import { originId } from "./hashes";
 import { releaseManifest, revisionManifest, snapshotId } from "./manifest";
-import { FINAL_VISIT_STATUSES, type Content, type Directory, type Origin, type Release, type Revision, type Snapshot, type Visit, type VisitStatus } from "./model";
+import { FINAL_VISIT_STATUSES, type Directory, type Origin, type Release, type Revision, type Snapshot, type Visit, type VisitStatus } from "./model";
 import { visitOfRow } from "./rows";
 import { insertJsonRows, presentIds } from "./json-rows";
 

@@ -15,7 +15,7 @@ import { branchesOf, keptRefs, refTargets, snapshotHaves, snapshotTargets, type 
 import { loadStep, resultOf, type LoadProgress } from "./loader";
 import { packPrefix } from "./loader-pack";
 import { StepMeter, stepBudget } from "./step-meter";
-import type { VisitEnv, VisitInput, VisitOutcome } from "./visit";
+import type { VisitEnv, VisitInput, VisitOutcome } from "./visit-model";
 
 /** What the first step decided, kept in R2 for the steps after it. */
 interface VisitPlan {

@@ -7,52 +7,16 @@ import type { JobContext } from "../core/job-context";
 import { LeaseLost, Deferred } from "../core/job-context";
 import { JobError, messageOf, strong, summarize, weak } from "../core/errors";
 import { archiveKind } from "./kind";
-import { openVisit, setVisitStatus, MissingObjectsError, type ArchiveEnv } from "./store";
+import { openVisit, setVisitStatus, MissingObjectsError } from "./store";
 import { DEFAULT_CONTENT_SIZE_LIMIT } from "./convert";
 import { BadObjectError, IncompletePackError } from "./loader-objects";
 import { StagedPackError } from "./loader-pack";
 import { visitInSteps } from "./visit-steps";
-import type { StepBudget, StepSettings } from "./step-meter";
+import type { StepBudget } from "./step-meter";
+import type { VisitEnv, VisitInput, VisitOutcome } from "./visit-model";
 import { recordVisitOutcome, visitStarted } from "./scheduler-table";
-import type { Json } from "../core/job";
 
-export interface VisitEnv extends ArchiveEnv, StepSettings {
-  ALLOW_LOOPBACK?: string;
-  /** Contents over this many bytes are kept as skipped contents (default 100 MiB). */
-  ARCHIVE_MAX_CONTENT_BYTES?: string;
-}
-
-/** What a job of kind `archive` is asked to do. */
-export interface VisitInput {
-  /** The origin URL (the repo's canonical URL). */
-  origin: string;
-  /** Where to fetch it from over smart HTTP. */
-  cloneUrl: string;
-  trigger: "webhook" | "scheduler" | "save";
-  /** Whether the scheduler keeps visiting the origin (default true). */
-  recurrent?: boolean;
-  /** The repo's own content size limit, if lower than the deployment's. */
-  maxContentBytes?: number;
-  /** The repo's own step budget, where lower than the deployment's (ARCHIVE_STEP_*). */
-  step?: Partial<StepBudget>;
-}
-
-export interface VisitOutcome {
-  [key: string]: Json;
-  result: "eventful" | "uneventful";
-  status: "full" | "partial" | "not_found";
-  origin: string;
-  visit: number;
-  snapshot: string | null;
-  /** True when the remote's refs all pointed to known objects: no pack was fetched. */
-  packFetched: boolean;
-  packBytes: number;
-  objects: number;
-  counts: { [key: string]: number };
-  /** Steps (invocations) the visit took, and what they spent in all (maxSubrequests: the largest step's). */
-  steps: number;
-  stepTotals: { [key: string]: number };
-}
+export type { VisitEnv, VisitInput, VisitOutcome } from "./visit-model";
 
 export function parseVisitInput(input: unknown): VisitInput {
   const i = input as Partial<VisitInput> | null;
