@@ -65,7 +65,7 @@ describe("a visit in bounded steps", () => {
     base = await makeRepo(repoName("steps"), DELTA_REPO);
   });
 
-  async function pushVisit(repo: TestRepo, name: string, pipelines: unknown): Promise<any> {
+  async function pushVisit(repo: TestRepo, name: string, pipelines: unknown): Promise<Answer> {
     const reg = await json(admin("/api/repos", "POST", { url: repo.origin, pipelines }));
     expect(reg.status, JSON.stringify(reg.body)).toBe(201);
     const html = repo.origin;
