@@ -2,11 +2,15 @@
 // objects, ≥20 MB pack) served by the loopback git server, against the real system under `wrangler dev`:
 // (1) a first full visit, (2) an unchanged re-visit, (3) a re-visit after 10 new commits. Each beside git's own
 // time from the same server in the same run (`git clone --mirror`, then `git fetch` in that mirror).
-// Reports wall time, objects/s and the peak RSS of the workerd process (sampled from /proc).
+// Reports wall time, objects/s and the peak RSS of the workerd process (sampled from /proc); for the first visit
+// also its steps, the most subrequests one step made, R2 writes and D1 statements in all (the job's step totals),
+// and how long GET /healthz and the job API took to answer while the visit ran (polled every 50 ms: p99, max).
 // wrangler dev is started through its own API (unstable_startWorker, what `wrangler dev` runs) with the
 // inspector off: with it on, devtools network events for every fetch and R2/D1 call pile up in the inspector
 // proxy, which then lags requests by minutes and inflates workerd's memory.
-// Options: --large <MB>  generate a pack of at least that size instead (e.g. --large 150)
+// Options: --repo <bare repo>  measure that repository instead (copied, served the same way; no step (3))
+//          --step-objects N  ARCHIVE_STEP_OBJECTS for the run (many steps: measures resumed parsing)
+//          --large <MB>  generate a pack of at least that size instead (e.g. --large 150)
 //          --port 8792   --keep (leave the temp dir)
 
 import { spawn, spawnSync } from "node:child_process";
@@ -25,6 +29,7 @@ const opt = (name) => {
   return i < 0 ? undefined : args[i + 1] && !args[i + 1].startsWith("--") ? args[i + 1] : "true";
 };
 const largeMB = opt("large") ? Number(opt("large")) : 0;
+const repoPath = opt("repo");
 const port = Number(opt("port") ?? 8792);
 const base = `http://127.0.0.1:${port}`;
 const ADMIN = "bench-admin-token";
@@ -101,10 +106,34 @@ async function waitReady() {
   throw new Error("wrangler dev did not become ready in 120 s");
 }
 
+/** Answer times (ms) of `path`, asked every 50 ms (each waits for the last) until stop(). */
+function latencyProbe(path) {
+  const times = [];
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      const asked = performance.now();
+      await fetch(`${base}${path}`, { signal: AbortSignal.timeout(30_000) }).then((r) => r.arrayBuffer(), () => null);
+      times.push(performance.now() - asked);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await done;
+      const sorted = [...times].sort((a, b) => a - b);
+      return { n: sorted.length, p99: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0, max: sorted.at(-1) ?? 0 };
+    },
+  };
+}
+
 async function visit(url, workerd) {
   const before = rssKiB(workerd).rss;
   let peak = before;
   const sampler = setInterval(() => (peak = Math.max(peak, rssKiB(workerd).rss)), 25);
+  const health = latencyProbe("/healthz");
+  const api = latencyProbe("/api/jobs?limit=1");
   const start = performance.now();
   const res = await fetch(`${base}/api/1/origin/save/git/url/${url}/`, { method: "POST", headers: { Authorization: `Bearer ${ADMIN}` } });
   if (!res.ok) throw new Error(`save code now: ${res.status} ${await res.text()}`);
@@ -124,17 +153,23 @@ async function visit(url, workerd) {
   if (args.includes("--verbose")) console.error(JSON.stringify({ benchStart: Date.now() - (performance.now() - start), job: { createdAt: job.createdAt, startedAt: job.startedAt, finishedAt: job.finishedAt }, log: job.log }, null, 1));
   const wall = (performance.now() - start) / 1000;
   clearInterval(sampler);
+  const latency = { health: await health.stop(), api: await api.stop() };
   peak = Math.max(peak, rssKiB(workerd).rss);
   if (job.status !== "full") throw new Error(`visit ended ${job.status}: ${job.error}\n${JSON.stringify(job.log, null, 1)}`);
-  return { wall, run: (job.finishedAt - job.startedAt) / 1000, result: job.result, before, peak };
+  return { wall, run: (job.finishedAt - job.startedAt) / 1000, result: job.result, before, peak, latency };
 }
 
 let server;
 let dev;
 try {
-  console.error(`generating the repo (${JSON.stringify(shape)}) in ${tmp} …`);
-  await generate(bare, shape);
-  git(["repack", "-adq"], bare);
+  if (repoPath) {
+    console.error(`copying ${repoPath} into ${tmp} …`);
+    cpSync(repoPath, bare, { recursive: true });
+  } else {
+    console.error(`generating the repo (${JSON.stringify(shape)}) in ${tmp} …`);
+    await generate(bare, shape);
+    git(["repack", "-adq"], bare);
+  }
   const stats = repoStats(bare);
   server = await startGitServer(gitRoot);
   const url = `${server.url}/bench/repo.git`;
@@ -147,7 +182,8 @@ try {
   symlinkSync(join(root, "node_modules"), join(src, "node_modules"));
   spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { cwd: src, env, stdio: "ignore" });
   const vars = join(tmp, "bench.vars");
-  writeFileSync(vars, `ADMIN_TOKEN=${ADMIN}\nALLOW_LOOPBACK=true\n`);
+  const stepObjects = opt("step-objects") ? `ARCHIVE_STEP_OBJECTS=${Number(opt("step-objects"))}\n` : "";
+  writeFileSync(vars, `ADMIN_TOKEN=${ADMIN}\nALLOW_LOOPBACK=true\n${stepObjects}`);
   process.env.WRANGLER_SEND_METRICS = "false";
   process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
   dev = await unstable_startWorker({
@@ -179,10 +215,14 @@ try {
   const fetchNoop = await timedGit(["fetch", "-q"], mirror);
   console.error("(2) unchanged re-visit …");
   const second = await visit(url, workerd());
-  await generate(bare, { ...shape, append: 10 });
-  const fetchTen = await timedGit(["fetch", "-q"], mirror);
-  console.error("(3) re-visit after 10 new commits …");
-  const third = await visit(url, workerd());
+  let fetchTen = 0;
+  let third = null;
+  if (!repoPath) {
+    await generate(bare, { ...shape, append: 10 });
+    fetchTen = await timedGit(["fetch", "-q"], mirror);
+    console.error("(3) re-visit after 10 new commits …");
+    third = await visit(url, workerd());
+  }
   const hwm = rssKiB(workerd()).hwm;
 
   const mb = (kib) => `${(kib / 1024).toFixed(0)} MB`;
@@ -190,18 +230,29 @@ try {
     `${label.padEnd(30)} ${v.wall.toFixed(2).padStart(7)} s (in job ${v.run.toFixed(2)} s)  ${String(v.result.objects).padStart(7)} objects  ` +
     `${(v.result.objects / v.wall).toFixed(0).padStart(6)} obj/s  pack ${(v.result.packBytes / MB).toFixed(1).padStart(6)} MB  ` +
     `RSS ${mb(v.before)} → peak ${mb(v.peak)} (+${mb(v.peak - v.before)})  | ${refLabel} ${ref.toFixed(2)} s, ratio ${(v.wall / ref).toFixed(1)}×`;
-  console.log(`\nforgeline archive benchmark: repo of ${stats.objects} objects, pack ${(stats.packBytes / MB).toFixed(1)} MB; wrangler dev on ${base}`);
+  console.log(`\nforgeline archive benchmark: ${repoPath ?? "generated repo"} of ${stats.objects} objects, pack ${(stats.packBytes / MB).toFixed(1)} MB; wrangler dev on ${base}`);
   console.log(row("(1) first full visit", first, "git clone --mirror", cloneTime));
+  const t = first.result.stepTotals ?? {};
+  const ms = (x) => `${x.toFixed(0)} ms`;
+  console.log(
+    `    steps ${first.result.steps}, max subrequests in a step ${t.maxSubrequests}, R2 writes ${t.r2Writes}, D1 statements ${t.d1Statements}; ` +
+      `GET /healthz during the visit: p99 ${ms(first.latency.health.p99)}, max ${ms(first.latency.health.max)} (${first.latency.health.n} asked); ` +
+      `GET /api/jobs: p99 ${ms(first.latency.api.p99)}, max ${ms(first.latency.api.max)}`,
+  );
   console.log(row("(2) unchanged re-visit", second, "git fetch (no-op)", fetchNoop));
-  console.log(row("(3) after 10 new commits", third, "git fetch (10 commits)", fetchTen));
+  if (third) console.log(row("(3) after 10 new commits", third, "git fetch (10 commits)", fetchTen));
   console.log(`workerd peak RSS over the run (VmHWM): ${mb(hwm)}`);
   console.log(
     `targets: first visit ≤ 5× clone: ${first.wall <= 5 * cloneTime ? "met" : "NOT met"} (${(first.wall / cloneTime).toFixed(1)}×); ` +
       `unchanged re-visit < 1 s: ${second.wall < 1 ? "met" : "NOT met"} (${second.wall.toFixed(2)} s end to end, ${second.run.toFixed(2)} s in the job); ` +
       `RSS growth ${mb(first.peak - first.before)} on the first visit (target < 256 MB for packs ≥ 150 MB${largeMB ? "" : "; run --large 150 for that"})`,
   );
-  if (first.result.result !== "eventful" || second.result.result !== "uneventful" || second.result.packFetched || third.result.result !== "eventful")
-    throw new Error(`unexpected visit results: ${JSON.stringify([first.result, second.result, third.result])}`);
+  console.log(
+    `targets: ≤ 200 R2 writes: ${t.r2Writes <= 200 ? "met" : "NOT met"}; no step over 1,000 subrequests: ${t.maxSubrequests <= 1000 ? "met" : "NOT met"}; ` +
+      `/healthz p99 < 500 ms during the first visit: ${first.latency.health.p99 < 500 ? "met" : "NOT met"}`,
+  );
+  if (first.result.result !== "eventful" || second.result.result !== "uneventful" || second.result.packFetched || (third && third.result.result !== "eventful"))
+    throw new Error(`unexpected visit results: ${JSON.stringify([first.result, second.result, third?.result])}`);
 } finally {
   await dev?.dispose();
   await server?.close();

@@ -43,10 +43,17 @@ export const archiveContents = sqliteTable(
     sha256: text("sha256").notNull(),
     blake2s256: text("blake2s256").notNull(),
     length: integer("length").notNull(),
-    /** visible: bytes in R2 at `content/<sha1_git>`; absent: a skipped content (too large), hashes only. */
+    /** visible: bytes in R2 (in a content pack, or at `content/<sha1_git>`); absent: a skipped content, hashes only. */
     status: text("status").notNull(),
     reason: text("reason"),
     createdAt: integer("created_at").notNull(),
+    /** The content pack holding the bytes (workers/archive/content-pack.ts); null: one object `content/<sha1_git>`. */
+    pack: text("pack"),
+    /** Where the stored bytes start in the pack, and how many there are (compressed or not). */
+    packOffset: integer("pack_offset"),
+    packLength: integer("pack_length"),
+    /** Stored deflate-raw compressed (inflated on read); `length` stays the content's own. */
+    compressed: integer("compressed", { mode: "boolean" }).notNull().default(false),
   },
   (t) => [
     index("archive_contents_sha1").on(t.sha1),

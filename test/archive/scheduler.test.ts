@@ -20,7 +20,7 @@ import worker from "../../workers/index";
 import { drizzle } from "drizzle-orm/d1";
 import { eq } from "drizzle-orm";
 import { archiveSchedule } from "../../schema";
-import { getSchedule, scheduleTick } from "../../workers/archive/scheduler-table";
+import { getSchedule, scheduleTick, visitStarted } from "../../workers/archive/scheduler-table";
 import { originId } from "../../workers/archive/hashes";
 import { latestVisit } from "../../workers/archive/lookup";
 import { admin, json } from "../support/http";
@@ -235,5 +235,15 @@ describe("scheduling real origins", () => {
     const s = await getSchedule(env, repo.origin);
     expect(s!.runningJobId).toBeTruthy();
     expect((await settled(s!.runningJobId!)).status).toBe("full");
+  });
+});
+
+describe("recurrent: false", () => {
+  it("stops an existing schedule: the origin leaves the scheduler", async () => {
+    const url = `https://example.org/acme/${repoName("nonrecurrent")}`;
+    await visitStarted(env, { origin: url, trigger: "save" }, "job-a", Date.now());
+    expect(await getSchedule(env, url)).toMatchObject({ url, runningJobId: "job-a" });
+    await visitStarted(env, { origin: url, trigger: "webhook", recurrent: false }, "job-b", Date.now());
+    expect(await getSchedule(env, url)).toBeNull();
   });
 });

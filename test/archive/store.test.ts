@@ -10,7 +10,6 @@ import {
   MissingObjectsError,
   openVisit,
   setVisitStatus,
-  storeContents,
   storeDirectories,
   storeReleases,
   storeRevisions,
@@ -18,7 +17,8 @@ import {
   contentKey,
   MAX_DIRECTORY_ROW_BYTES,
 } from "../../workers/archive/store";
-import { getContent, getDirectoryRaw, getRelease, getRevisions, getSnapshot, lastSnapshot, listVisits, snapshotBranches } from "../../workers/archive/lookup";
+import { storeContents } from "../../workers/archive/content-store";
+import { openContent, getContent, getDirectoryRaw, getRelease, getRevisions, getSnapshot, lastSnapshot, listVisits, snapshotBranches } from "../../workers/archive/lookup";
 import { toHex } from "../../workers/core/bytes";
 import { objectId as gitObjectId } from "../../workers/git/sha1";
 import { compareBytes, directoryManifest, releaseManifest, revisionManifest, snapshotId } from "../../workers/archive/manifest";
@@ -75,8 +75,7 @@ describe("storing a real repo's objects", () => {
     for (const o of objects.filter((o) => o.type === "blob")) {
       const stored = await getContent(env, "sha1_git", o.oid);
       expect(stored).toMatchObject({ sha1_git: o.oid, length: o.data.length, status: "visible" });
-      const r2 = await env.ARCHIVE.get(contentKey(o.oid));
-      expect(new Uint8Array(await r2!.arrayBuffer())).toEqual(o.data);
+      expect(new Uint8Array(await new Response(await openContent(env, o.oid)).arrayBuffer())).toEqual(o.data);
       const sums = (await sh(`git cat-file blob ${o.oid} | sha1sum; git cat-file blob ${o.oid} | sha256sum`, { cwd: dir })).stdout.split("\n");
       expect(stored!.sha1).toBe(sums[0]!.split(" ")[0]);
       expect(stored!.sha256).toBe(sums[1]!.split(" ")[0]);

@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { call, json, unique, type Answer } from "../support/http";
 import { deliver, registerForge } from "../support/webhooks";
 import { admin } from "../support/http";
-import { getSnapshot, getRevision, getContent } from "../../workers/archive/lookup";
+import { getSnapshot, getRevision, getContent, openContent } from "../../workers/archive/lookup";
 import { getVisit } from "../../workers/archive/lookup";
 import { loadPack } from "../../workers/archive/loader";
 import { packPrefix } from "../../workers/archive/loader-pack";
@@ -81,8 +81,7 @@ describe("visits of one origin", () => {
     const sums = (await sh(`git cat-file blob ${blob} | sha1sum; git cat-file blob ${blob} | sha256sum`, { cwd: repo.bare })).stdout;
     const [sha1, sha256] = sums.split("\n").map((l) => l.split(" ")[0]);
     expect(await getContent(env, "sha1_git", blob)).toMatchObject({ sha1, sha256, length: 11, status: "visible" });
-    const stored = await env.ARCHIVE.get(`content/${blob}`);
-    expect(await stored!.text()).toBe("hello\nmore\n");
+    expect(await new Response(await openContent(env, blob)).text()).toBe("hello\nmore\n");
   });
 
   it("an unchanged re-visit lists refs only: no pack, same snapshot, uneventful", async () => {

@@ -11,9 +11,12 @@ const lenient = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
 /** Default size over which a content is kept as a skipped content (hashes, no bytes). */
 export const DEFAULT_CONTENT_SIZE_LIMIT = 100 * 1024 * 1024;
 
-/** A blob as a content; over `sizeLimit` bytes, a skipped content with its hashes and a reason. */
-export async function contentFromBlob(data: Uint8Array, sizeLimit = DEFAULT_CONTENT_SIZE_LIMIT): Promise<Content> {
-  const hashes = await contentHashes(data);
+/**
+ * A blob as a content; over `sizeLimit` bytes, a skipped content with its hashes and a reason. `sha1Git`, when
+ * the pack reader already computed it, is not hashed again.
+ */
+export async function contentFromBlob(data: Uint8Array, sizeLimit = DEFAULT_CONTENT_SIZE_LIMIT, sha1Git?: string): Promise<Content> {
+  const hashes = await contentHashes(data, sha1Git);
   if (data.length > sizeLimit) return { ...hashes, reason: `content too large: ${data.length} bytes, limit ${sizeLimit}` };
   return { ...hashes, data };
 }

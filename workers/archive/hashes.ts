@@ -11,11 +11,11 @@ import type { ContentHashes, Hex } from "./model";
 
 const encoder = new TextEncoder();
 
-/** All four checksums and the length of a content. */
-export async function contentHashes(data: Uint8Array): Promise<ContentHashes> {
+/** All four checksums and the length of a content (sha1_git given when it is known already). */
+export async function contentHashes(data: Uint8Array, sha1Git?: Hex): Promise<ContentHashes> {
   return {
     sha1: toHex(createHash("sha1").update(data).digest()),
-    sha1_git: objectId("blob", data),
+    sha1_git: sha1Git ?? objectId("blob", data),
     sha256: toHex(createHash("sha256").update(data).digest()),
     blake2s256: toHex(blake2s256(data)),
     length: data.length,

@@ -15,6 +15,14 @@ const config = z.strictObject({
   recurrent: z.boolean().default(true),
   /** Contents over this many bytes are kept as skipped contents; at most ARCHIVE_MAX_CONTENT_BYTES. */
   maxContentBytes: z.number().int().positive().optional(),
+  /** Smaller steps for this repo than the deployment's ARCHIVE_STEP_* budget (never larger). */
+  step: z
+    .strictObject({
+      objects: z.number().int().positive().optional(),
+      subrequests: z.number().int().min(20).optional(),
+      cpuMs: z.number().int().positive().optional(),
+    })
+    .optional(),
 });
 
 export const archivePipeline: Pipeline<z.infer<typeof config>> = {
@@ -24,7 +32,7 @@ export const archivePipeline: Pipeline<z.infer<typeof config>> = {
   plan(event, cfg, repo) {
     // Pushes, tags and deletions all change what the snapshot should record; a ping changes nothing.
     if (event.kind === "ping") return [];
-    return [plannedVisit(repo.url, repo.cloneUrl, "webhook", cfg.recurrent, cfg.maxContentBytes)];
+    return [plannedVisit(repo.url, repo.cloneUrl, "webhook", cfg.recurrent, cfg.maxContentBytes, cfg.step)];
   },
 };
 

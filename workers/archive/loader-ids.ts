@@ -17,6 +17,17 @@ export class PackIds {
     this.sorted = false;
   }
 
+  /** Adds an id given as its 20 raw bytes. */
+  addBytes(oid: Uint8Array): void {
+    if (this.size === this.keys.length) {
+      const grown = new BigUint64Array(this.keys.length * 2);
+      grown.set(this.keys);
+      this.keys = grown;
+    }
+    this.keys[this.size++] = new DataView(oid.buffer, oid.byteOffset, 8).getBigUint64(0);
+    this.sorted = false;
+  }
+
   get count(): number {
     return this.size;
   }

@@ -1,37 +1,42 @@
-// Takes a pack's objects as they are parsed and stores them in the archive's order: contents as they come
-// (in batches), then, once the pack is through, directories, revisions and releases. Those three wait in a
-// stage: in memory up to a byte budget, beyond it in R2, so memory stays bounded whatever the pack's size.
+// Takes a pack's objects as they are parsed: contents go into content packs as they come (hashed once, in
+// batches, deduplicated against the archive), while trees, commits and tags wait in a stage to be stored in the
+// archive's order once the pack is through (loader-graph.ts). The stage is in memory up to a byte budget and in
+// R2 beyond it, and always in R2 at the end of a step, so that the next step (another invocation) finds it there.
 //
 // R2 keys (bucket ARCHIVE): staging/<origin key>/<visit>/<tree|commit|tag>-<n>: staged objects, records of
 // [20-byte id][u32 big-endian length][body]; deleted once stored.
 
 import type { ObjectType, PackedObject } from "../git";
-import { contentFromBlob, directoryFromTree, releaseFromTag, revisionFromCommit } from "./convert";
+import { contentFromBlob } from "./convert";
 import { fromHex, toHex } from "../core/bytes";
-import { knownObjects, storeContents, storeDirectories, storeReleases, storeRevisions, type ArchiveEnv } from "./store";
-import { parseDirectory } from "./manifest";
-import { PackIds } from "./loader-ids";
-import type { Content, Directory, Release, Revision } from "./model";
+import type { ArchiveEnv } from "./store";
+import { ContentRecorder } from "./content-store";
+import { ContentPackWriter } from "./content-pack";
+import type { Content } from "./model";
+import { yieldToEventLoop } from "./event-loop";
 
-/** Blobs stored per batch: at most this many… */
+/** Blobs hashed and checked against the archive per batch: at most this many… */
 const CONTENT_BATCH_OBJECTS = 400;
 /** …and about this many bytes. */
 const CONTENT_BATCH_BYTES = 4 * 1024 * 1024;
-/** Directories, revisions or releases per store call. */
-const GRAPH_BATCH = 500;
 /** Staged bodies kept in memory before they go to R2. */
 export const STAGE_MEMORY_BYTES = 12 * 1024 * 1024;
 
-type Staged = "tree" | "commit" | "tag";
-const STAGED_ORDER: Staged[] = ["tree", "commit", "tag"];
+export type Staged = "tree" | "commit" | "tag";
+export const STAGED_ORDER: Staged[] = ["tree", "commit", "tag"];
+/** R2 keys of the staged objects, by type, in the order they were staged. */
+export type StagedKeys = Record<Staged, string[]>;
 
 export interface LoadCounts {
+  [key: string]: number;
   contents: number;
   skippedContents: number;
   directories: number;
   revisions: number;
   releases: number;
 }
+
+export const noCounts = (): LoadCounts => ({ contents: 0, skippedContents: 0, directories: 0, revisions: 0, releases: 0 });
 
 /** Thrown when an object cannot become part of the archive (a malformed commit, tag or tree). */
 export class BadObjectError extends Error {
@@ -50,34 +55,46 @@ export class IncompletePackError extends Error {
   }
 }
 
-interface Record_ {
+export interface StagedRecord {
   oid: string;
   data: Uint8Array;
 }
 
 export class ObjectSink {
-  readonly counts: LoadCounts = { contents: 0, skippedContents: 0, directories: 0, revisions: 0, releases: 0 };
-  /** Milliseconds spent per step after the pack is through (for the visit's log). */
-  readonly timings: Record<string, number> = {};
+  /** Milliseconds spent hashing contents and waiting on their stores (for the visit's log). */
+  readonly timings = { hash: 0, contents: 0 };
   private blobs: PackedObject[] = [];
   private blobBytes = 0;
   /** The batch of contents being stored while the next one fills. */
   private inFlight: Promise<void> | null = null;
-  private memory: Record<Staged, Record_[]> = { tree: [], commit: [], tag: [] };
+  private memory: Record<Staged, StagedRecord[]> = { tree: [], commit: [], tag: [] };
   private memoryBytes = 0;
-  private spilled: Record<Staged, string[]> = { tree: [], commit: [], tag: [] };
-  /** Every id in the pack: what a stored object may point to without asking the archive. */
-  private readonly ids = new PackIds();
+  private readonly spilled: StagedKeys;
+  private readonly recorder: ContentRecorder;
 
   constructor(
     private readonly env: ArchiveEnv,
     private readonly stagePrefix: string,
     private readonly maxContentBytes: number,
+    contentPrefix: string,
+    staged: StagedKeys = { tree: [], commit: [], tag: [] },
     private readonly stageBudget = STAGE_MEMORY_BYTES,
-  ) {}
+  ) {
+    this.spilled = { tree: [...staged.tree], commit: [...staged.commit], tag: [...staged.tag] };
+    this.recorder = new ContentRecorder(env, new ContentPackWriter(env.ARCHIVE, contentPrefix));
+  }
+
+  /** Contents stored and skipped so far by this sink, and the content packs it completed. */
+  get stored(): { contents: number; skippedContents: number; packs: number } {
+    return { contents: this.recorder.added, skippedContents: this.recorder.skipped, packs: this.recorder.writer.packs };
+  }
+
+  /** Subrequests the end of the step may still need (the open pack's rows, the stage): kept out of the budget. */
+  get reserve(): number {
+    return 16 + Math.ceil((this.recorder.waitingRows + this.blobs.length) / 1000);
+  }
 
   async add(obj: PackedObject): Promise<void> {
-    this.ids.add(obj.oid);
     if (obj.type === "blob") {
       this.blobs.push(obj);
       this.blobBytes += obj.data.length;
@@ -89,38 +106,26 @@ export class ObjectSink {
     if (this.memoryBytes > this.stageBudget) await this.spill();
   }
 
-  /** Stores what is left: the last contents, then directories, revisions, releases; then drops the stage. */
-  async finish(heartbeat: () => Promise<void>): Promise<LoadCounts> {
-    let at = Date.now();
+  /**
+   * Ends the step: the last contents stored, the open content pack completed and its rows written, and the
+   * stage moved to R2. Answers the stage's keys, for the checkpoint.
+   */
+  async endStep(): Promise<StagedKeys> {
+    const at = Date.now();
     await this.flushContents();
     await this.inFlight;
     this.inFlight = null;
-    this.timings.contents = Date.now() - at;
-    for (const type of STAGED_ORDER) {
-      at = Date.now();
-      let batch: Record_[] = [];
-      for await (const record of this.staged(type)) {
-        batch.push(record);
-        if (batch.length >= GRAPH_BATCH) {
-          await this.storeGraph(type, batch);
-          batch = [];
-          await heartbeat();
-        }
-      }
-      if (batch.length) await this.storeGraph(type, batch);
-      this.timings[type === "tree" ? "directories" : type === "commit" ? "revisions" : "releases"] = Date.now() - at;
-    }
-    await this.discard();
-    return this.counts;
+    await this.recorder.flush();
+    await this.spill();
+    this.timings.contents += Date.now() - at;
+    return this.spilled;
   }
 
-  /** Drops staged objects from R2 (after success, or when a visit gives up). */
-  async discard(): Promise<void> {
-    const keys = STAGED_ORDER.flatMap((t) => this.spilled[t]);
-    for (let i = 0; i < keys.length; i += 1000) await this.env.ARCHIVE.delete(keys.slice(i, i + 1000));
-    this.spilled = { tree: [], commit: [], tag: [] };
+  /** Gives up: the open content pack is aborted (its rows were never written). */
+  async abort(): Promise<void> {
     this.memory = { tree: [], commit: [], tag: [] };
     this.memoryBytes = 0;
+    await this.recorder.writer.abort();
   }
 
   private async flushContents(): Promise<void> {
@@ -131,52 +136,17 @@ export class ObjectSink {
     await this.inFlight;
     this.inFlight = null;
     if (!batch.length) return;
+    const hashing = Date.now();
     const contents: Content[] = [];
-    for (const obj of batch) contents.push(await contentFromBlob(obj.data, this.maxContentBytes));
-    this.inFlight = storeContents(this.env, contents).then((r) => {
-      this.counts.contents += r.added;
-      this.counts.skippedContents += r.skipped;
-    });
+    for (const [i, obj] of batch.entries()) {
+      contents.push(await contentFromBlob(obj.data, this.maxContentBytes, obj.oid));
+      // Hashing is synchronous: let other requests in between a few contents (the isolate serves the API too).
+      if (i % 16 === 15) await yieldToEventLoop();
+    }
+    this.timings.hash += Date.now() - hashing;
+    this.inFlight = this.recorder.add(contents);
     // Surface a failed store at the next await rather than as an unhandled rejection.
     this.inFlight.catch(() => {});
-  }
-
-  private async storeGraph(type: Staged, records: Record_[]): Promise<void> {
-    const convert = <T>(f: (oid: string, data: Uint8Array) => T) =>
-      records.map((r) => {
-        try {
-          return f(r.oid, r.data);
-        } catch (err) {
-          throw new BadObjectError(type, r.oid, err);
-        }
-      });
-    if (type === "tree") {
-      const dirs: Directory[] = convert(directoryFromTree);
-      // Gitlinks (submodules) point into another repository: not ours to hold.
-      await this.checkReferences(dirs.flatMap((d) => parseDirectory(d.raw).flatMap((e) => (e.type === "rev" ? [] : [{ from: d.id, to: e.target }]))));
-      this.counts.directories += (await storeDirectories(this.env, dirs)).added;
-    } else if (type === "commit") {
-      const revs: Revision[] = convert(revisionFromCommit);
-      await this.checkReferences(revs.flatMap((r) => [r.directory, ...r.parents].map((to) => ({ from: r.id, to }))));
-      this.counts.revisions += (await storeRevisions(this.env, revs)).added;
-    } else {
-      const rels: Release[] = convert(releaseFromTag);
-      await this.checkReferences(rels.map((r) => ({ from: r.id, to: r.target })));
-      this.counts.releases += (await storeReleases(this.env, rels)).added;
-    }
-  }
-
-  /**
-   * Every object a batch points to must be in the pack or already archived, before the batch is stored:
-   * a corrupt object served under another id, or a server's broken repo, fails here rather than leaving
-   * a directory or revision that points nowhere.
-   */
-  private async checkReferences(refs: { from: string; to: string }[]): Promise<void> {
-    const outside = refs.filter((r) => !this.ids.has(r.to));
-    if (!outside.length) return;
-    const known = await knownObjects(this.env, outside.map((r) => r.to));
-    const missing = outside.filter((r) => !known.has(r.to));
-    if (missing.length) throw new IncompletePackError(missing);
   }
 
   /** Moves every staged body from memory to R2, one object per type. */
@@ -184,6 +154,7 @@ export class ObjectSink {
     for (const type of STAGED_ORDER) {
       const records = this.memory[type];
       if (!records.length) continue;
+      // The n-th key of a type is always the same records: a step redone after a crash rewrites it as it was.
       const key = `${this.stagePrefix}${type}-${String(this.spilled[type].length).padStart(6, "0")}`;
       await this.env.ARCHIVE.put(key, encodeRecords(records));
       this.spilled[type].push(key);
@@ -191,20 +162,9 @@ export class ObjectSink {
     }
     this.memoryBytes = 0;
   }
-
-  private async *staged(type: Staged): AsyncGenerator<Record_> {
-    for (const key of this.spilled[type]) {
-      const obj = await this.env.ARCHIVE.get(key);
-      if (!obj) throw new Error(`staged objects ${key} are missing from R2`);
-      yield* decodeRecords(new Uint8Array(await obj.arrayBuffer()));
-    }
-    const records = this.memory[type];
-    this.memory[type] = [];
-    yield* records;
-  }
 }
 
-export function encodeRecords(records: Record_[]): Uint8Array {
+export function encodeRecords(records: StagedRecord[]): Uint8Array {
   const size = records.reduce((n, r) => n + 24 + r.data.length, 0);
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
@@ -218,7 +178,7 @@ export function encodeRecords(records: Record_[]): Uint8Array {
   return out;
 }
 
-export function* decodeRecords(bytes: Uint8Array): Generator<Record_> {
+export function* decodeRecords(bytes: Uint8Array): Generator<StagedRecord> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 0;
   while (at < bytes.length) {

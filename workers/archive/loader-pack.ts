@@ -5,8 +5,12 @@
 //   packs/<origin key>/<visit>/chunk-<n>   n = 0, 1, …: the pack's bytes, each CHUNK_BYTES long but the last
 //   packs/<origin key>/<visit>/pack.json   { checksum, bytes, chunks, chunkBytes, objects } once the pack parsed
 //   packs/<origin key>/<visit>/pack.idx    git's .idx (v2) of the pack, when it is small enough to index in memory
+//   staging/<origin key>/<visit>/entries  the parsed entries (readPack's table), for the next step of the visit
 // <origin key> is the sha1 hex of the origin URL.
 
+import { createHash } from "node:crypto";
+import { GitError, type PackSpill } from "../git";
+import { toHex } from "../core/bytes";
 import { originId } from "./hashes";
 
 export const CHUNK_BYTES = 8 * 1024 * 1024;
@@ -23,12 +27,26 @@ export async function packPrefix(originUrl: string, visit: number): Promise<stri
   return `packs/${originId(originUrl)}/${visit}/`;
 }
 
-/** Writes the pack to R2 as it passes through, and reads back any range of it. */
+/**
+ * A pack chunk in R2 is gone or shorter than recorded: the staged pack is damaged and the visit cannot go on (a
+ * strong GitError, so that readPack passes it on as it is; a new visit fetches the pack again).
+ */
+export class StagedPackError extends GitError {
+  constructor(message: string) {
+    super("strong", "staged_pack_damaged", message);
+    this.name = "StagedPackError";
+  }
+}
+
+/** Writes the pack to R2 as it passes through (checking its trailer), and reads back any range of it. */
 export class PackSpool {
   private chunk: Uint8Array;
   private filled = 0;
   private written = 0; // chunks stored
   private total = 0;
+  /** SHA-1 of every byte but the last 20 (the trailer), which wait in `tail`. */
+  private readonly sha = createHash("sha1");
+  private tail = new Uint8Array(0);
 
   constructor(
     private readonly bucket: R2Bucket,
@@ -67,6 +85,7 @@ export class PackSpool {
   }
 
   private async append(bytes: Uint8Array): Promise<void> {
+    this.digestPart(bytes);
     let at = 0;
     while (at < bytes.length) {
       const n = Math.min(bytes.length - at, this.chunkBytes - this.filled);
@@ -78,6 +97,35 @@ export class PackSpool {
     }
   }
 
+  private digestPart(bytes: Uint8Array): void {
+    const joined = new Uint8Array(this.tail.length + bytes.length);
+    if (joined.length <= 20) {
+      joined.set(this.tail);
+      joined.set(bytes, this.tail.length);
+      this.tail = joined;
+      return;
+    }
+    const keep = Math.min(20, joined.length);
+    if (bytes.length >= keep) {
+      this.sha.update(this.tail);
+      this.sha.update(bytes.subarray(0, bytes.length - keep));
+      this.tail = bytes.slice(bytes.length - keep);
+    } else {
+      joined.set(this.tail);
+      joined.set(bytes, this.tail.length);
+      this.sha.update(joined.subarray(0, joined.length - keep));
+      this.tail = joined.slice(joined.length - keep);
+    }
+  }
+
+  /** The pack's checksum once all of it passed: its trailer, checked against the SHA-1 of the rest. */
+  checksum(): string {
+    const trailer = toHex(this.tail);
+    const actual = toHex(new Uint8Array(this.sha.digest()));
+    if (this.tail.length !== 20 || trailer !== actual) throw new StagedPackError(`pack checksum mismatch: trailer ${trailer}, content ${actual}`);
+    return trailer;
+  }
+
   private async flush(): Promise<void> {
     if (this.filled === 0) return;
     await this.bucket.put(this.chunkKey(this.written), this.chunk.slice(0, this.filled));
@@ -86,7 +134,13 @@ export class PackSpool {
   }
 
   private chunkKey(n: number): string {
-    return `${this.prefix}chunk-${String(n).padStart(6, "0")}`;
+    return chunkKeyOf(this.prefix, n);
+  }
+
+  /** What a later step needs to read the pack back (all of it has passed and been flushed). */
+  async stored(): Promise<StoredPackInfo> {
+    await this.flush();
+    return { bytes: this.total, chunks: this.written, chunkBytes: this.chunkBytes, checksum: this.checksum() };
   }
 
   /** Bytes [offset, offset+length) of the pack, from R2 or from the chunk still being filled. */
@@ -103,9 +157,7 @@ export class PackSpool {
       if (n === this.written) {
         out.set(this.chunk.subarray(within, within + take), done);
       } else {
-        const obj = await this.bucket.get(this.chunkKey(n), { range: { offset: within, length: take } });
-        if (!obj) throw new Error(`pack chunk ${this.chunkKey(n)} is missing from R2`);
-        out.set(new Uint8Array(await obj.arrayBuffer()), done);
+        out.set(await readChunk(this.bucket, this.chunkKey(n), within, take), done);
       }
       done += take;
     }
@@ -115,33 +167,95 @@ export class PackSpool {
   /** Records the parsed pack's manifest and drops chunks a longer earlier attempt of this visit left. */
   async finish(checksum: string, objects: number, idx?: Uint8Array): Promise<PackManifest> {
     await this.flush();
-    const manifest: PackManifest = { checksum, bytes: this.total, chunks: this.written, chunkBytes: this.chunkBytes, objects };
-    const stale: string[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.bucket.list({ prefix: `${this.prefix}chunk-`, cursor });
-      for (const o of page.objects) if (Number(o.key.slice(-6)) >= this.written) stale.push(o.key);
-      cursor = page.truncated ? page.cursor : undefined;
-    } while (cursor);
-    if (stale.length) await this.bucket.delete(stale);
-    if (idx) await this.bucket.put(`${this.prefix}pack.idx`, idx);
-    await this.bucket.put(`${this.prefix}pack.json`, JSON.stringify(manifest), { httpMetadata: { contentType: "application/json" } });
-    return manifest;
+    return finishStoredPack(this.bucket, this.prefix, { checksum, bytes: this.total, chunks: this.written, chunkBytes: this.chunkBytes }, objects, idx);
   }
 }
 
-/** The stored pack as one stream, chunk after chunk (for re-reading or serving it). */
-export function storedPack(bucket: R2Bucket, prefix: string, manifest: PackManifest): ReadableStream<Uint8Array> {
-  let n = 0;
+/** Writes a stored pack's manifest (and .idx), and drops chunks past its end that a longer earlier attempt left. */
+export async function finishStoredPack(bucket: R2Bucket, prefix: string, info: StoredPackInfo, objects: number, idx?: Uint8Array): Promise<PackManifest> {
+  const manifest: PackManifest = { checksum: info.checksum, bytes: info.bytes, chunks: info.chunks, chunkBytes: info.chunkBytes, objects };
+  const stale: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await bucket.list({ prefix: `${prefix}chunk-`, cursor });
+    for (const o of page.objects) if (Number(o.key.slice(-6)) >= info.chunks) stale.push(o.key);
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+  if (stale.length) await bucket.delete(stale);
+  if (idx) await bucket.put(`${prefix}pack.idx`, idx);
+  await bucket.put(`${prefix}pack.json`, JSON.stringify(manifest), { httpMetadata: { contentType: "application/json" } });
+  return manifest;
+}
+
+const chunkKeyOf = (prefix: string, n: number) => `${prefix}chunk-${String(n).padStart(6, "0")}`;
+
+/** Bytes [within, within+length) of one stored chunk; a missing or short chunk is a StagedPackError. */
+async function readChunk(bucket: R2Bucket, key: string, within: number, length: number): Promise<Uint8Array> {
+  let obj: R2ObjectBody | null;
+  try {
+    obj = await bucket.get(key, { range: { offset: within, length } });
+  } catch (err) {
+    throw new StagedPackError(`pack chunk ${key} cannot be read at ${within}+${length}: ${(err as Error).message}`);
+  }
+  if (!obj) throw new StagedPackError(`pack chunk ${key} is missing from R2`);
+  const bytes = new Uint8Array(await obj.arrayBuffer());
+  if (bytes.length !== length) throw new StagedPackError(`pack chunk ${key} is truncated: ${bytes.length} of ${length} bytes at ${within}`);
+  return bytes;
+}
+
+/** Where a stored pack's bytes are, as the steps of a visit carry it. */
+export interface StoredPackInfo {
+  bytes: number;
+  chunks: number;
+  chunkBytes: number;
+  checksum: string;
+}
+
+/** Range reads of a pack stored in chunks (readPack's spill when a later step re-reads delta bases). */
+export function storedPackSpill(bucket: R2Bucket, prefix: string, info: StoredPackInfo, onRead?: () => void): PackSpill {
+  return {
+    async read(offset, length) {
+      if (offset < 0 || offset + length > info.bytes) throw new StagedPackError(`pack range ${offset}+${length} is outside its ${info.bytes} bytes`);
+      onRead?.();
+      const out = new Uint8Array(length);
+      let done = 0;
+      while (done < length) {
+        const at = offset + done;
+        const n = Math.floor(at / info.chunkBytes);
+        const within = at - n * info.chunkBytes;
+        const take = Math.min(length - done, info.chunkBytes - within);
+        out.set(await readChunk(bucket, chunkKeyOf(prefix, n), within, take), done);
+        done += take;
+      }
+      return out;
+    },
+  };
+}
+
+/** The stored pack as one stream from byte `from` on, chunk after chunk (a resumed parse, or serving it). */
+export function storedPack(bucket: R2Bucket, prefix: string, info: { chunks: number; chunkBytes: number; bytes?: number }, from = 0): ReadableStream<Uint8Array> {
+  let n = Math.floor(from / info.chunkBytes);
+  let within = from - n * info.chunkBytes;
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        if (n >= manifest.chunks) return controller.close();
-        const key = `${prefix}chunk-${String(n).padStart(6, "0")}`;
-        const obj = await bucket.get(key);
-        if (!obj) return controller.error(new Error(`pack chunk ${key} is missing from R2`));
-        controller.enqueue(new Uint8Array(await obj.arrayBuffer()));
+        if (n >= info.chunks) return controller.close();
+        const key = chunkKeyOf(prefix, n);
+        const last = n === info.chunks - 1;
+        const expected = info.bytes === undefined ? undefined : (last ? info.bytes - n * info.chunkBytes : info.chunkBytes) - within;
+        let obj: R2ObjectBody | null;
+        try {
+          obj = await bucket.get(key, within ? { range: { offset: within } } : {});
+        } catch (err) {
+          return controller.error(new StagedPackError(`pack chunk ${key} cannot be read from ${within}: ${(err as Error).message}`));
+        }
+        if (!obj) return controller.error(new StagedPackError(`pack chunk ${key} is missing from R2`));
+        const bytes = new Uint8Array(await obj.arrayBuffer());
+        if (expected !== undefined && bytes.length !== expected)
+          return controller.error(new StagedPackError(`pack chunk ${key} is truncated: ${bytes.length} of ${expected} bytes`));
+        controller.enqueue(bytes);
         n += 1;
+        within = 0;
       },
     },
     { highWaterMark: 0 },

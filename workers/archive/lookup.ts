@@ -217,7 +217,42 @@ export async function getContents(env: ArchiveEnv, ids: string[]): Promise<Map<s
   return found;
 }
 
-/** A visible content's bytes, streamed from R2; null when the bytes are not archived. */
-export async function openContent(env: ArchiveEnv, sha1Git: string): Promise<R2ObjectBody | null> {
-  return env.ARCHIVE.get(contentKey(sha1Git));
+/** The bytes of a content that its row says are archived cannot be read: its pack is gone or cut short. */
+export class ContentBytesMissingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ContentBytesMissingError";
+  }
+}
+
+/**
+ * A visible content's bytes, streamed: one range read of its content pack (inflated when stored compressed), or
+ * the one object of a content archived before packs. Null when no row says the bytes are archived; a row whose
+ * bytes are gone or short throws ContentBytesMissingError (the archive is damaged: a 5xx, not a 404).
+ */
+export async function openContent(env: ArchiveEnv, sha1Git: string): Promise<ReadableStream<Uint8Array> | null> {
+  const c = archiveContents;
+  const row = (
+    await db(env)
+      .select({ pack: c.pack, offset: c.packOffset, length: c.packLength, compressed: c.compressed, status: c.status })
+      .from(c)
+      .where(eq(c.sha1Git, sha1Git))
+      .limit(1)
+  )[0];
+  if (!row || row.status !== "visible") return null;
+  if (!row.pack) {
+    const one = await env.ARCHIVE.get(contentKey(sha1Git));
+    if (!one) throw new ContentBytesMissingError(`content ${sha1Git} is recorded as archived but ${contentKey(sha1Git)} is missing from R2`);
+    return one.body;
+  }
+  const offset = row.offset ?? 0;
+  const length = row.length ?? 0;
+  const head = await env.ARCHIVE.head(row.pack);
+  if (!head) throw new ContentBytesMissingError(`content ${sha1Git} is in content pack ${row.pack}, which is missing from R2`);
+  if (head.size < offset + length)
+    throw new ContentBytesMissingError(`content pack ${row.pack} is truncated: ${head.size} bytes, content ${sha1Git} needs ${offset}+${length}`);
+  const part = length ? await env.ARCHIVE.get(row.pack, { range: { offset, length } }) : null;
+  if (length && !part) throw new ContentBytesMissingError(`content pack ${row.pack} vanished while content ${sha1Git} was read`);
+  const body = part ? part.body : new Response(new Uint8Array(0)).body!;
+  return row.compressed ? body.pipeThrough(new DecompressionStream("deflate-raw")) : body;
 }

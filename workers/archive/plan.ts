@@ -13,7 +13,15 @@ export function plannedVisit(
   trigger: "webhook" | "scheduler" | "save",
   recurrent = true,
   maxContentBytes?: number,
+  step?: { objects?: number; subrequests?: number; cpuMs?: number },
 ): PlannedJob {
-  const input = { origin, cloneUrl, trigger, recurrent, ...(maxContentBytes ? { maxContentBytes } : {}) };
+  const input = {
+    origin,
+    cloneUrl,
+    trigger,
+    recurrent,
+    ...(maxContentBytes ? { maxContentBytes } : {}),
+    ...(step ? { step } : {}),
+  };
   return { kind: ARCHIVE, input, coalesce: "visit" };
 }

@@ -44,8 +44,12 @@ export async function visitStarted(
   now: number,
 ): Promise<void> {
   let s = await getSchedule(env, input.origin);
+  // A repo configured `recurrent: false` leaves the scheduler: its schedule, if it had one, is dropped.
+  if (input.recurrent === false) {
+    if (s) await db(env).delete(archiveSchedule).where(eq(archiveSchedule.originId, s.originId));
+    return;
+  }
   if (!s) {
-    if (input.recurrent === false) return;
     s = newSchedule(originId(input.origin), input.origin, now);
   } else if (input.trigger !== "scheduler") {
     s = seenAgain(s, now);

@@ -1,12 +1,11 @@
-// Writes of the archive graph, each idempotent and batched: content bytes to R2, everything else to D1.
-// R2 keys (stable): `content/<sha1_git>` holds a content's bytes; `directory/<id>`, `revision/<id>` and
+// Writes of the archive graph, each idempotent and batched: content bytes to R2 (content-store.ts), the rest to D1.
+// R2 keys (stable): `content/<sha1_git>` held a content's bytes before content packs; `directory/<id>`, `revision/<id>` and
 // `release/<id>` hold the git body of an object too large for a D1 row. Bytes go to R2 before their D1 row,
 // and a snapshot's row only after its branches and every object they target: a row that exists is complete.
 
 import { drizzle } from "drizzle-orm/d1";
-import { and, eq, inArray, notInArray, sql } from "drizzle-orm";
+import { and, eq, notInArray, sql } from "drizzle-orm";
 import {
-  archiveContents,
   archiveDirectories,
   archiveReleases,
   archiveRevisions,
@@ -14,11 +13,11 @@ import {
   archiveSnapshots,
   archiveVisits,
 } from "../../schema";
-import { chunks, MAX_BOUND_PARAMETERS, runBatches, writeRows, type BatchStatement } from "../core/d1-batch";
 import { originId } from "./hashes";
 import { releaseManifest, revisionManifest, snapshotId } from "./manifest";
-import { FINAL_VISIT_STATUSES, type Content, type Directory, type Origin, type Release, type Revision, type Snapshot, type Visit, type VisitStatus } from "./model";
+import { FINAL_VISIT_STATUSES, type Directory, type Origin, type Release, type Revision, type Snapshot, type Visit, type VisitStatus } from "./model";
 import { visitOfRow } from "./rows";
+import { insertJsonRows, presentIds } from "./json-rows";
 
 export interface ArchiveEnv {
   DB: D1Database;
@@ -46,14 +45,9 @@ export class MissingObjectsError extends Error {
   }
 }
 
-const db = (env: ArchiveEnv) => drizzle(env.DB);
+export const db = (env: ArchiveEnv) => drizzle(env.DB);
 
-/** Inserts rows (ignoring those already there) in as few statements and batches as D1's limits allow. */
-function insertRows<T>(env: ArchiveEnv, build: (rows: T[]) => BatchStatement, rows: T[], columns: number, bytesOf?: (row: T) => number) {
-  return writeRows(env.DB, rows, columns, build, bytesOf);
-}
-
-async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+export async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length) await work(items[next++]!);
@@ -63,59 +57,29 @@ async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promi
 
 export type StoredKind = "content" | "directory" | "revision" | "release" | "snapshot";
 
-const ID_COLUMN = {
-  content: archiveContents.sha1Git,
-  directory: archiveDirectories.id,
-  revision: archiveRevisions.id,
-  release: archiveReleases.id,
-  snapshot: archiveSnapshots.id,
-} as const;
-const TABLE = {
-  content: archiveContents,
-  directory: archiveDirectories,
-  revision: archiveRevisions,
-  release: archiveReleases,
-  snapshot: archiveSnapshots,
+const ID_COLUMN_NAME = {
+  content: ["archive_contents", "sha1_git"],
+  directory: ["archive_directories", "id"],
+  revision: ["archive_revisions", "id"],
+  release: ["archive_releases", "id"],
+  snapshot: ["archive_snapshots", "id"],
 } as const;
 
-/** Which of `ids` are stored (as any of `kinds`): a few batched IN queries, never one per id. */
+/** Which of `ids` are stored (as any of `kinds`): one statement per kind per few thousand ids, never one per id. */
 export async function knownObjects(
   env: ArchiveEnv,
   ids: Iterable<string>,
   kinds: StoredKind[] = ["content", "directory", "revision", "release"],
 ): Promise<Set<string>> {
-  const unique = [...new Set(ids)];
+  let rest = [...new Set(ids)];
   const known = new Set<string>();
-  if (!unique.length) return known;
-  const statements: BatchStatement[] = [];
-  for (const kind of kinds)
-    for (const run of chunks(unique, MAX_BOUND_PARAMETERS)) statements.push(db(env).select({ id: ID_COLUMN[kind] }).from(TABLE[kind]).where(inArray(ID_COLUMN[kind], run)));
-  for (const rows of (await runBatches(env.DB, statements)) as { id: string }[][]) for (const r of rows) known.add(r.id);
+  for (const kind of kinds) {
+    if (!rest.length) break;
+    const [table, column] = ID_COLUMN_NAME[kind];
+    for (const id of await presentIds(env.DB, table, column, rest)) known.add(id);
+    rest = rest.filter((id) => !known.has(id));
+  }
   return known;
-}
-
-/** Contents: bytes to R2 first (R2 checks their sha1), then the D1 rows. Skipped contents (no `data`) get a row only. */
-export async function storeContents(env: ArchiveEnv, items: Content[]): Promise<{ added: number; skipped: number }> {
-  const known = await knownObjects(env, items.map((c) => c.sha1_git), ["content"]);
-  const fresh = [...new Map(items.filter((c) => !known.has(c.sha1_git)).map((c) => [c.sha1_git, c])).values()];
-  await inParallel(
-    fresh.filter((c) => c.data),
-    R2_CONCURRENCY,
-    async (c) => void (await env.ARCHIVE.put(contentKey(c.sha1_git), c.data!, { sha1: c.sha1 })),
-  );
-  const now = Date.now();
-  const rows = fresh.map((c) => ({
-    sha1Git: c.sha1_git,
-    sha1: c.sha1,
-    sha256: c.sha256,
-    blake2s256: c.blake2s256,
-    length: c.length,
-    status: c.data ? "visible" : "absent",
-    reason: c.data ? null : (c.reason ?? "skipped"),
-    createdAt: now,
-  }));
-  await insertRows(env, (run) => db(env).insert(archiveContents).values(run).onConflictDoNothing(), rows, 8);
-  return { added: rows.filter((r) => r.status === "visible").length, skipped: rows.filter((r) => r.status === "absent").length };
 }
 
 /** Directories, byte for byte; a tree body over MAX_DIRECTORY_ROW_BYTES goes to R2 and its row says so. */
@@ -131,7 +95,7 @@ export async function storeDirectories(env: ArchiveEnv, items: Directory[]): Pro
     entries: countEntries(d.raw),
     createdAt: now,
   }));
-  await insertRows(env, (run) => db(env).insert(archiveDirectories).values(run).onConflictDoNothing(), rows, 4, (r) => r.raw?.length ?? 0);
+  await insertJsonRows(env.DB, archiveDirectories, rows);
   return { added: rows.length };
 }
 
@@ -170,8 +134,7 @@ export async function storeRevisions(env: ArchiveEnv, items: Revision[]): Promis
     manifestInR2: large.has(r.id),
     createdAt: now,
   }));
-  const size = (r: (typeof rows)[number]) => (r.message?.length ?? 0) * 3 + (r.rawManifest?.length ?? 0) + JSON.stringify(r.extraHeaders).length;
-  await insertRows(env, (run) => db(env).insert(archiveRevisions).values(run).onConflictDoNothing(), rows, 22, size);
+  await insertJsonRows(env.DB, archiveRevisions, rows);
   return { added: rows.length };
 }
 
@@ -196,8 +159,7 @@ export async function storeReleases(env: ArchiveEnv, items: Release[]): Promise<
     manifestInR2: large.has(r.id),
     createdAt: now,
   }));
-  const size = (r: (typeof rows)[number]) => (r.message?.length ?? 0) * 3 + (r.rawManifest?.length ?? 0);
-  await insertRows(env, (run) => db(env).insert(archiveReleases).values(run).onConflictDoNothing(), rows, 15, size);
+  await insertJsonRows(env.DB, archiveReleases, rows);
   return { added: rows.length };
 }
 
@@ -240,7 +202,7 @@ export async function storeSnapshot(env: ArchiveEnv, snapshot: Snapshot): Promis
   }
   if (missing.length) throw new MissingObjectsError([...new Set(missing)]);
   const rows = Object.entries(snapshot.branches).map(([name, b]) => ({ snapshotId: snapshot.id, name, target: b?.target ?? null, targetType: b?.targetType ?? null }));
-  await insertRows(env, (run) => db(env).insert(archiveSnapshotBranches).values(run).onConflictDoNothing(), rows, 4, (r) => r.name.length * 3);
+  await insertJsonRows(env.DB, archiveSnapshotBranches, rows);
   await db(env).insert(archiveSnapshots).values({ id: snapshot.id, branchCount: rows.length, createdAt: Date.now() }).onConflictDoNothing();
   return { added: true };
 }

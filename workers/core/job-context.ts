@@ -75,6 +75,20 @@ export class JobContext {
     return value;
   }
 
+  /**
+   * The value last saved with `saveCheckpoint(name)` by this job (an earlier step, in another invocation), if any.
+   * Work that outgrows one invocation runs in steps: each saves where it got to, and the next continues from there.
+   */
+  checkpoint<T extends Json>(name: string): T | undefined {
+    const key = `checkpoint:${name}`;
+    return Object.hasOwn(this.record.steps, key) ? (this.record.steps[key] as T) : undefined;
+  }
+
+  /** Saves (replaces) the checkpoint `name` in the JobObject. */
+  async saveCheckpoint(name: string, value: Json): Promise<void> {
+    this.check(await this.stub.step(this.lease, `checkpoint:${name}`, value));
+  }
+
   /** Ends this attempt and runs the job again at `until`, without counting it as a failure. */
   later(until: number, reason: string): never {
     throw new Deferred(until, reason);

@@ -50,6 +50,8 @@ export class EntryTable {
   size = new Float64Array(1024);
   base = new Int32Array(1024);
   kind = new Uint8Array(1024);
+  /** CRC-32 of each entry's bytes (for the .idx). */
+  crc = new Uint32Array(1024);
 
   add(offset: number, dataStart: number, kind: number, size: number, base: number): number {
     if (this.count === this.offset.length) this.grow();
@@ -81,7 +83,7 @@ export class EntryTable {
     return -1;
   }
 
-  private grow(): void {
+  grow(): void {
     const n = this.offset.length * 2;
     const f = (a: Float64Array) => {
       const b = new Float64Array(n);
@@ -97,6 +99,9 @@ export class EntryTable {
     const kind = new Uint8Array(n);
     kind.set(this.kind);
     this.kind = kind;
+    const crc = new Uint32Array(n);
+    crc.set(this.crc);
+    this.crc = crc;
     const has = new Uint8Array(n);
     has.set(this.hasOid);
     this.hasOid = has;
@@ -104,4 +109,47 @@ export class EntryTable {
     oids.set(this.oids);
     this.oids = oids;
   }
+}
+
+/**
+ * The first `count` entries as bytes, to carry a parse across invocations (a resumed readPack needs every earlier
+ * entry to resolve deltas against): u32 count, then offset, dataStart, size (f64), base (i32), crc (u32), kind,
+ * hasOid (u8), oids (20 bytes each); widest first so each array starts aligned.
+ */
+export function encodeEntries(table: EntryTable, count = table.count): Uint8Array {
+  const parts: Uint8Array[] = [
+    new Uint8Array(new Uint32Array([count, 0]).buffer),
+    ...[table.offset, table.dataStart, table.size, table.base, table.crc].map((a) => new Uint8Array(a.buffer, 0, count * a.BYTES_PER_ELEMENT)),
+    table.kind.subarray(0, count),
+    table.hasOid.subarray(0, count),
+    table.oids.subarray(0, count * 20),
+  ];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
+  return out;
+}
+
+/** The table encodeEntries wrote, cut to its first `count` entries (a later step may have stored more). */
+export function decodeEntries(bytes: Uint8Array, count?: number): EntryTable {
+  const stored = new DataView(bytes.buffer, bytes.byteOffset, 8).getUint32(0, true);
+  const n = count ?? stored;
+  if (n > stored) throw new Error(`stored pack entries hold ${stored} entries, ${n} wanted`);
+  const table = new EntryTable();
+  while (table.offset.length < n) table.grow();
+  let at = 8;
+  const take = (width: number) => {
+    const slice = bytes.slice(at, at + n * width);
+    at += stored * width;
+    return slice.buffer;
+  };
+  table.offset.set(new Float64Array(take(8)));
+  table.dataStart.set(new Float64Array(take(8)));
+  table.size.set(new Float64Array(take(8)));
+  table.base.set(new Int32Array(take(4)));
+  table.crc.set(new Uint32Array(take(4)));
+  table.kind.set(new Uint8Array(take(1)));
+  table.hasOid.set(new Uint8Array(take(1)));
+  table.oids.set(new Uint8Array(take(20)));
+  table.count = n;
+  return table;
 }

@@ -35,6 +35,18 @@ export interface ReadPackOptions {
   spill?: PackSpill;
   /** Largest object accepted (default 96 MiB): a bigger one cannot be held in a Worker. */
   maxObjectBytes?: number;
+  /**
+   * Continues a parse an earlier invocation stopped at a resume point: `pack` streams from `at.offset` on, the
+   * entries before it are given (delta bases are re-read through the spill), and the trailer is checked against
+   * the checksum the whole pack was verified to have.
+   */
+  resume?: { entries: EntryTable; at: ResumePoint; count: number; checksum: string };
+}
+
+/** Where a parse can stop and a later one continue: the next entry's index and offset. */
+export interface ResumePoint {
+  entries: number;
+  offset: number;
 }
 
 export interface PackReader {
@@ -46,6 +58,10 @@ export interface PackReader {
   readonly count: number;
   /** Evicted bases re-read from the in-memory window and from the spill, so far. */
   readonly stats: { windowReads: number; spillReads: number };
+  /** The parsed entries (offsets, CRCs, ids): what a resumed parse and a .idx need. */
+  readonly entries: EntryTable;
+  /** After an object was yielded: where a later parse may continue, or null when deltas still wait on this one. */
+  resumePoint(): ResumePoint | null;
 }
 
 const TYPES: Record<number, ObjectType> = { 1: "commit", 2: "tree", 3: "blob", 4: "tag" };
@@ -65,7 +81,8 @@ export function readPack(pack: ReadableStream<Uint8Array>, opts: ReadPackOptions
   const maxObject = opts.maxObjectBytes ?? 96 * 1024 * 1024;
   const state = { checksum: "", count: 0, started: false };
   const stats = { windowReads: 0, spillReads: 0 };
-  const table = new EntryTable();
+  const table = opts.resume?.entries ?? new EntryTable();
+  let boundary: ResumePoint | null = null;
   const cache = new BaseCache(cacheBytes);
   // id → entry, for REF_DELTA bases only: built on the first REF_DELTA (packs fetched with ofs-delta have none),
   // so most packs cost 20 bytes an object for ids, not a Map entry.
@@ -115,17 +132,22 @@ export function readPack(pack: ReadableStream<Uint8Array>, opts: ReadPackOptions
   async function* objects(): AsyncGenerator<PackedObject> {
     if (state.started) throw new Error("readPack: objects() can be read once");
     state.started = true;
-    const src = new PackSource(pack.getReader(), window);
+    const resume = opts.resume;
+    if (resume) window.startAt(resume.at.offset);
+    const src = new PackSource(pack.getReader(), window, resume?.at.offset);
     try {
-      await src.need(12, "header");
-      if (latin1.decode(src.buf.subarray(src.pos, src.pos + 4)) !== "PACK") throw gitStrong("corrupt_pack", "not a pack (no PACK signature)");
-      const view = new DataView(src.buf.buffer, src.buf.byteOffset + src.pos, 12);
-      const version = view.getUint32(4);
-      if (version !== 2 && version !== 3) throw gitStrong("corrupt_pack", `unsupported pack version ${version}`);
-      state.count = view.getUint32(8);
-      src.consume(12);
+      if (resume) state.count = resume.count;
+      else {
+        await src.need(12, "header");
+        if (latin1.decode(src.buf.subarray(src.pos, src.pos + 4)) !== "PACK") throw gitStrong("corrupt_pack", "not a pack (no PACK signature)");
+        const view = new DataView(src.buf.buffer, src.buf.byteOffset + src.pos, 12);
+        const version = view.getUint32(4);
+        if (version !== 2 && version !== 3) throw gitStrong("corrupt_pack", `unsupported pack version ${version}`);
+        state.count = view.getUint32(8);
+        src.consume(12);
+      }
 
-      for (let n = 0; n < state.count; n++) {
+      for (let n = resume?.at.entries ?? 0; n < state.count; n++) {
         const offset = src.offset;
         src.resetCrc();
         let c = await src.byte("entry header");
@@ -171,6 +193,7 @@ export function readPack(pack: ReadableStream<Uint8Array>, opts: ReadPackOptions
         if (kind === REF_DELTA) {
           const known = oidIndex().get(baseOid);
           const index = table.add(offset, dataStart, kind, size, known ?? -1);
+          table.crc[index] = crc;
           if (known === undefined) {
             // Base not seen yet (allowed, though git writes bases first): wait for it, holding the delta.
             const list = waiting.get(baseOid) ?? [];
@@ -178,15 +201,17 @@ export function readPack(pack: ReadableStream<Uint8Array>, opts: ReadPackOptions
             waiting.set(baseOid, list);
             continue;
           }
-          yield* emit(index, offset, crc, await resolveDelta(known, data, offset));
+          yield* emit(src, index, offset, crc, await resolveDelta(known, data, offset));
           continue;
         }
         const index = table.add(offset, dataStart, kind, size, baseIndex);
+        table.crc[index] = crc;
         const value = kind === OFS_DELTA ? await resolveDelta(baseIndex, data, offset) : { type: TYPES[kind]!, data };
-        yield* emit(index, offset, crc, value);
+        yield* emit(src, index, offset, crc, value);
       }
 
-      const actual = toHex(src.digest());
+      // A resumed parse saw only the pack's tail: its trailer must be the checksum the whole pack was verified to have.
+      const actual = resume ? resume.checksum : toHex(src.digest());
       const trailer = toHex(await src.takeRaw(20, "trailer"));
       if (trailer !== actual) throw gitStrong("corrupt_pack", `pack checksum mismatch: trailer ${trailer}, content ${actual}`);
       if (await src.hasMore()) throw gitStrong("corrupt_pack", "junk after the pack trailer");
@@ -209,7 +234,7 @@ export function readPack(pack: ReadableStream<Uint8Array>, opts: ReadPackOptions
   }
 
   /** Yields one object, then any deltas that were waiting for it (and for those, recursively). */
-  async function* emit(index: number, offset: number, crc: number, value: Resolved): AsyncGenerator<PackedObject> {
+  async function* emit(src: PackSource, index: number, offset: number, crc: number, value: Resolved): AsyncGenerator<PackedObject> {
     const queue: { index: number; offset: number; crc: number; value: Resolved }[] = [{ index, offset, crc, value }];
     while (queue.length) {
       const o = queue.shift()!;
@@ -217,8 +242,10 @@ export function readPack(pack: ReadableStream<Uint8Array>, opts: ReadPackOptions
       table.setOid(o.index, fromHex(oid));
       if (byOid && !byOid.has(oid)) byOid.set(oid, o.index);
       cache.put(o.index, o.value);
-      yield { type: o.value.type, oid, data: o.value.data, offset: o.offset, crc32: o.crc };
       const deps = waiting.get(oid);
+      // A clean stop: the entry is consumed, and no delta waits (on this object or any other).
+      boundary = !queue.length && !deps && waiting.size === 0 ? { entries: table.count, offset: src.offset } : null;
+      yield { type: o.value.type, oid, data: o.value.data, offset: o.offset, crc32: o.crc };
       if (deps) {
         waiting.delete(oid);
         for (const d of deps) {
@@ -238,6 +265,8 @@ export function readPack(pack: ReadableStream<Uint8Array>, opts: ReadPackOptions
       return state.count;
     },
     stats,
+    entries: table,
+    resumePoint: () => boundary,
   };
 }
 

@@ -21,7 +21,10 @@ export class PackSource {
   constructor(
     private readonly reader: ReadableStreamDefaultReader<Uint8Array>,
     private readonly window?: PackWindow,
-  ) {}
+    start = 0,
+  ) {
+    this.offset = start;
+  }
 
   available(): number {
     return this.buf.length - this.pos;

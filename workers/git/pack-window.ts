@@ -5,9 +5,17 @@ export class PackWindow {
   private readonly ring: Uint8Array;
   /** Absolute pack offset just past the newest byte kept. */
   private end = 0;
+  /** Absolute pack offset of the first byte this window ever held (a resumed parse starts past 0). */
+  private start = 0;
 
   constructor(readonly size: number) {
     this.ring = new Uint8Array(size);
+  }
+
+  /** A window over a pack read from `offset` on (a resumed parse): nothing before it is kept. */
+  startAt(offset: number): void {
+    this.end = offset;
+    this.start = offset;
   }
 
   /** Appends the next bytes of the pack (they start at absolute offset `this.end`). */
@@ -29,7 +37,7 @@ export class PackWindow {
   /** A copy of [offset, offset+length) if it is still in the window, else undefined. */
   read(offset: number, length: number): Uint8Array | undefined {
     const n = this.size;
-    if (offset < this.end - n || offset + length > this.end || length > n) return undefined;
+    if (offset < Math.max(this.start, this.end - n) || offset + length > this.end || length > n) return undefined;
     const out = new Uint8Array(length);
     const at = offset % n;
     const first = Math.min(length, n - at);

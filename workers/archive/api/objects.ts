@@ -3,7 +3,7 @@
 import { Hono } from "hono";
 import type { Env } from "../../env";
 import { z } from "zod";
-import { badRequest } from "../../core/errors";
+import { AppError, badRequest } from "../../core/errors";
 import { queryIn, wholeNumber } from "../../core/validate";
 import {
   branchesByName,
@@ -13,6 +13,7 @@ import {
   getRelease,
   getRevision,
   openContent,
+  ContentBytesMissingError,
   revisionLog,
   snapshotBranches,
   type ContentAlgo,
@@ -213,9 +214,15 @@ objectRoutes.on("GET", withOrWithoutSlash("/content/:q/raw/"), async (c) => {
   const content = await getContent(c.env, algo, hash);
   if (!content) throw missing(`Content with ${algo} checksum equals to ${hash} not found!`);
   if (content.status !== "visible") throw missing(`Content ${content.sha1_git} is not available for download: ${content.reason ?? "skipped"}`);
-  const body = await openContent(c.env, content.sha1_git);
+  let body: ReadableStream<Uint8Array> | null;
+  try {
+    body = await openContent(c.env, content.sha1_git);
+  } catch (err) {
+    if (err instanceof ContentBytesMissingError) throw new AppError(500, "content_bytes_missing", err.message);
+    throw err;
+  }
   if (!body) throw missing(`Content ${content.sha1_git} bytes are not archived`);
-  return new Response(body.body, {
+  return new Response(body, {
     headers: {
       "Content-Type": "application/octet-stream",
       "Content-Length": String(content.length),
