@@ -9,6 +9,7 @@ import { forgeRoutes } from "./api/forges";
 import { repoRoutes } from "./api/repos";
 import { jobRoutes } from "./api/jobs";
 import { enabledModules, modules } from "./pipelines";
+import { dashboard } from "./pages";
 
 export const app = new Hono<{ Bindings: Env }>();
 
@@ -37,3 +38,5 @@ for (const m of modules) {
     app.route(r.path, r.app);
   }
 }
+// The dashboard last: it answers `/` and the page paths the API does not.
+app.route("/", dashboard(app));
