@@ -13,6 +13,7 @@ import { AppError, conflict, notFound, refuse, type Outcome } from "../workers/c
 import type { ClaimResult, FailureReport, Json, JobMessage, JobRecord, JobSpec, JobView, LogLine, SettledNotice } from "../workers/core/job";
 import { HISTORY_TABLES, JobHistory } from "./job-history";
 import { syncSummary } from "./job-summary";
+import { nextProgress, type ProgressReport } from "../workers/core/progress";
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS job (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
@@ -119,10 +120,11 @@ export class JobObject extends DurableObject<Env> {
     return { ok: true, job: this.must(), lease: job.lease };
   }
 
-  /** Proof of life: pushes the watchdog deadline out. */
-  async heartbeat(lease: number, note?: string): Promise<Verdict> {
+  /** Proof of life: pushes the watchdog deadline out; may carry a progress report. */
+  async heartbeat(lease: number, note?: string, progress?: ProgressReport): Promise<Verdict> {
     return this.leased(lease, (job) => {
       job.watchdogAt = Date.now() + this.kind().heartbeatTimeoutMs;
+      if (progress) job.progress = nextProgress(job.progress, progress, Date.now());
       if (note) this.history.log("info", note);
     });
   }

@@ -8,6 +8,7 @@ import { knownObjects, type ArchiveEnv } from "./store";
 import { targetTypeOf, type TargetType } from "./loader-refs";
 import { PackSpool, packPrefix, CHUNK_BYTES } from "./loader-pack";
 import { ObjectSink, STAGE_MEMORY_BYTES, type LoadCounts } from "./loader-objects";
+import type { ProgressReport } from "../core/progress";
 
 /**
  * What a load may hold, well under a Worker's 128 MB: resolved delta bases (12 MiB) and a window of recent
@@ -40,8 +41,8 @@ export interface LoadRequest {
   haves: string[];
   maxContentBytes: number;
   budgets?: LoadBudgets;
-  /** Called now and then with progress (the job's heartbeat). */
-  progress?: (note: string) => Promise<void>;
+  /** Called now and then with progress (the job's heartbeat), and a report for the job's progress bar. */
+  progress?: (note: string, report?: ProgressReport) => Promise<void>;
 }
 
 export interface LoadResult {
@@ -91,11 +92,13 @@ export async function loadPack(env: ArchiveEnv, req: LoadRequest): Promise<LoadR
       const before = Date.now();
       await sink.add(obj);
       storing += Date.now() - before;
-      if ((objects & 1023) === 0) await req.progress?.(`${objects} objects, ${spool.bytes} bytes`);
+      if ((objects & 255) === 0)
+        await req.progress?.(`${objects} objects, ${spool.bytes} bytes`, { phase: "parsing and storing", done: objects, total: reader.count, unit: "objects" });
     }
     timings.parse = Date.now() - started - storing;
     timings.contentsWhileParsing = storing;
-    const counts = await sink.finish(async () => req.progress?.(`storing: ${objects} objects parsed`));
+    await req.progress?.(`${objects} objects parsed`, { phase: "parsing and storing", done: objects, total: reader.count || objects, unit: "objects" });
+    const counts = await sink.finish(async () => req.progress?.(`storing: ${objects} objects parsed`, { phase: "storing the rest", done: 0, unit: "objects" }));
     Object.assign(timings, sink.timings);
     // git leaves out what the haves already reach, so a new ref at an archived object (a tag on an old commit,
     // a rewound branch) has no object in the pack: it is complete in the archive, since snapshots come last.

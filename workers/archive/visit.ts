@@ -16,6 +16,7 @@ import { BadObjectError, IncompletePackError } from "./loader-objects";
 import { loadPack, type LoadResult } from "./loader";
 import { recordVisitOutcome, visitStarted } from "./scheduler-table";
 import type { Json } from "../core/job";
+import type { ProgressReport } from "../core/progress";
 
 export interface VisitEnv extends ArchiveEnv {
   ALLOW_LOOPBACK?: string;
@@ -161,10 +162,18 @@ async function visitOnce(ctx: JobContext, env: VisitEnv, input: VisitInput, n: n
 
 const MAX_UNSERVABLE = 20;
 
-/** A heartbeat at most every HEARTBEAT_MS: the watchdog's proof of life during a long load. */
-function heartbeat(ctx: JobContext): (note: string) => Promise<void> {
+/**
+ * A heartbeat at most every HEARTBEAT_MS: the watchdog's proof of life during a long load. A progress report
+ * goes to the job's progress bar instead (the context sends it at most once a second; it is a heartbeat too).
+ */
+function heartbeat(ctx: JobContext): (note: string, report?: ProgressReport) => Promise<void> {
   let beat = Date.now();
-  return async (note) => {
+  return async (note, report) => {
+    if (report) {
+      await ctx.progress(report);
+      beat = Date.now();
+      return;
+    }
     if (Date.now() - beat < HEARTBEAT_MS) return;
     beat = Date.now();
     await ctx.heartbeat(note);

@@ -1,6 +1,7 @@
 // What passes between RepoObject, JobObject and the queue consumers: plain data only.
 
 import type { FailureStrength } from "./errors";
+import type { JobProgress } from "./progress";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -59,6 +60,8 @@ export interface JobRecord extends JobSpec {
   finishedAt: number | null;
   nextAttemptAt: number | null;
   watchdogAt: number | null;
+  /** What the running attempt last reported of its progress (see core/progress.ts). */
+  progress?: JobProgress | null;
   /** Bumped on every change, so the D1 mirror never goes backwards. */
   version: number;
 }

@@ -7,7 +7,7 @@ export const LIVE_SCRIPT = `"use strict";
   function cell(tr, text, cls) { var td = document.createElement("td"); td.textContent = text; if (cls) td.className = cls; tr.appendChild(td); return td; }
   function when(ms) { return ms ? new Date(ms).toISOString().replace("T", " ").slice(0, 19) + "Z" : ""; }
 
-  // A repo's event log: the page lists the newest events; new ones arrive over the watch and go on top.
+  // A repo's event log, oldest first: once the page is caught up, new events arrive over the watch at the end.
   document.querySelectorAll("[data-watch]").forEach(function (table) {
     var body = table.querySelector("tbody");
     var status = document.getElementById(table.getAttribute("data-status") || "");
@@ -28,8 +28,8 @@ export const LIVE_SCRIPT = `"use strict";
         var tr = document.createElement("tr"); tr.setAttribute("data-id", e.id); tr.className = "fresh";
         cell(tr, when(e.at), "mono"); cell(tr, e.type + " " + e.kind); cell(tr, e.summary || summary(e));
         cell(tr, (e.jobs || []).map(function (j) { return j.kind; }).join(", "));
-        body.insertBefore(tr, body.firstChild);
-        while (body.children.length > 200) body.removeChild(body.lastChild);
+        body.appendChild(tr);
+        while (body.children.length > 200) body.removeChild(body.firstChild);
       };
       ws.onclose = function () {
         if (status) status.textContent = "reconnecting";

@@ -177,6 +177,8 @@ async function advance(ctx: JobContext, env: Env, status: BuildStatus): Promise<
   if ((status.state === "building" || status.state === "done") && ctx.state === "queued") {
     await updateRow(env.DB, ctx.id, { status: "building", builder: status.builder, buildingAt: Date.now() });
     await ctx.to("building", `builder ${status.builder} took the build`);
+    // The progress bar of a build has only a start: "building since".
+    await ctx.progress({ phase: `building on ${status.builder}`, done: 0 });
   }
   if (status.state === "done" && status.outcome) {
     await end(ctx, env, status.outcome, status.reason ?? status.outcome, { messages: status.messages });
