@@ -7,12 +7,14 @@ import { AppError } from "../core/errors";
 import { wantsJson, type PagesEnv } from "./context";
 import { ApiFailure, type ApiApp } from "./read";
 import { checkedForm, localPath, sessionMiddleware, signIn, signOut } from "./session";
-import { Layout, render } from "./layout";
+import { page, render } from "./layout";
 import { STYLESHEET } from "./style";
 import { LIVE_SCRIPT } from "./assets";
 import { overviewPages } from "./overview";
 import { repoPages } from "./repos";
 import { jobPages } from "./jobs";
+import { archivePages } from "./archive";
+import { archiveObjectPages } from "./archive-objects";
 
 /** Scripts only from this origin (no inline script), no framing, no plugins; WebSockets back to this origin. */
 export const CSP =
@@ -20,7 +22,7 @@ export const CSP =
   "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /** The page groups, in one explicit list. */
-const PAGE_GROUPS = [overviewPages, repoPages, jobPages];
+const PAGE_GROUPS = [overviewPages, repoPages, jobPages, archivePages, archiveObjectPages];
 
 export function dashboard(app: ApiApp): Hono<PagesEnv> {
   const r = new Hono<PagesEnv>();
@@ -49,13 +51,15 @@ export function dashboard(app: ApiApp): Hono<PagesEnv> {
     if (status === 500) console.error(`${c.req.method} ${new URL(c.req.url).pathname}:`, err);
     if (wantsJson(c)) return c.json({ error: { code, message } }, status as 500);
     const title = status === 404 ? "Not found" : status === 401 ? "Sign in needed" : status === 403 ? "Refused" : "Error";
-    return c.html(
-      <Layout c={c} title={title}>
+    return page(
+      c,
+      title,
+      <>
         <p class="flash error" role="alert">
           {message}
         </p>
-        {status === 401 ? <a href={`/signin?next=${encodeURIComponent(c.req.header("Referer") ? new URL(c.req.header("Referer")!).pathname : "/")}`}>Sign in</a> : <a href="/">Overview</a>}
-      </Layout>,
+        {status === 401 ? <a href={`/signin?next=${encodeURIComponent(refererPath(c.req.header("Referer")))}`}>Sign in</a> : <a href="/">Overview</a>}
+      </>,
       status as 500,
     );
   });
@@ -81,6 +85,15 @@ export function dashboard(app: ApiApp): Hono<PagesEnv> {
 
   for (const group of PAGE_GROUPS) group(r);
   return r;
+}
+
+/** The path of the page a refused button was on, to come back to after signing in. */
+function refererPath(referer: string | undefined): string {
+  try {
+    return referer ? new URL(referer).pathname : "/";
+  } catch {
+    return "/";
+  }
 }
 
 function signInPage(c: Parameters<typeof render>[0], error: string | null, status: 200 | 401 | 403) {

@@ -69,15 +69,28 @@ export const Layout: FC<{ c: PageContext; title: string; children?: Child }> = (
   );
 };
 
-/** Answers the page's data as JSON to `Accept: application/json`, else the page drawn from it. */
-export function render(c: PageContext, title: string, data: unknown, body: () => Child, status: 200 | 400 | 401 | 403 | 404 = 200) {
-  if (wantsJson(c)) return c.json(data as object, status);
-  return c.html(
+/** Bidirectional controls (RTL override and friends) in names could make text read other than it is. */
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
+
+/** Shows each bidi control as its code point, so a hostile name reads as what it is; the markup is untouched. */
+export function neutralizeBidi(html: string): string {
+  return html.replace(BIDI_CONTROLS, (ch) => `[U+${ch.charCodeAt(0).toString(16).toUpperCase()}]`);
+}
+
+/** Draws a page in the layout, as text with bidi controls shown. */
+export async function page(c: PageContext, title: string, body: Child, status: 200 | 400 | 401 | 403 | 404 | 500 = 200): Promise<Response> {
+  const markup = await (
     <Layout c={c} title={title}>
-      {body()}
-    </Layout>,
-    status,
+      {body}
+    </Layout>
   );
+  return c.html(`<!doctype html>${neutralizeBidi(String(markup))}`, status);
+}
+
+/** Answers the page's data as JSON to `Accept: application/json`, else the page drawn from it. */
+export async function render(c: PageContext, title: string, data: unknown, body: () => Child, status: 200 | 400 | 401 | 403 | 404 = 200): Promise<Response> {
+  if (wantsJson(c)) return c.json(data as object, status);
+  return page(c, title, body(), status);
 }
 
 export const When: FC<{ ms: number | null | undefined }> = ({ ms }) => {

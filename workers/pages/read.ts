@@ -46,6 +46,20 @@ export class Api {
     return this.call<T>("GET", path);
   }
 
+  /** GETs bytes (a content's raw data): the response itself, for the caller to read as much of it as it shows. */
+  async raw(path: string): Promise<Response> {
+    const res = await this.app.request(`http://dashboard.internal${path}`, { headers: this.credentials("GET") }, this.env, this.ctx);
+    if (!res.ok) {
+      const text = await res.text();
+      let message = `the API answered ${res.status}`;
+      try {
+        message = (JSON.parse(text) as { reason?: string }).reason ?? message;
+      } catch {}
+      throw new ApiFailure(res.status, "error", message);
+    }
+    return res;
+  }
+
   /** A write, made with the admin's bearer token; only called once the session and CSRF token are checked. */
   async send<T>(method: "POST" | "DELETE" | "PATCH", path: string, body?: unknown): Promise<T> {
     return (await this.call<T>(method, path, body)).body;
