@@ -15,6 +15,7 @@ import { repoPages } from "./repos";
 import { jobPages } from "./jobs";
 import { archivePages } from "./archive";
 import { archiveObjectPages } from "./archive-objects";
+import { buildPages } from "./builds";
 
 /** Scripts only from this origin (no inline script), no framing, no plugins; WebSockets back to this origin. */
 export const CSP =
@@ -22,7 +23,7 @@ export const CSP =
   "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /** The page groups, in one explicit list. */
-const PAGE_GROUPS = [overviewPages, repoPages, jobPages, archivePages, archiveObjectPages];
+const PAGE_GROUPS = [overviewPages, repoPages, jobPages, archivePages, archiveObjectPages, buildPages];
 
 export function dashboard(app: ApiApp): Hono<PagesEnv> {
   const r = new Hono<PagesEnv>();
