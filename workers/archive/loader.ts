@@ -92,8 +92,12 @@ export async function loadPack(env: ArchiveEnv, req: LoadRequest): Promise<LoadR
       const before = Date.now();
       await sink.add(obj);
       storing += Date.now() - before;
-      if ((objects & 255) === 0)
+      if ((objects & 255) === 0) {
+        // Parsing buffered data only ever awaits microtasks: yield to the event loop now and then, so that the
+        // isolate keeps answering other requests (the dashboard, this job's own watchdog reads) during a long load.
+        await new Promise((resolve) => setTimeout(resolve, 0));
         await req.progress?.(`${objects} objects, ${spool.bytes} bytes`, { phase: "parsing and storing", done: objects, total: reader.count, unit: "objects" });
+      }
     }
     timings.parse = Date.now() - started - storing;
     timings.contentsWhileParsing = storing;

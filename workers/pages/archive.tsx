@@ -90,7 +90,25 @@ export function archivePages(r: Hono<PagesEnv>): void {
     const url = c.req.query("url") ?? "";
     if (!url) throw new ApiFailure(400, "invalid_url", "give the origin's URL: /archive/origin?url=https://…");
     const last = c.req.query("last_visit");
-    const origin = await c.var.api.get<{ url: string }>(`${originPath(url)}/get/`);
+    let origin: { url: string };
+    try {
+      origin = await c.var.api.get<{ url: string }>(`${originPath(url)}/get/`);
+    } catch (err) {
+      if (!(err instanceof ApiFailure) || err.status !== 404) throw err;
+      // Not archived yet: say so, and offer to save it now.
+      return render(c, url, { origin: null, visits: [], next: null }, () => (
+        <>
+          <p>{"This origin has no visit yet."}</p>
+          <form class="filters" method="post" action="/archive/save">
+            <input type="hidden" name="_csrf" value={c.var.session.csrf} />
+            <input type="hidden" name="url" value={url} />
+            <button type="submit" disabled={!c.var.session.admin} title={c.var.session.admin ? undefined : "sign in as the admin first"}>
+              Save code now
+            </button>
+          </form>
+        </>
+      ));
+    }
     const q = new URLSearchParams({ per_page: String(VISITS_PER_PAGE + 1) });
     if (last) q.set("last_visit", last);
     const list = await c.var.api.get<VisitDoc[]>(`${originPath(origin.url)}/visits/?${q}`);

@@ -30,6 +30,7 @@ export const Layout: FC<{ c: PageContext; title: string; children?: Child }> = (
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{`${title} · Forgeline`}</title>
         <link rel="stylesheet" href="/assets/style.css" />
+        <link rel="icon" href="data:," />
         <script src="/assets/live.js" defer></script>
       </head>
       <body>

@@ -153,10 +153,14 @@ export function repoPages(r: Hono<PagesEnv>): void {
           <dd>
             <When ms={repo.lastEventAt} /> <span class="muted">({ago(repo.lastEventAt)})</span>
           </dd>
-          <dt>archive</dt>
-          <dd>
-            <a href={`/archive/origin?url=${encodeURIComponent(repo.url)}`}>visits of this origin</a>
-          </dd>
+          {Object.hasOwn(repo.pipelines, "archive") ? (
+            <>
+              <dt>archive</dt>
+              <dd>
+                <a href={`/archive/origin?url=${encodeURIComponent(repo.url)}`}>visits of this origin</a>
+              </dd>
+            </>
+          ) : null}
         </dl>
 
         <h2>Current error</h2>
