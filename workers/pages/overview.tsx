@@ -3,6 +3,10 @@
 import type { Hono } from "hono";
 import type { PagesEnv } from "./context";
 import { overview } from "./stats";
+import { modules } from "../pipelines";
+
+/** The job kinds of a pipeline, to link to their job lists. */
+const kindsOf = (pipeline: string) => modules.find((m) => m.pipeline.name === pipeline)?.pipeline.kinds.map((k) => k.kind) ?? [];
 import { mayRead } from "./access";
 import { DayChart } from "./chart";
 import { Status, Table, When, ago, jobHref, render, repoHref } from "./layout";
@@ -49,7 +53,12 @@ export function overviewPages(r: Hono<PagesEnv>): void {
             return (
               <tr>
                 <td>
-                  <a href={`/jobs?pipeline=${encodeURIComponent(p)}`}>{p}</a>
+                  {p}{" "}
+                  {kindsOf(p).map((k) => (
+                    <>
+                      <a href={`/jobs?kind=${encodeURIComponent(k)}`}>{k === p ? "jobs" : k}</a>{" "}
+                    </>
+                  ))}
                 </td>
                 <td>{n("running")}</td>
                 <td>{n("queued")}</td>
