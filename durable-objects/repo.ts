@@ -5,20 +5,21 @@ import { DurableObject } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
 import { sql as raw } from "drizzle-orm";
 import type { Env } from "../workers/env";
-import { planJobs, kindNamed, type PlannedJob, type RepoFacts } from "../workers/kinds";
+import type { Registry } from "../workers/kinds";
+import type { PlannedJob, RepoFacts } from "../workers/core/pipeline";
 import { Outbox } from "../workers/core/outbox";
 import { LazySchema } from "../workers/core/lazy-schema";
 import { remote } from "../workers/core/remote";
-import type { JobObject } from "./job";
 import { ulid } from "../workers/core/ids";
-import { EventLog, EVENTS_TABLE, PAGE_MAX, type EventPage, type JobRef } from "./event-log";
+import { EventLog, EVENTS_TABLE, PAGE_MAX, type EventPage } from "./event-log";
 import { summarize } from "../workers/core/errors";
 import type { RepoAddress } from "../workers/core/repo-url";
 import type { ForgeEvent } from "../workers/core/forge-event";
-import type { Json, JobSpec, SettledNotice } from "../workers/core/job";
+import type { Json, JobRef, JobSpec, SettledNotice } from "../workers/core/job";
 import { repos } from "../schema";
 
-export type { EventPage, JobRef, LoggedEvent, RegistryAction } from "./event-log";
+export type { EventPage, LoggedEvent, RegistryAction } from "./event-log";
+export type { JobRef } from "../workers/core/job";
 
 export interface Repo {
   id: string;
@@ -35,7 +36,7 @@ export interface Repo {
 }
 
 export type ReceiveResult =
-  | { status: "accepted" | "duplicate"; event: string; jobs: JobRef[] }
+  | { status: "accepted" | "duplicate"; event: string; jobs: JobRef[]; skipped?: string[] }
   | { status: "ignored"; reason: string };
 
 const SCHEMA = `
@@ -45,14 +46,15 @@ const SCHEMA = `
     job_id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, kind TEXT NOT NULL, coalesce_key TEXT,
     status TEXT NOT NULL, seq INTEGER NOT NULL);`;
 
+/** The entry (workers/index.ts) subclasses it with its registry: the pipelines that plan this repo's jobs. */
 export class RepoObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
-  private readonly outbox: Outbox;
+  private readonly outbox: Outbox<{ create: JobSpec; release: { jobId: string }; sync: Repo }>;
   private readonly schema: LazySchema;
   private repo: Repo | null;
   private readonly log: EventLog;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: Env, private readonly registry: Registry) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.schema = new LazySchema(this.sql, SCHEMA, "events");
@@ -127,12 +129,14 @@ export class RepoObject extends DurableObject<Env> {
       if (!this.repo) this.registerNow(address, autoRegister!, `webhook from ${delivered.forge}`);
       const event: ForgeEvent = { id: this.log.nextId(), ...delivered };
       const repo = this.repo!;
-      const jobs = this.enqueue(planJobs(event, repo.pipelines, this.facts()), event.id);
+      const { planned, skipped } = this.registry.planJobs(event, repo.pipelines, this.facts());
+      const jobs = this.enqueue(planned, event.id);
       this.log.append("forge", event.kind, event as unknown as Json, jobs, event.id, event.delivery);
       repo.lastEventAt = Date.now();
       // The D1 row catches up with lastEventAt at the next real change: one D1 write per delivery is too dear.
       this.save(false);
-      return { status: "accepted" as const, event: event.id, jobs };
+      const reasons = skipped.map((name) => `${this.registry.disabledReason(name)}: nothing planned for it`);
+      return { status: "accepted" as const, event: event.id, jobs, ...(reasons.length ? { skipped: reasons } : {}) };
     });
     await this.afterCommit();
     return accepted;
@@ -206,7 +210,7 @@ export class RepoObject extends DurableObject<Env> {
 
   /** A settled job was retried: it goes to the back of its pipeline's chain. */
   async requeue(jobId: string, kindName: string): Promise<void> {
-    const kind = kindNamed(kindName);
+    const kind = this.registry.kind(kindName);
     if (!kind) throw new Error(`unknown job kind "${kindName}"`);
     this.commit(() => {
       this.sql.exec(
@@ -228,7 +232,7 @@ export class RepoObject extends DurableObject<Env> {
   // ---- internals ----
 
   private jobStub(id: string) {
-    return remote<JobObject>(this.env.JOB, id);
+    return remote(this.env.JOB, id);
   }
 
   private facts(address?: RepoAddress): RepoFacts {
@@ -264,8 +268,9 @@ export class RepoObject extends DurableObject<Env> {
     const refs: JobRef[] = [];
     const touched = new Set<string>();
     for (const plan of planned) {
-      const kind = kindNamed(plan.kind);
+      const kind = this.registry.kind(plan.kind);
       if (!kind) throw new Error(`pipeline planned unknown job kind "${plan.kind}"`);
+      if (!this.registry.isEnabled(kind.pipeline)) throw new Error(this.registry.disabledReason(kind.pipeline));
       if (plan.coalesce) {
         const waiting = this.sql
           .exec<{ job_id: string }>(
@@ -296,7 +301,7 @@ export class RepoObject extends DurableObject<Env> {
         plan.coalesce ?? null,
         this.nextSeq(),
       );
-      this.outbox.add("create", spec as unknown as Json);
+      this.outbox.add("create", spec);
       refs.push({ id: spec.id, kind: kind.kind });
       touched.add(kind.pipeline);
     }
@@ -349,7 +354,7 @@ export class RepoObject extends DurableObject<Env> {
       repo.updatedAt = Date.now();
     }
     this.sql.exec(`INSERT OR REPLACE INTO repo (id, doc) VALUES (?, ?)`, repo.id, JSON.stringify(repo));
-    if (mirror) this.outbox.add("sync", repo as unknown as Json, "sync");
+    if (mirror) this.outbox.add("sync", repo, "sync");
   }
 
   private async afterCommit(): Promise<void> {

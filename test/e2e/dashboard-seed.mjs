@@ -43,7 +43,8 @@ const gitEnv = {
 export function makeRepo(gitRoot, name, fill, message) {
   const bare = join(gitRoot, "o", `${name}.git`);
   const work = mkdtempSync(join(tmpdir(), "forgeline-dash-"));
-  const git = (args, cwd = work) => execFileSync("git", args, { cwd, env: gitEnv, encoding: "utf8", maxBuffer: 64 << 20 }).trim();
+  const git = (args, cwd = work) =>
+    execFileSync("git", args, { cwd, env: gitEnv, encoding: "utf8", maxBuffer: 64 << 20 }).trim();
   mkdirSync(join(gitRoot, "o"), { recursive: true });
   git(["init", "-q", "--bare", bare], gitRoot);
   git(["init", "-q", "-b", "main", "."]);
@@ -81,48 +82,79 @@ export async function pushEvent(base, repoUrl, ref, message) {
 
 async function saveNow(base, url) {
   const saved = await api(base, "POST", `/api/1/origin/save/git/url/${url}/`);
-  return until(async () => {
-    const { job } = await api(base, "GET", `/api/jobs/${saved.job}`);
-    return job.phase === "settled" ? job : undefined;
-  }, 120_000, `visit of ${url}`, 250);
+  return until(
+    async () => {
+      const { job } = await api(base, "GET", `/api/jobs/${saved.job}`);
+      return job.phase === "settled" ? job : undefined;
+    },
+    120_000,
+    `visit of ${url}`,
+    250,
+  );
 }
 
 export async function seed(sys) {
   const host = new URL(sys.git).host;
   await api(sys.base, "POST", "/api/forges", { host, kind: "gitea", webhookSecret: SECRET, baseUrl: sys.git });
 
-  makeRepo(sys.gitRoot, "small", (dir) => {
-    writeFileSync(join(dir, "README.md"), "# small\n\nA repo with hostile names.\n");
-    mkdirSync(join(dir, "src"));
-    writeFileSync(join(dir, "src", "main.c"), Array.from({ length: 40 }, (_, i) => `int line${i} = ${i}; /* <b>${i}</b> */`).join("\n") + "\n");
-    writeFileSync(join(dir, HOSTILE_NAME), "hostile\n");
-    writeFileSync(join(dir, "logo.bin"), Buffer.from([0, 1, 2, 3, 255, 254]));
-  }, `${HOSTILE_MESSAGE}\n\nThe body.`);
+  makeRepo(
+    sys.gitRoot,
+    "small",
+    (dir) => {
+      writeFileSync(join(dir, "README.md"), "# small\n\nA repo with hostile names.\n");
+      mkdirSync(join(dir, "src"));
+      writeFileSync(
+        join(dir, "src", "main.c"),
+        Array.from({ length: 40 }, (_, i) => `int line${i} = ${i}; /* <b>${i}</b> */`).join("\n") + "\n",
+      );
+      writeFileSync(join(dir, HOSTILE_NAME), "hostile\n");
+      writeFileSync(join(dir, "logo.bin"), Buffer.from([0, 1, 2, 3, 255, 254]));
+    },
+    `${HOSTILE_MESSAGE}\n\nThe body.`,
+  );
   const small = `${sys.git}/o/small`;
   const smallRepo = (await api(sys.base, "POST", "/api/repos", { url: small, pipelines: { archive: {} } })).repo;
   const visit = await saveNow(sys.base, small);
   if (visit.status !== "full") throw new Error(`visit of the small repo: ${visit.status} ${visit.error}`);
 
   // Enough objects that its visit runs for a while under wrangler dev: the progress bar has time to move.
-  makeRepo(sys.gitRoot, "bulk", (dir) => {
-    for (let d = 0; d < 8; d++) {
-      const sub = join(dir, "bulk", `d${d}`);
-      mkdirSync(sub, { recursive: true });
-      for (let f = 0; f < 500; f++) writeFileSync(join(sub, `f${f}.txt`), `file ${d}/${f}\n`);
-    }
-    writeFileSync(join(dir, "README.md"), "bulk\n");
-  }, "four thousand files");
+  makeRepo(
+    sys.gitRoot,
+    "bulk",
+    (dir) => {
+      for (let d = 0; d < 8; d++) {
+        const sub = join(dir, "bulk", `d${d}`);
+        mkdirSync(sub, { recursive: true });
+        for (let f = 0; f < 500; f++) writeFileSync(join(sub, `f${f}.txt`), `file ${d}/${f}\n`);
+      }
+      writeFileSync(join(dir, "README.md"), "bulk\n");
+    },
+    "four thousand files",
+  );
   const bulk = `${sys.git}/o/bulk`;
   const bulkRepo = (await api(sys.base, "POST", "/api/repos", { url: bulk, pipelines: { archive: {} } })).repo;
 
   // A tag build, run by the reference builder.
-  const builder = startBuilder(sys.base, { id: "dash-builder", exec: "echo forgeline-message built $FORGELINE_SOURCE" });
-  await until(async () => (await api(sys.base, "GET", "/api/builders")).builders.find((b) => b.id === "dash-builder" && b.connected), 60_000, "builder");
+  const builder = startBuilder(sys.base, {
+    id: "dash-builder",
+    exec: "echo forgeline-message built $FORGELINE_SOURCE",
+  });
+  await until(
+    async () =>
+      (await api(sys.base, "GET", "/api/builders")).builders.find((b) => b.id === "dash-builder" && b.connected),
+    60_000,
+    "builder",
+  );
   const tag = makeTagRepo(sys.gitRoot, "tagged", { source: "hello", version: "2.10-3" });
   const tagUrl = `${sys.git}/o/tagged`;
   await api(sys.base, "POST", "/api/repos", { url: tagUrl, pipelines: { tagbuild: { distro: DISTRO } } });
   const [buildId] = await pushTag(sys.base, tagUrl, tag.tagName, tag.tagId);
-  await until(async () => ((await api(sys.base, "GET", `/api/tagbuild/jobs/${buildId}`)).job.status === "uploaded" ? true : undefined), 90_000, "tag build");
+  await until(
+    async () =>
+      (await api(sys.base, "GET", `/api/tagbuild/jobs/${buildId}`)).job.status === "uploaded" ? true : undefined,
+    90_000,
+    "tag build",
+  );
 
   // A mirror of the small repo into another bare repo on the same server.
   execFileSync("git", ["init", "-q", "--bare", join(sys.gitRoot, "o", "mirror-dest.git")]);
@@ -132,10 +164,15 @@ export async function seed(sys) {
       destination: { url: `${sys.git}/o/mirror-dest.git`, group: "o", project: "mirror-dest", branch: "main" },
     })
   ).mirror;
-  await until(async () => {
-    const { mirror: m } = await api(sys.base, "GET", `/api/mirrors/${mirror.id}`);
-    return m.consumer.commit ? m : undefined;
-  }, 90_000, "mirror applied", 250);
+  await until(
+    async () => {
+      const { mirror: m } = await api(sys.base, "GET", `/api/mirrors/${mirror.id}`);
+      return m.consumer.commit ? m : undefined;
+    },
+    90_000,
+    "mirror applied",
+    250,
+  );
 
   return { host, small, smallRepo, bulk, bulkRepo, buildId, mirror, builder };
 }

@@ -3,6 +3,7 @@
 // pressed once after signing in, a running visit's progress bar and a repo's event log seen changing without a
 // reload, and a screenshot of each page in test-results/.
 
+/* global window, document, getComputedStyle -- read inside the browser by page.evaluate */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -10,7 +11,15 @@ import { chromium } from "playwright-core";
 import { ADMIN, killBuilder, root, startSystem, until } from "../support/tagbuild-dev.mjs";
 import { HOSTILE_MESSAGE, pushEvent, seed } from "./dashboard-seed.mjs";
 
-const CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--headless",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
 const SHOTS = join(root, "test-results");
 // The test key pair of .dev.vars.example, for the mirror's two halves on this machine.
 const SYNC = {
@@ -48,7 +57,13 @@ function watchConsole(page) {
 
 const slug = (url) => {
   const u = new URL(url);
-  return (u.pathname + u.search).replace(/^\//, "").replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 90) || "overview";
+  return (
+    (u.pathname + u.search)
+      .replace(/^\//, "")
+      .replace(/[^A-Za-z0-9]+/g, "-")
+      .replace(/^-|-$/g, "")
+      .slice(0, 90) || "overview"
+  );
 };
 
 async function shoot(page, name) {
@@ -103,7 +118,16 @@ describe("the dashboard in chromium", () => {
     }
     expect(broken).toEqual([]);
     expect(consoleErrors).toEqual([]);
-    for (const must of ["/repos/:ulid?", "/jobs/:ulid?", "/archive/revision/:hex?", "/archive/directory/:hex?", "/archive/content/:hex?path", "/builds/:ulid?", "/mirrors?", "/builders?"])
+    for (const must of [
+      "/repos/:ulid?",
+      "/jobs/:ulid?",
+      "/archive/revision/:hex?",
+      "/archive/directory/:hex?",
+      "/archive/content/:hex?path",
+      "/builds/:ulid?",
+      "/mirrors?",
+      "/builders?",
+    ])
       expect([...opened].map(shape), must).toContain(must);
     expect(opened.size).toBeGreaterThan(20);
     await page.close();
@@ -155,8 +179,18 @@ describe("the dashboard in chromium", () => {
     const jobUrl = page.url().split("?")[0];
     await page.evaluate(() => (window.__sameDocument = true));
     const value = () => page.$eval("[data-job] progress", (p) => (p.hasAttribute("value") ? Number(p.value) : 0));
-    const first = await until(async () => ((await value()) > 0 ? await value() : undefined), 240_000, "progress reported", 500);
-    const later = await until(async () => ((await value()) > first ? await value() : undefined), 240_000, "progress moving", 500);
+    const first = await until(
+      async () => ((await value()) > 0 ? await value() : undefined),
+      240_000,
+      "progress reported",
+      500,
+    );
+    const later = await until(
+      async () => ((await value()) > first ? await value() : undefined),
+      240_000,
+      "progress moving",
+      500,
+    );
     expect(later).toBeGreaterThan(first);
     expect(await page.evaluate(() => window.__sameDocument)).toBe(true);
     expect(await page.textContent("[data-field=done]")).toMatch(/\d+ \/ \d+ objects/);
@@ -179,11 +213,21 @@ describe("the dashboard in chromium", () => {
 
     // The small repo's event log gains a pushed event without a reload.
     await page.goto(`${sys.base}/repos/${seeded.smallRepo.id}`);
-    await until(async () => ((await page.textContent("#watch-status")) === "live" ? true : undefined), 30_000, "watch connected", 100);
+    await until(
+      async () => ((await page.textContent("#watch-status")) === "live" ? true : undefined),
+      30_000,
+      "watch connected",
+      100,
+    );
     await page.evaluate(() => (window.__sameDocument = true));
     const rows = await page.$$eval("#events tbody tr", (r) => r.length);
     await pushEvent(sys.base, seeded.small, "refs/heads/live-test", `live ${HOSTILE_MESSAGE}`);
-    await until(async () => ((await page.$$eval("#events tbody tr", (r) => r.length)) > rows ? true : undefined), 30_000, "pushed event shown", 100);
+    await until(
+      async () => ((await page.$$eval("#events tbody tr", (r) => r.length)) > rows ? true : undefined),
+      30_000,
+      "pushed event shown",
+      100,
+    );
     expect(await page.textContent("#events tbody tr:last-child")).toContain("refs/heads/live-test");
     expect(await page.evaluate(() => window.__sameDocument)).toBe(true);
     await shoot(page, "repo-live-event");
@@ -212,7 +256,11 @@ describe("the dashboard in chromium", () => {
   }, 900_000);
 
   it("reads on a phone, in the dark, and works without JavaScript", async () => {
-    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: "dark", javaScriptEnabled: false });
+    const phone = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      colorScheme: "dark",
+      javaScriptEnabled: false,
+    });
     phone.on("page", watchConsole);
     phone.setDefaultTimeout(120_000);
     const page = await phone.newPage();

@@ -5,15 +5,15 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { call, json } from "../support/http";
 import { makeRepo, repoName, sh, visit, type TestRepo } from "../archive/visit-support";
 
-const HOSTILE = `<script>alert(1)</script>"'\u202Ex`;
 const html = async (path: string) => {
   const res = await call(path, { headers: { Accept: "text/html" } });
   return { status: res.status, text: await res.text(), res };
 };
-const hrefs = (text: string, prefix: string) => [...text.matchAll(/href="([^"]+)"/g)].map((m) => m[1]!.replace(/&amp;/g, "&")).filter((h) => h.startsWith(prefix));
+const hrefs = (text: string, prefix: string) =>
+  [...text.matchAll(/href="([^"]+)"/g)].map((m) => m[1]!.replace(/&amp;/g, "&")).filter((h) => h.startsWith(prefix));
 
 let repo: TestRepo;
-let job: any;
+let job: { id: string; status: string };
 
 beforeAll(async () => {
   repo = await makeRepo(
@@ -74,7 +74,9 @@ describe("the archive browser", () => {
     expect(first.text).toContain(`id="L500"`);
     expect(first.text).not.toContain(`id="L501"`);
     expect(first.text.length).toBeLessThan(100_000);
-    const second = await json(call(`/archive/content/${long.trim()}?path=long.txt&from=501`, { headers: { Accept: "application/json" } }));
+    const second = await json(
+      call(`/archive/content/${long.trim()}?path=long.txt&from=501`, { headers: { Accept: "application/json" } }),
+    );
     expect(second.body).toMatchObject({ lines: 1200, from: 501, shown: 500, next: 1001 });
     const { stdout: bin } = await sh(`git rev-parse HEAD:blob.bin`, { cwd: repo.bare });
     const binary = await html(`/archive/content/${bin.trim()}?path=blob.bin`);
@@ -100,10 +102,12 @@ describe("the archive browser", () => {
   });
 
   it("answers the same data as JSON", async () => {
-    const { body } = await json(call(`/archive/origin?url=${encodeURIComponent(repo.origin)}`, { headers: { Accept: "application/json" } }));
+    const { body } = await json(
+      call(`/archive/origin?url=${encodeURIComponent(repo.origin)}`, { headers: { Accept: "application/json" } }),
+    );
     expect(body.origin.url).toBe(repo.origin);
     expect(body.visits[0]).toMatchObject({ visit: 1, status: "full" });
     const index = await json(call(`/archive`, { headers: { Accept: "application/json" } }));
-    expect(index.body.jobs.map((j: any) => j.id)).toContain(job.id);
+    expect(index.body.jobs.map((j: { id: string }) => j.id)).toContain(job.id);
   });
 });

@@ -46,13 +46,18 @@ describe("mirrors", () => {
     expect(page.status).toBe(200);
     expect(page.text).toContain(`dest/${name} main`);
     const data = await json(call("/mirrors", { headers: { Accept: "application/json" } }));
-    const m = data.body.mirrors.find((x: any) => x.id === created.body.mirror.id);
+    const m = data.body.mirrors.find((x: { id: string }) => x.id === created.body.mirror.id);
     expect(m).toMatchObject({ lagMs: null, producer: { commit: null } });
     expect((await admin(`/api/mirrors/${m.id}`, "DELETE")).status).toBe(200);
   });
 
   it("counts lag from when the newest object was produced until the destination holds it", () => {
-    const base = { id: "x", source: { url: "", branch: "" }, destination: { url: "", group: "", project: "", branch: "" }, createdAt: 0 };
+    const base = {
+      id: "x",
+      source: { url: "", branch: "" },
+      destination: { url: "", group: "", project: "", branch: "" },
+      createdAt: 0,
+    };
     const consumer = { commit: "a", at: 1, commitTime: null, error: null, errorAt: null };
     const producer = { commit: "b", key: "k", at: 1_000, error: null, errorAt: null };
     expect(mirrorLag({ ...base, producer, consumer }, 61_000)).toBe(60_000);

@@ -6,7 +6,8 @@ import { admin, call, json, unique } from "../support/http";
 import { deliver, registerForge } from "../support/webhooks";
 
 const HOSTILE = `<script>alert(1)</script>"'\u202Eevil`;
-const html = (path: string, headers: Record<string, string> = {}) => call(path, { headers: { Accept: "text/html", ...headers } });
+const html = (path: string, headers: Record<string, string> = {}) =>
+  call(path, { headers: { Accept: "text/html", ...headers } });
 
 async function hostileRepo() {
   const host = `${unique("evil")}.example.org`;
@@ -19,7 +20,9 @@ async function hostileRepo() {
     before: "0000000000000000000000000000000000000000",
     after: "1111111111111111111111111111111111111111",
     repository: { html_url: created.body.repo.url },
-    commits: [{ id: "1111111111111111111111111111111111111111", message: `fix ${HOSTILE}\n\nbody`, url: null, timestamp: null }],
+    commits: [
+      { id: "1111111111111111111111111111111111111111", message: `fix ${HOSTILE}\n\nbody`, url: null, timestamp: null },
+    ],
     pusher: { login: HOSTILE },
   });
   const res = await deliver({ forge: "gitea", event: "push", body, secret });
@@ -38,7 +41,16 @@ describe("dashboard pages", () => {
   it("draws every list and detail page as HTML with the safe headers, escaping hostile names", async () => {
     const { host, repo } = await hostileRepo();
     const jobs = await json(call(`/api/jobs?repo=${repo.id}`));
-    for (const path of ["/", "/repos", `/repos?q=${encodeURIComponent("<script>")}`, `/repos/${repo.id}`, "/forges", `/forges/${host}`, "/jobs", "/signin"]) {
+    for (const path of [
+      "/",
+      "/repos",
+      `/repos?q=${encodeURIComponent("<script>")}`,
+      `/repos/${repo.id}`,
+      "/forges",
+      `/forges/${host}`,
+      "/jobs",
+      "/signin",
+    ]) {
       const res = await html(path);
       const text = await res.text();
       expect(res.status, path).toBe(200);
@@ -65,9 +77,9 @@ describe("dashboard pages", () => {
     const one = await asJson(`/repos/${repo.id}`);
     expect(one.status).toBe(200);
     expect(one.body.repo).toEqual((await json(call(`/api/repos/${repo.id}`))).body.repo);
-    expect(one.body.events.events.some((e: any) => e.kind === "push")).toBe(true);
+    expect(one.body.events.events.some((e: { kind: string }) => e.kind === "push")).toBe(true);
     const list = await asJson(`/repos?q=${encodeURIComponent("%3Cscript%3E")}`);
-    expect(list.body.repos.map((r: any) => r.id)).toContain(repo.id);
+    expect(list.body.repos.map((r: { id: string }) => r.id)).toContain(repo.id);
     const none = await asJson(`/repos?q=no-such-repo-anywhere`);
     expect(none.body.repos).toEqual([]);
     const overview = await asJson("/");

@@ -39,7 +39,12 @@ git add -A && git commit -q -m "six hundred files"`,
     const job = await visit(repo.url);
     expect(job.status).toBe("full");
     const { body } = await json(call(`/api/jobs/${job.id}`));
-    expect(body.job.progress).toMatchObject({ phase: "parsing and storing", done: objects.size, total: objects.size, unit: "objects" });
+    expect(body.job.progress).toMatchObject({
+      phase: "parsing and storing",
+      done: objects.size,
+      total: objects.size,
+      unit: "objects",
+    });
 
     const page = await (await call(`/jobs/${job.id}`, { headers: { Accept: "text/html" } })).text();
     expect(page).toContain(`<progress max="${objects.size}" value="${objects.size}">`);
@@ -48,6 +53,6 @@ git add -A && git commit -q -m "six hundred files"`,
     expect(page).not.toContain(`data-job="${job.id}"`);
     const asJson = await json(call(`/jobs/${job.id}`, { headers: { Accept: "application/json" } }));
     expect(asJson.body.job.progress.done).toBe(objects.size);
-    expect(asJson.body.job.transitions.map((t: any) => t.to)).toEqual(["created", "ongoing", "full"]);
+    expect(asJson.body.job.transitions.map((t: { to: string }) => t.to)).toEqual(["created", "ongoing", "full"]);
   });
 });

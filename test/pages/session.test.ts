@@ -43,7 +43,9 @@ class Visitor {
 }
 
 async function registeredRepo() {
-  const repo = await json(admin("/api/repos", "POST", { url: `https://git.example.org/acme/${unique("csrf")}`, pipelines: {} }));
+  const repo = await json(
+    admin("/api/repos", "POST", { url: `https://git.example.org/acme/${unique("csrf")}`, pipelines: {} }),
+  );
   return repo.body.repo.id as string;
 }
 
@@ -69,7 +71,11 @@ describe("signing in", () => {
     expect(await noToken.text()).toContain("CSRF token");
     const wrong = await v.post("/signin", { _csrf: "0".repeat(48), token: "test-admin-token" });
     expect(wrong.status).toBe(403);
-    const foreign = await v.post("/signin", { _csrf: v.csrf(), token: "test-admin-token" }, { Origin: "https://evil.example" });
+    const foreign = await v.post(
+      "/signin",
+      { _csrf: v.csrf(), token: "test-admin-token" },
+      { Origin: "https://evil.example" },
+    );
     expect(foreign.status).toBe(403);
     expect(v.cookies.has("fl_session")).toBe(false);
   });

@@ -10,11 +10,11 @@ import { remote } from "../core/remote";
 import { repos } from "../../schema";
 import { badRequest, conflict, notFound } from "../core/errors";
 import { requireAdmin } from "../core/auth";
-import { jsonBody, optionalId, queryOf } from "../core/validate";
+import { jsonBody, optionalId, queryOf, wholeNumber } from "../core/validate";
 import { isUlid } from "../core/ids";
 import { parseRepoUrl } from "../core/repo-url";
 import { checkOutboundUrl, outboundPolicy } from "../core/outbound";
-import { parsePipelines } from "../kinds";
+import type { Registry, RegistryBindings } from "../kinds";
 
 const registerSchema = z.strictObject({
   url: z.string().min(1).max(2048),
@@ -28,15 +28,15 @@ const listQuery = z.object({
   /** Only repos that have (true) or have not (false) a current error. */
   error: z.enum(["true", "false"]).optional(),
   cursor: optionalId(isUlid, "must be a repo id"),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  limit: wholeNumber(1, 500, 100),
 });
 const eventsQuery = z.object({
   after: optionalId(isUlid, "must be an event id (ULID)"),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  limit: wholeNumber(1, 500, 100),
 });
 
-function pipelinesOrThrow(value: unknown): Record<string, unknown> {
-  const parsed = parsePipelines(value);
+function pipelinesOrThrow(registry: Registry, value: unknown): Record<string, unknown> {
+  const parsed = registry.parsePipelines(value);
   if (!parsed.ok) throw badRequest(parsed.problems.join("; "), "invalid_pipelines");
   return parsed.value;
 }
@@ -64,13 +64,13 @@ async function repoStub(env: Env, id: string) {
   return remote<RepoObject>(env.REPO, row.key);
 }
 
-export const repoRoutes = new Hono<{ Bindings: Env }>();
+export const repoRoutes = new Hono<RegistryBindings>();
 
 repoRoutes.post("/", requireAdmin, jsonBody(registerSchema), async (c) => {
   const input = c.req.valid("json");
   const address = parseRepoUrl(input.url);
   checkOutboundUrl(address.cloneUrl, outboundPolicy(c.env), "url");
-  const pipelines = pipelinesOrThrow(input.pipelines ?? {});
+  const pipelines = pipelinesOrThrow(c.var.registry, input.pipelines ?? {});
   const stub = remote<RepoObject>(c.env.REPO, address.key);
   const { repo, created } = await stub.register(address, pipelines, "api");
   if (!created && JSON.stringify(repo.pipelines) !== JSON.stringify(pipelines))
@@ -107,7 +107,7 @@ repoRoutes.get("/:id", async (c) => {
 });
 
 repoRoutes.patch("/:id", requireAdmin, jsonBody(patchSchema), async (c) => {
-  const pipelines = pipelinesOrThrow(c.req.valid("json").pipelines);
+  const pipelines = pipelinesOrThrow(c.var.registry, c.req.valid("json").pipelines);
   const repo = await (await repoStub(c.env, c.req.param("id"))).configure(pipelines);
   if (!repo) throw notFound(`no repo ${c.req.param("id")}`);
   return c.json({ repo: repoView(repo) });

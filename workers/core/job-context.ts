@@ -1,9 +1,7 @@
 // What a pipeline's job handler works with: its job's record and a lease-checked line to its JobObject.
 
 import type { Env } from "../env";
-import type { JobObject, Verdict } from "../../durable-objects/job";
-import type { Json, JobRecord, LogLine } from "./job";
-import type { Remote } from "./remote";
+import type { Json, JobRecord, LeasedJob, LogLine, Verdict } from "./job";
 import type { ProgressReport } from "./progress";
 
 /** Progress reports reach the JobObject at most this often (a phase change or the last of a phase always does). */
@@ -35,7 +33,7 @@ export class JobContext {
 
   constructor(
     private record: JobRecord,
-    private readonly stub: Remote<JobObject>,
+    private readonly stub: LeasedJob,
     readonly lease: number,
   ) {}
 

@@ -27,7 +27,11 @@ export interface JobProgress {
 const count = (n: unknown) => (typeof n === "number" && Number.isFinite(n) && n >= 0 ? Math.floor(n) : 0);
 
 /** The next progress record: a new phase starts its own clock; numbers are made sane, names cut short. */
-export function nextProgress(previous: JobProgress | null | undefined, report: ProgressReport, now: number): JobProgress {
+export function nextProgress(
+  previous: JobProgress | null | undefined,
+  report: ProgressReport,
+  now: number,
+): JobProgress {
   const phase = String(report.phase).slice(0, 80) || "working";
   const done = count(report.done);
   const total = report.total === null || report.total === undefined ? null : count(report.total);

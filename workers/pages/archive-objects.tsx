@@ -16,7 +16,12 @@ const TEXT_CHARS_PER_PAGE = 40_000;
 const TEXT_SCAN_BYTES = 2 * 1024 * 1024;
 
 export function hexParam(value: string | undefined, what: string): string {
-  if (!value || !HEX.test(value)) throw new ApiFailure(400, "invalid_id", `invalid ${what} id "${(value ?? "").slice(0, 80)}": expected 40 lowercase hex digits`);
+  if (!value || !HEX.test(value))
+    throw new ApiFailure(
+      400,
+      "invalid_id",
+      `invalid ${what} id "${(value ?? "").slice(0, 80)}": expected 40 lowercase hex digits`,
+    );
   return value;
 }
 
@@ -84,7 +89,9 @@ const Crumbs: FC<{ path: string | undefined }> = ({ path }) => (path ? <p class=
 function isText(bytes: Uint8Array): boolean {
   if (bytes.subarray(0, 8000).includes(0)) return false;
   try {
-    new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes.subarray(0, Math.max(0, bytes.length - 4)));
+    new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(
+      bytes.subarray(0, Math.max(0, bytes.length - 4)),
+    );
     return true;
   } catch {
     return false;
@@ -92,7 +99,10 @@ function isText(bytes: Uint8Array): boolean {
 }
 
 /** Reads at most `max` bytes of a body, then stops reading. */
-async function readUpTo(body: ReadableStream<Uint8Array> | null, max: number): Promise<{ bytes: Uint8Array; more: boolean }> {
+async function readUpTo(
+  body: ReadableStream<Uint8Array> | null,
+  max: number,
+): Promise<{ bytes: Uint8Array; more: boolean }> {
   const out = new Uint8Array(max + 1);
   let n = 0;
   if (!body) return { bytes: out.subarray(0, 0), more: false };
@@ -165,9 +175,14 @@ export function archiveObjectPages(r: Hono<PagesEnv>): void {
 
   r.get("/archive/release/:id", async (c) => {
     const id = hexParam(c.req.param("id"), "release");
-    const rel = await c.var.api.get<{ name: string; message: string | null; target: string; target_type: string; author: Person | null; date: string | null }>(
-      `/api/1/release/${id}/`,
-    );
+    const rel = await c.var.api.get<{
+      name: string;
+      message: string | null;
+      target: string;
+      target_type: string;
+      author: Person | null;
+      date: string | null;
+    }>(`/api/1/release/${id}/`);
     const target = browseHref(rel.target_type, rel.target);
     return render(c, `Release ${rel.name}`, { release: rel }, () => (
       <>
@@ -208,7 +223,13 @@ export function archiveObjectPages(r: Hono<PagesEnv>): void {
             const href = e.type === "rev" ? null : browseHref(e.type, e.target, sub(e.name));
             return (
               <tr>
-                <td>{href ? <a href={href}>{e.type === "dir" ? `${e.name}/` : e.name}</a> : `${e.name} (submodule at ${e.target})`}</td>
+                <td>
+                  {href ? (
+                    <a href={href}>{e.type === "dir" ? `${e.name}/` : e.name}</a>
+                  ) : (
+                    `${e.name} (submodule at ${e.target})`
+                  )}
+                </td>
                 <td>{e.type}</td>
                 <td>{e.length ?? ""}</td>
                 <td class="mono">{e.perms.toString(8)}</td>
@@ -218,7 +239,9 @@ export function archiveObjectPages(r: Hono<PagesEnv>): void {
         </Table>
         {entries.length > ENTRIES_PER_PAGE ? (
           <nav class="pager">
-            {page > 0 ? <a href={`/archive/directory/${id}?path=${encodeURIComponent(path)}&page=${page - 1}`}>« previous</a> : null}
+            {page > 0 ? (
+              <a href={`/archive/directory/${id}?path=${encodeURIComponent(path)}&page=${page - 1}`}>« previous</a>
+            ) : null}
             {(page + 1) * ENTRIES_PER_PAGE < entries.length ? (
               <a rel="next" href={`/archive/directory/${id}?path=${encodeURIComponent(path)}&page=${page + 1}`}>
                 next »
@@ -233,7 +256,12 @@ export function archiveObjectPages(r: Hono<PagesEnv>): void {
   r.get("/archive/content/:id", async (c) => {
     const id = hexParam(c.req.param("id"), "content");
     const path = c.req.query("path") ?? "";
-    const meta = await c.var.api.get<{ length: number; status: string; checksums: Record<string, string>; reason?: string }>(`/api/1/content/sha1_git:${id}/`);
+    const meta = await c.var.api.get<{
+      length: number;
+      status: string;
+      checksums: Record<string, string>;
+      reason?: string;
+    }>(`/api/1/content/sha1_git:${id}/`);
     const raw = `/api/1/content/sha1_git:${id}/raw/`;
     let text: string | null = null;
     let cut = false;
@@ -254,8 +282,19 @@ export function archiveObjectPages(r: Hono<PagesEnv>): void {
     }
     const nextFrom = from + shown.length <= all.length ? from + shown.length : null;
     const name = path.split("/").pop() || id.slice(0, 12);
-    const here = (n: number) => `/archive/content/${id}?${new URLSearchParams({ ...(path ? { path } : {}), from: String(n) })}`;
-    const data = { id, path, content: meta, text: text !== null, lines: all.length, from, shown: shown.length, next: nextFrom, cut };
+    const here = (n: number) =>
+      `/archive/content/${id}?${new URLSearchParams({ ...(path ? { path } : {}), from: String(n) })}`;
+    const data = {
+      id,
+      path,
+      content: meta,
+      text: text !== null,
+      lines: all.length,
+      from,
+      shown: shown.length,
+      next: nextFrom,
+      cut,
+    };
     return render(c, name, data, () => (
       <>
         <SwhidBox swhid={`swh:1:cnt:${id}`} />
@@ -270,7 +309,9 @@ export function archiveObjectPages(r: Hono<PagesEnv>): void {
             <span class="muted">{meta.reason ?? "the bytes are not archived"}</span>
           )}
         </p>
-        {meta.status === "visible" && text === null ? <p>A binary file (or one too large to show): download it to look inside.</p> : null}
+        {meta.status === "visible" && text === null ? (
+          <p>A binary file (or one too large to show): download it to look inside.</p>
+        ) : null}
         {text !== null ? (
           <div class="scroll">
             <table class="code">
@@ -297,7 +338,9 @@ export function archiveObjectPages(r: Hono<PagesEnv>): void {
             ) : null}
           </nav>
         ) : null}
-        {cut ? <p class="muted">{`Only the first ${TEXT_SCAN_BYTES / 1024 / 1024} MiB are shown; download the file for the rest.`}</p> : null}
+        {cut ? (
+          <p class="muted">{`Only the first ${TEXT_SCAN_BYTES / 1024 / 1024} MiB are shown; download the file for the rest.`}</p>
+        ) : null}
         <h2>Checksums</h2>
         <dl class="facts">
           {Object.entries(meta.checksums).map(([k, v]) => (

@@ -25,16 +25,22 @@ interface BranchDoc {
 
 const VISITS_PER_PAGE = 50;
 const BRANCHES_PER_PAGE = 100;
-const SWH_TYPE: Record<string, string> = { cnt: "content", dir: "directory", rev: "revision", rel: "release", snp: "snapshot" };
+const SWH_TYPE: Record<string, string> = {
+  cnt: "content",
+  dir: "directory",
+  rev: "revision",
+  rel: "release",
+  snp: "snapshot",
+};
 
 /** An origin URL as the read API takes it in its path: percent-encoded as a whole. */
 const originPath = (url: string) => `/api/1/origin/${encodeURIComponent(url)}`;
 
 export function archivePages(r: Hono<PagesEnv>): void {
   r.get("/archive", async (c) => {
-    const recent = await c.var.api.get<{ jobs: { id: string; repoUrl: string; status: string; phase: string; createdAt: number }[] }>(
-      "/api/jobs?kind=archive&limit=20",
-    );
+    const recent = await c.var.api.get<{
+      jobs: { id: string; repoUrl: string; status: string; phase: string; createdAt: number }[];
+    }>("/api/jobs?kind=archive&limit=20");
     return render(c, "Archive", recent, () => (
       <>
         <form class="filters" method="get" action="/archive/origin" role="search">
@@ -58,7 +64,11 @@ export function archivePages(r: Hono<PagesEnv>): void {
             Repository URL
             <input name="url" type="url" required size={50} />
           </label>
-          <button type="submit" disabled={!c.var.session.admin} title={c.var.session.admin ? undefined : "sign in as the admin first"}>
+          <button
+            type="submit"
+            disabled={!c.var.session.admin}
+            title={c.var.session.admin ? undefined : "sign in as the admin first"}
+          >
             Save code now
           </button>
         </form>
@@ -102,7 +112,11 @@ export function archivePages(r: Hono<PagesEnv>): void {
           <form class="filters" method="post" action="/archive/save">
             <input type="hidden" name="_csrf" value={c.var.session.csrf} />
             <input type="hidden" name="url" value={url} />
-            <button type="submit" disabled={!c.var.session.admin} title={c.var.session.admin ? undefined : "sign in as the admin first"}>
+            <button
+              type="submit"
+              disabled={!c.var.session.admin}
+              title={c.var.session.admin ? undefined : "sign in as the admin first"}
+            >
               Save code now
             </button>
           </form>
@@ -123,8 +137,11 @@ export function archivePages(r: Hono<PagesEnv>): void {
         <ol class="timeline" reversed>
           {visits.map((v) => (
             <li>
-              <strong>{`#${v.visit}`}</strong> <time datetime={v.date}>{v.date.slice(0, 16).replace("T", " ")}</time> <Status s={v.status} />{" "}
-              {v.snapshot ? <a href={`/archive/snapshot/${v.snapshot}?origin=${encodeURIComponent(origin.url)}`}>snapshot</a> : null}
+              <strong>{`#${v.visit}`}</strong> <time datetime={v.date}>{v.date.slice(0, 16).replace("T", " ")}</time>{" "}
+              <Status s={v.status} />{" "}
+              {v.snapshot ? (
+                <a href={`/archive/snapshot/${v.snapshot}?origin=${encodeURIComponent(origin.url)}`}>snapshot</a>
+              ) : null}
               {v.error ? <span class="bad"> {v.error}</span> : null}
             </li>
           ))}
@@ -143,9 +160,16 @@ export function archivePages(r: Hono<PagesEnv>): void {
   r.get("/archive/save-requests", async (c) => {
     const url = c.req.query("url") ?? "";
     if (!url) throw new ApiFailure(400, "invalid_url", "give the origin's URL: /archive/save-requests?url=https://…");
-    const rows = await c.var.api.get<{ save_task_status: string; visit_status: string | null; save_request_date: string; visit_date: string | null; job?: string; id?: string }[]>(
-      `/api/1/origin/save/git/url/${encodeURI(url)}/`,
-    );
+    const rows = await c.var.api.get<
+      {
+        save_task_status: string;
+        visit_status: string | null;
+        save_request_date: string;
+        visit_date: string | null;
+        job?: string;
+        id?: string;
+      }[]
+    >(`/api/1/origin/save/git/url/${encodeURI(url)}/`);
     return render(c, `Save requests of ${url}`, rows, () => (
       <Table head={["requested", "task", "visit", "visited"]} rows={rows.length} empty="No save request.">
         {rows.map((row) => (
@@ -169,7 +193,9 @@ export function archivePages(r: Hono<PagesEnv>): void {
     const from = c.req.query("from");
     const q = new URLSearchParams({ branches_count: String(BRANCHES_PER_PAGE) });
     if (from) q.set("branches_from", from);
-    const snap = await c.var.api.get<{ branches: Record<string, BranchDoc | null>; next_branch: string | null }>(`/api/1/snapshot/${id}/?${q}`);
+    const snap = await c.var.api.get<{ branches: Record<string, BranchDoc | null>; next_branch: string | null }>(
+      `/api/1/snapshot/${id}/?${q}`,
+    );
     const names = Object.keys(snap.branches);
     return render(c, `Snapshot ${id.slice(0, 12)}`, { id, ...snap }, () => (
       <>
@@ -218,7 +244,8 @@ export function archivePages(r: Hono<PagesEnv>): void {
       if (err instanceof SwhidError) throw new ApiFailure(400, "invalid_swhid", err.message);
       throw err;
     }
-    if (swhid.type === "ori") throw new ApiFailure(400, "invalid_swhid", "origin SWHIDs are not browsed here; search the origin's URL");
+    if (swhid.type === "ori")
+      throw new ApiFailure(400, "invalid_swhid", "origin SWHIDs are not browsed here; search the origin's URL");
     await c.var.api.get(`/api/1/resolve/${text}/`);
     return c.redirect(browseHref(SWH_TYPE[swhid.type]!, swhid.id)!, 303);
   });
@@ -227,9 +254,16 @@ export function archivePages(r: Hono<PagesEnv>): void {
     const fields = await adminForm(c);
     const url = (fields.url ?? "").trim();
     if (!url) throw new ApiFailure(400, "invalid_url", "give the repository's URL");
-    const saved = await c.var.api.send<{ job?: string; id?: string }>("POST", `/api/1/origin/save/git/url/${encodeURI(url)}/`);
+    const saved = await c.var.api.send<{ job?: string; id?: string }>(
+      "POST",
+      `/api/1/origin/save/git/url/${encodeURI(url)}/`,
+    );
     const job = saved.job ?? null;
-    return c.redirect(job ? `${jobHref(job)}?done=${encodeURIComponent("Visit requested.")}` : `/archive?done=${encodeURIComponent("Visit requested.")}`, 303);
+    return c.redirect(
+      job
+        ? `${jobHref(job)}?done=${encodeURIComponent("Visit requested.")}`
+        : `/archive?done=${encodeURIComponent("Visit requested.")}`,
+      303,
+    );
   });
 }
-

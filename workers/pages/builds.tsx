@@ -51,8 +51,20 @@ interface MirrorDoc {
   source: { url: string; branch: string };
   destination: { url: string; group: string; project: string; branch: string };
   createdAt: number;
-  producer: { commit: string | null; key: string | null; at: number | null; error: string | null; errorAt: number | null };
-  consumer: { commit: string | null; at: number | null; commitTime: number | null; error: string | null; errorAt: number | null };
+  producer: {
+    commit: string | null;
+    key: string | null;
+    at: number | null;
+    error: string | null;
+    errorAt: number | null;
+  };
+  consumer: {
+    commit: string | null;
+    at: number | null;
+    commitTime: number | null;
+    error: string | null;
+    errorAt: number | null;
+  };
 }
 
 const BUILD_STATES = ["noticed", "queued", "building", "uploaded", "irrecoverable", "not_for_us", "failed"];
@@ -96,7 +108,11 @@ export function buildPages(r: Hono<PagesEnv>): void {
           </label>
           <button type="submit">Filter</button>
         </form>
-        <Table head={["build", "status", "package", "tag", "repo", "builder", "noticed", "took", "reason"]} rows={page.jobs.length} empty="No tag build matches.">
+        <Table
+          head={["build", "status", "package", "tag", "repo", "builder", "noticed", "took", "reason"]}
+          rows={page.jobs.length}
+          empty="No tag build matches."
+        >
           {page.jobs.map((b) => (
             <tr>
               <td>
@@ -112,7 +128,13 @@ export function buildPages(r: Hono<PagesEnv>): void {
               <td>{b.repoUrl}</td>
               <td>{b.builder ?? ""}</td>
               <td>{ago(b.createdAt)}</td>
-              <td>{b.finishedAt && b.buildingAt ? duration(b.finishedAt - b.buildingAt) : b.buildingAt ? `building ${ago(b.buildingAt)}` : ""}</td>
+              <td>
+                {b.finishedAt && b.buildingAt
+                  ? duration(b.finishedAt - b.buildingAt)
+                  : b.buildingAt
+                    ? `building ${ago(b.buildingAt)}`
+                    : ""}
+              </td>
               <td>{b.duplicateOf ? `duplicate of ${b.duplicateOf}` : (b.reason ?? "")}</td>
             </tr>
           ))}
@@ -123,7 +145,9 @@ export function buildPages(r: Hono<PagesEnv>): void {
   });
 
   r.get("/builds/:id", async (c) => {
-    const { job } = await c.var.api.get<{ job: BuildDoc }>(`/api/tagbuild/jobs/${encodeURIComponent(c.req.param("id"))}`);
+    const { job } = await c.var.api.get<{ job: BuildDoc }>(
+      `/api/tagbuild/jobs/${encodeURIComponent(c.req.param("id"))}`,
+    );
     return render(c, `Tag build ${job.tag.name ?? job.id}`, { job }, () => (
       <>
         <dl class="facts">
@@ -203,7 +227,11 @@ export function buildPages(r: Hono<PagesEnv>): void {
     return render(c, "Builders", data, () => (
       <>
         <p>{`${data.queued} build(s) waiting for a builder.`}</p>
-        <Table head={["builder", "mode", "state", "job", "testing allowed", "last seen", ""]} rows={data.builders.length} empty="No builder has connected.">
+        <Table
+          head={["builder", "mode", "state", "job", "testing allowed", "last seen", ""]}
+          rows={data.builders.length}
+          empty="No builder has connected."
+        >
           {data.builders.map((b) => (
             <tr>
               <td>{b.id}</td>
@@ -214,11 +242,17 @@ export function buildPages(r: Hono<PagesEnv>): void {
               <td>{ago(b.lastSeenAt)}</td>
               <td>
                 {b.mode === "testing" ? (
-                  <Action c={c} action={`/builders/${encodeURIComponent(b.id)}/allow-testing`} label={b.allowTesting ? "Withdraw testing" : "Allow testing"}>
+                  <Action
+                    c={c}
+                    action={`/builders/${encodeURIComponent(b.id)}/allow-testing`}
+                    label={b.allowTesting ? "Withdraw testing" : "Allow testing"}
+                  >
                     <input type="hidden" name="allow" value={b.allowTesting ? "false" : "true"} />
                   </Action>
                 ) : null}{" "}
-                {b.connected ? <Action c={c} action={`/builders/${encodeURIComponent(b.id)}/restart`} label="Restart" danger /> : null}
+                {b.connected ? (
+                  <Action c={c} action={`/builders/${encodeURIComponent(b.id)}/restart`} label="Restart" danger />
+                ) : null}
               </td>
             </tr>
           ))}
@@ -235,7 +269,9 @@ export function buildPages(r: Hono<PagesEnv>): void {
 
   r.post("/builders/:id/allow-testing", async (c) => {
     const fields = await adminForm(c);
-    await c.var.api.send("POST", `/api/builders/${encodeURIComponent(c.req.param("id"))}/allow-testing`, { allow: fields.allow !== "false" });
+    await c.var.api.send("POST", `/api/builders/${encodeURIComponent(c.req.param("id"))}/allow-testing`, {
+      allow: fields.allow !== "false",
+    });
     return c.redirect(`/builders?done=${encodeURIComponent("Testing permission changed.")}`, 303);
   });
 
@@ -244,10 +280,18 @@ export function buildPages(r: Hono<PagesEnv>): void {
     const pageNo = Math.max(0, Number.parseInt(c.req.query("page") ?? "0", 10) || 0);
     const shown = mirrors.slice(pageNo * MIRRORS_PER_PAGE, (pageNo + 1) * MIRRORS_PER_PAGE);
     const now = Date.now();
-    const data = { mirrors: shown.map((m) => ({ ...m, lagMs: mirrorLag(m, now) })), total: mirrors.length, page: pageNo };
+    const data = {
+      mirrors: shown.map((m) => ({ ...m, lagMs: mirrorLag(m, now) })),
+      total: mirrors.length,
+      page: pageNo,
+    };
     return render(c, "Mirrors", data, () => (
       <>
-        <Table head={["source", "destination", "produced", "applied", "lag", "error", ""]} rows={shown.length} empty="No mirror is configured.">
+        <Table
+          head={["source", "destination", "produced", "applied", "lag", "error", ""]}
+          rows={shown.length}
+          empty="No mirror is configured."
+        >
           {data.mirrors.map((m) => (
             <tr>
               <td>{`${m.source.url} ${m.source.branch}`}</td>
@@ -258,7 +302,9 @@ export function buildPages(r: Hono<PagesEnv>): void {
               <td>
                 <span class="mono">{m.consumer.commit?.slice(0, 12) ?? "—"}</span> {ago(m.consumer.at)}
               </td>
-              <td class={m.lagMs !== null ? "warn" : "ok"}>{m.lagMs === null ? (m.producer.commit ? "in sync" : "—") : `behind ${duration(m.lagMs)}`}</td>
+              <td class={m.lagMs !== null ? "warn" : "ok"}>
+                {m.lagMs === null ? (m.producer.commit ? "in sync" : "—") : `behind ${duration(m.lagMs)}`}
+              </td>
               <td class="bad">{m.producer.error ?? m.consumer.error ?? ""}</td>
               <td>
                 <Action c={c} action={`/mirrors/${m.id}/sync`} label="Sync now" />
@@ -288,6 +334,11 @@ export function buildPages(r: Hono<PagesEnv>): void {
     const id = c.req.param("id");
     if (!/^[0-9A-HJKMNP-TV-Z]{26}$/.test(id)) throw new ApiFailure(404, "not_found", `no mirror ${id}`);
     const { jobs } = await c.var.api.send<{ jobs: { id: string }[] }>("POST", `/api/mirrors/${id}/sync`);
-    return c.redirect(jobs[0] ? `${jobHref(jobs[0].id)}?done=${encodeURIComponent("Producing now.")}` : `/mirrors?done=${encodeURIComponent("Nothing to produce.")}`, 303);
+    return c.redirect(
+      jobs[0]
+        ? `${jobHref(jobs[0].id)}?done=${encodeURIComponent("Producing now.")}`
+        : `/mirrors?done=${encodeURIComponent("Nothing to produce.")}`,
+      303,
+    );
   });
 }

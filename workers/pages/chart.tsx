@@ -16,7 +16,11 @@ export const DayChart: FC<{ name: string; day: Overview["hourly"][string] }> = (
   const bw = (W - 2 * PAD) / day.length;
   const y = (n: number) => H - PAD - (n / maxN) * plotH;
   const points = day
-    .map((d, i) => (d.meanMs === null || maxMs === 0 ? null : `${(PAD + i * bw + bw / 2).toFixed(1)},${(H - PAD - (d.meanMs / maxMs) * plotH).toFixed(1)}`))
+    .map((d, i) =>
+      d.meanMs === null || maxMs === 0
+        ? null
+        : `${(PAD + i * bw + bw / 2).toFixed(1)},${(H - PAD - (d.meanMs / maxMs) * plotH).toFixed(1)}`,
+    )
     .filter(Boolean)
     .join(" ");
   const total = day.reduce((s, d) => s + d.finished, 0);
@@ -32,8 +36,24 @@ export const DayChart: FC<{ name: string; day: Overview["hourly"][string] }> = (
           const okN = d.finished - d.failed;
           return (
             <g>
-              {okN > 0 ? <rect class="ok" x={x} y={y(okN).toFixed(1)} width={(bw - 2).toFixed(1)} height={(H - PAD - y(okN)).toFixed(1)} /> : null}
-              {d.failed > 0 ? <rect class="bad" x={x} y={y(d.finished).toFixed(1)} width={(bw - 2).toFixed(1)} height={(y(okN) - y(d.finished)).toFixed(1)} /> : null}
+              {okN > 0 ? (
+                <rect
+                  class="ok"
+                  x={x}
+                  y={y(okN).toFixed(1)}
+                  width={(bw - 2).toFixed(1)}
+                  height={(H - PAD - y(okN)).toFixed(1)}
+                />
+              ) : null}
+              {d.failed > 0 ? (
+                <rect
+                  class="bad"
+                  x={x}
+                  y={y(d.finished).toFixed(1)}
+                  width={(bw - 2).toFixed(1)}
+                  height={(y(okN) - y(d.finished)).toFixed(1)}
+                />
+              ) : null}
             </g>
           );
         })}
@@ -52,7 +72,8 @@ export const DayChart: FC<{ name: string; day: Overview["hourly"][string] }> = (
         </text>
       </svg>
       <figcaption>
-        <strong>{name}</strong> <span class="muted">{`${total} finished · ${failed} failed · line: mean duration`}</span>
+        <strong>{name}</strong>{" "}
+        <span class="muted">{`${total} finished · ${failed} failed · line: mean duration`}</span>
       </figcaption>
     </figure>
   );

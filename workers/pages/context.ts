@@ -2,14 +2,9 @@
 
 import type { Context } from "hono";
 import type { Env } from "../env";
-import type { Api } from "./read";
+import type { Api, Session } from "./read";
 
-export interface Session {
-  /** Signed in with the admin token (a valid, unexpired session cookie). */
-  admin: boolean;
-  /** The double-submit token every form of this visitor carries. */
-  csrf: string;
-}
+export type { Session };
 
 export type PagesEnv = { Bindings: Env; Variables: { session: Session; api: Api } };
 export type PageContext = Context<PagesEnv>;

@@ -38,20 +38,32 @@ export function dashboard(app: ApiApp): Hono<PagesEnv> {
     c.header("Vary", "Accept, Cookie");
   });
 
-  r.get("/assets/style.css", (c) => c.body(STYLESHEET, 200, { "Content-Type": "text/css; charset=utf-8", "Cache-Control": "public, max-age=300" }));
+  r.get("/assets/style.css", (c) =>
+    c.body(STYLESHEET, 200, { "Content-Type": "text/css; charset=utf-8", "Cache-Control": "public, max-age=300" }),
+  );
   r.get("/assets/live.js", (c) =>
-    c.body(LIVE_SCRIPT, 200, { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "public, max-age=300" }),
+    c.body(LIVE_SCRIPT, 200, {
+      "Content-Type": "text/javascript; charset=utf-8",
+      "Cache-Control": "public, max-age=300",
+    }),
   );
 
   r.use("*", sessionMiddleware(app));
 
   r.onError((err, c) => {
-    const status = err instanceof ApiFailure || err instanceof AppError ? err.status : err instanceof HTTPException ? err.status : 500;
+    const status =
+      err instanceof ApiFailure || err instanceof AppError
+        ? err.status
+        : err instanceof HTTPException
+          ? err.status
+          : 500;
     const code = err instanceof ApiFailure || err instanceof AppError ? err.code : "internal";
-    const message = status === 500 && !(err instanceof ApiFailure) ? "internal error; see the Worker's logs" : err.message;
+    const message =
+      status === 500 && !(err instanceof ApiFailure) ? "internal error; see the Worker's logs" : err.message;
     if (status === 500) console.error(`${c.req.method} ${new URL(c.req.url).pathname}:`, err);
     if (wantsJson(c)) return c.json({ error: { code, message } }, status as 500);
-    const title = status === 404 ? "Not found" : status === 401 ? "Sign in needed" : status === 403 ? "Refused" : "Error";
+    const title =
+      status === 404 ? "Not found" : status === 401 ? "Sign in needed" : status === 403 ? "Refused" : "Error";
     return page(
       c,
       title,
@@ -59,7 +71,11 @@ export function dashboard(app: ApiApp): Hono<PagesEnv> {
         <p class="flash error" role="alert">
           {message}
         </p>
-        {status === 401 ? <a href={`/signin?next=${encodeURIComponent(refererPath(c.req.header("Referer")))}`}>Sign in</a> : <a href="/">Overview</a>}
+        {status === 401 ? (
+          <a href={`/signin?next=${encodeURIComponent(refererPath(c.req.header("Referer")))}`}>Sign in</a>
+        ) : (
+          <a href="/">Overview</a>
+        )}
       </>,
       status as 500,
     );
@@ -99,23 +115,29 @@ function refererPath(referer: string | undefined): string {
 
 function signInPage(c: Parameters<typeof render>[0], error: string | null, status: 200 | 401 | 403) {
   const next = localPath(c.req.query("next"));
-  return render(c, "Sign in", { signedIn: c.var.session.admin, error }, () => (
-    <>
-      {error ? (
-        <p class="flash error" role="alert">
-          {error}
-        </p>
-      ) : null}
-      <p>Buttons that change something (retry, cancel, clear error, save code now, sync) need the admin token.</p>
-      <form method="post" action="/signin">
-        <input type="hidden" name="_csrf" value={c.var.session.csrf} />
-        <input type="hidden" name="next" value={next} />
-        <label>
-          Admin token
-          <input type="password" name="token" autocomplete="current-password" required autofocus />
-        </label>{" "}
-        <button type="submit">Sign in</button>
-      </form>
-    </>
-  ), status);
+  return render(
+    c,
+    "Sign in",
+    { signedIn: c.var.session.admin, error },
+    () => (
+      <>
+        {error ? (
+          <p class="flash error" role="alert">
+            {error}
+          </p>
+        ) : null}
+        <p>Buttons that change something (retry, cancel, clear error, save code now, sync) need the admin token.</p>
+        <form method="post" action="/signin">
+          <input type="hidden" name="_csrf" value={c.var.session.csrf} />
+          <input type="hidden" name="next" value={next} />
+          <label>
+            Admin token
+            <input type="password" name="token" autocomplete="current-password" required autofocus />
+          </label>{" "}
+          <button type="submit">Sign in</button>
+        </form>
+      </>
+    ),
+    status,
+  );
 }

@@ -83,7 +83,9 @@ export const ProgressBox: FC<{ job: JobDoc }> = ({ job }) => {
             <dt>step</dt>
             <dd data-field="step">{p?.phase ?? "—"}</dd>
             <dt>done</dt>
-            <dd data-field="done">{p ? `${p.done}${p.total ? ` / ${p.total}` : ""}${p.unit ? ` ${p.unit}` : ""}` : "—"}</dd>
+            <dd data-field="done">
+              {p ? `${p.done}${p.total ? ` / ${p.total}` : ""}${p.unit ? ` ${p.unit}` : ""}` : "—"}
+            </dd>
             <dt>rate</dt>
             <dd data-field="rate">{rate ? `${rate.toFixed(1)} ${p?.unit ?? ""}/s` : ""}</dd>
             <dt>time left</dt>
@@ -138,7 +140,11 @@ export function jobPages(r: Hono<PagesEnv>): void {
           </label>
           <button type="submit">Filter</button>
         </form>
-        <Table head={["job", "kind", "status", "phase", "repo", "attempts", "created", "took", "error"]} rows={page.jobs.length} empty="No job matches.">
+        <Table
+          head={["job", "kind", "status", "phase", "repo", "attempts", "created", "took", "error"]}
+          rows={page.jobs.length}
+          empty="No job matches."
+        >
           {page.jobs.map((j) => (
             <tr>
               <td>
@@ -264,7 +270,9 @@ export function jobPages(r: Hono<PagesEnv>): void {
   r.post("/jobs/:id/cancel", async (c) => {
     await adminForm(c);
     const id = c.req.param("id");
-    await c.var.api.send("POST", `/api/jobs/${encodeURIComponent(id)}/cancel`, { reason: "cancelled from the dashboard" });
+    await c.var.api.send("POST", `/api/jobs/${encodeURIComponent(id)}/cancel`, {
+      reason: "cancelled from the dashboard",
+    });
     return c.redirect(`${jobHref(id)}?done=${encodeURIComponent("Cancelled.")}`, 303);
   });
 }

@@ -35,7 +35,9 @@ export const Layout: FC<{ c: PageContext; title: string; children?: Child }> = (
       </head>
       <body>
         <header class="top">
-          <a class="brand" href="/">Forgeline</a>
+          <a class="brand" href="/">
+            Forgeline
+          </a>
           <nav class="main" aria-label="Main">
             {NAV.map(([href, label]) => (
               <a href={href} aria-current={current(path, href) ? "page" : undefined}>
@@ -79,7 +81,12 @@ export function neutralizeBidi(html: string): string {
 }
 
 /** Draws a page in the layout, as text with bidi controls shown. */
-export async function page(c: PageContext, title: string, body: Child, status: 200 | 400 | 401 | 403 | 404 | 500 = 200): Promise<Response> {
+export async function page(
+  c: PageContext,
+  title: string,
+  body: Child,
+  status: 200 | 400 | 401 | 403 | 404 | 500 = 200,
+): Promise<Response> {
   const markup = await (
     <Layout c={c} title={title}>
       {body}
@@ -89,7 +96,13 @@ export async function page(c: PageContext, title: string, body: Child, status: 2
 }
 
 /** Answers the page's data as JSON to `Accept: application/json`, else the page drawn from it. */
-export async function render(c: PageContext, title: string, data: unknown, body: () => Child, status: 200 | 400 | 401 | 403 | 404 = 200): Promise<Response> {
+export async function render(
+  c: PageContext,
+  title: string,
+  data: unknown,
+  body: () => Child,
+  status: 200 | 400 | 401 | 403 | 404 = 200,
+): Promise<Response> {
   if (wantsJson(c)) return c.json(data as object, status);
   return page(c, title, body(), status);
 }
@@ -105,14 +118,27 @@ export function ago(ms: number | null | undefined, now = Date.now()): string {
   if (!ms) return "—";
   const s = Math.round((now - ms) / 1000);
   const a = Math.abs(s);
-  const text = a < 90 ? `${a}s` : a < 5400 ? `${Math.round(a / 60)}m` : a < 172800 ? `${Math.round(a / 3600)}h` : `${Math.round(a / 86400)}d`;
+  const text =
+    a < 90
+      ? `${a}s`
+      : a < 5400
+        ? `${Math.round(a / 60)}m`
+        : a < 172800
+          ? `${Math.round(a / 3600)}h`
+          : `${Math.round(a / 86400)}d`;
   return s >= 0 ? `${text} ago` : `in ${text}`;
 }
 
 export function duration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return "—";
   const s = ms / 1000;
-  return s < 1 ? `${Math.round(ms)} ms` : s < 120 ? `${s.toFixed(1)} s` : s < 7200 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`;
+  return s < 1
+    ? `${Math.round(ms)} ms`
+    : s < 120
+      ? `${s.toFixed(1)} s`
+      : s < 7200
+        ? `${(s / 60).toFixed(1)} min`
+        : `${(s / 3600).toFixed(1)} h`;
 }
 
 const GOOD = /^(full|uploaded|done|success|committed|completed|eventful|uneventful)$/;
@@ -126,7 +152,12 @@ export const Status: FC<{ s: string | null | undefined }> = ({ s }) => {
 };
 
 /** A table that scrolls sideways on a phone rather than breaking the page. */
-export const Table: FC<{ head: string[]; children?: Child; empty?: string; rows: number }> = ({ head, children, empty, rows }) =>
+export const Table: FC<{ head: string[]; children?: Child; empty?: string; rows: number }> = ({
+  head,
+  children,
+  empty,
+  rows,
+}) =>
   rows === 0 ? (
     <p class="muted">{empty ?? "Nothing here."}</p>
   ) : (
@@ -170,11 +201,22 @@ export const Pager: FC<{ c: PageContext; next: string | null; param?: string }> 
 };
 
 /** A POST form with this visitor's CSRF token: one button that changes something. */
-export const Action: FC<{ c: PageContext; action: string; label: string; danger?: boolean; children?: Child }> = ({ c, action, label, danger, children }) => (
+export const Action: FC<{ c: PageContext; action: string; label: string; danger?: boolean; children?: Child }> = ({
+  c,
+  action,
+  label,
+  danger,
+  children,
+}) => (
   <form class="inline" method="post" action={action}>
     <input type="hidden" name="_csrf" value={c.var.session.csrf} />
     {children}
-    <button type="submit" class={danger ? "danger" : undefined} disabled={!c.var.session.admin} title={c.var.session.admin ? undefined : "sign in as the admin first"}>
+    <button
+      type="submit"
+      class={danger ? "danger" : undefined}
+      disabled={!c.var.session.admin}
+      title={c.var.session.admin ? undefined : "sign in as the admin first"}
+    >
       {label}
     </button>
   </form>

@@ -6,7 +6,8 @@ import { overview } from "./stats";
 import { modules } from "../pipelines";
 
 /** The job kinds of a pipeline, to link to their job lists. */
-const kindsOf = (pipeline: string) => modules.find((m) => m.pipeline.name === pipeline)?.pipeline.kinds.map((k) => k.kind) ?? [];
+const kindsOf = (pipeline: string) =>
+  modules.find((m) => m.pipeline.name === pipeline)?.pipeline.kinds.map((k) => k.kind) ?? [];
 import { mayRead } from "./access";
 import { DayChart } from "./chart";
 import { Status, Table, When, ago, jobHref, render, repoHref } from "./layout";
@@ -46,7 +47,20 @@ export function overviewPages(r: Hono<PagesEnv>): void {
         </section>
 
         <h2>Jobs per pipeline</h2>
-        <Table head={["pipeline", "running", "queued", "held", "waiting", "finished 1 h", "failed 1 h", "finished 24 h", "failed 24 h"]} rows={Object.keys(data.hourly).length}>
+        <Table
+          head={[
+            "pipeline",
+            "running",
+            "queued",
+            "held",
+            "waiting",
+            "finished 1 h",
+            "failed 1 h",
+            "finished 24 h",
+            "failed 24 h",
+          ]}
+          rows={Object.keys(data.hourly).length}
+        >
           {Object.keys(data.hourly).map((p) => {
             const n = (ph: string) => data.active.find((a) => a.pipeline === p && a.phase === ph)?.jobs ?? 0;
             const f = data.finished.find((x) => x.pipeline === p);
@@ -81,16 +95,28 @@ export function overviewPages(r: Hono<PagesEnv>): void {
         </div>
 
         <h2>Forges</h2>
-        <Table head={["forge", "kind", "state", "repos", "last failure"]} rows={data.forges.length} empty="No forge is registered yet.">
+        <Table
+          head={["forge", "kind", "state", "repos", "last failure"]}
+          rows={data.forges.length}
+          empty="No forge is registered yet."
+        >
           {data.forges.map((f) => (
             <tr>
               <td>
                 <a href={`/forges/${encodeURIComponent(f.host)}`}>{f.host}</a>
               </td>
               <td>{f.kind}</td>
-              <td>{f.reachable ? <span class="badge ok">up</span> : <span class="badge bad">down {ago(f.downSince)}</span>}</td>
               <td>
-                <a href={`/repos?host=${encodeURIComponent(f.host)}`}>{data.reposByForge.find((r) => r.host === f.host)?.repos ?? 0}</a>
+                {f.reachable ? (
+                  <span class="badge ok">up</span>
+                ) : (
+                  <span class="badge bad">down {ago(f.downSince)}</span>
+                )}
+              </td>
+              <td>
+                <a href={`/repos?host=${encodeURIComponent(f.host)}`}>
+                  {data.reposByForge.find((r) => r.host === f.host)?.repos ?? 0}
+                </a>
               </td>
               <td>{f.lastFailure ?? ""}</td>
             </tr>
@@ -113,7 +139,11 @@ export function overviewPages(r: Hono<PagesEnv>): void {
         </Table>
 
         <h2>Last job errors</h2>
-        <Table head={["job", "kind", "status", "repo", "error", "at"]} rows={data.lastErrors.length} empty="No job has failed.">
+        <Table
+          head={["job", "kind", "status", "repo", "error", "at"]}
+          rows={data.lastErrors.length}
+          empty="No job has failed."
+        >
           {data.lastErrors.map((e) => (
             <tr>
               <td>

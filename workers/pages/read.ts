@@ -3,7 +3,14 @@
 
 import type { Hono } from "hono";
 import type { Env } from "../env";
-import type { Session } from "./context";
+
+/** Who is reading: signed in as the admin or not, and the CSRF token of this visitor's forms. */
+export interface Session {
+  /** Signed in with the admin token (a valid, unexpired session cookie). */
+  admin: boolean;
+  /** The double-submit token every form of this visitor carries. */
+  csrf: string;
+}
 
 /** What the dashboard needs of the Hono app: its `request` (in-process dispatch, no network hop). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -48,7 +55,12 @@ export class Api {
 
   /** GETs bytes (a content's raw data): the response itself, for the caller to read as much of it as it shows. */
   async raw(path: string): Promise<Response> {
-    const res = await this.app.request(`http://dashboard.internal${path}`, { headers: this.credentials("GET") }, this.env, this.ctx);
+    const res = await this.app.request(
+      `http://dashboard.internal${path}`,
+      { headers: this.credentials("GET") },
+      this.env,
+      this.ctx,
+    );
     if (!res.ok) {
       const text = await res.text();
       let message = `the API answered ${res.status}`;
@@ -75,7 +87,7 @@ export class Api {
       this.ctx,
     );
     const text = await res.text();
-    let parsed: unknown = null;
+    let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : null;
     } catch {
@@ -83,7 +95,11 @@ export class Api {
     }
     if (!res.ok) {
       const err = (parsed as { error?: { code?: string; message?: string }; reason?: string } | null) ?? {};
-      throw new ApiFailure(res.status, err.error?.code ?? "error", err.error?.message ?? err.reason ?? `the API answered ${res.status}`);
+      throw new ApiFailure(
+        res.status,
+        err.error?.code ?? "error",
+        err.error?.message ?? err.reason ?? `the API answered ${res.status}`,
+      );
     }
     return { status: res.status, body: parsed as T, headers: res.headers };
   }
@@ -94,7 +110,8 @@ export class Api {
    * few reads pages make straight from D1 (the overview's counts).
    */
   private credentials(method: string): Record<string, string> {
-    if (method !== "GET" && this.session.admin && this.env.ADMIN_TOKEN) return { Authorization: `Bearer ${this.env.ADMIN_TOKEN}` };
+    if (method !== "GET" && this.session.admin && this.env.ADMIN_TOKEN)
+      return { Authorization: `Bearer ${this.env.ADMIN_TOKEN}` };
     return {};
   }
 }

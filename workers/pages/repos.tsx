@@ -63,7 +63,12 @@ const SINCE: Record<string, number | null> = { hour: 3600_000, day: 86400_000, w
 /** A one-line summary of an event for the log table. */
 export function eventSummary(e: EventRow): string {
   const d = (e.data ?? {}) as Record<string, unknown>;
-  const parts = [d.ref, typeof d.after === "string" ? d.after.slice(0, 12) : null, d.action, d.pusher ? `by ${String(d.pusher)}` : null];
+  const parts = [
+    d.ref,
+    typeof d.after === "string" ? d.after.slice(0, 12) : null,
+    d.action,
+    d.pusher ? `by ${String(d.pusher)}` : null,
+  ];
   const commits = Array.isArray(d.commits) ? d.commits : [];
   const first = commits[0] as { message?: unknown } | undefined;
   if (first && typeof first.message === "string") parts.push(`“${first.message.split("\n")[0]!.slice(0, 100)}”`);
@@ -94,7 +99,11 @@ export function repoPages(r: Hono<PagesEnv>): void {
           <label>
             error
             <select name="error">
-              {[["", "any"], ["true", "with an error"], ["false", "without"]].map(([v, t]) => (
+              {[
+                ["", "any"],
+                ["true", "with an error"],
+                ["false", "without"],
+              ].map(([v, t]) => (
                 <option value={v} selected={(c.req.query("error") ?? "") === v}>
                   {t}
                 </option>
@@ -103,7 +112,11 @@ export function repoPages(r: Hono<PagesEnv>): void {
           </label>
           <button type="submit">Filter</button>
         </form>
-        <Table head={["repo", "forge", "pipelines", "error", "last event"]} rows={page.repos.length} empty="No repo matches.">
+        <Table
+          head={["repo", "forge", "pipelines", "error", "last event"]}
+          rows={page.repos.length}
+          empty="No repo matches."
+        >
           {page.repos.map((repo) => (
             <tr>
               <td>
@@ -130,7 +143,9 @@ export function repoPages(r: Hono<PagesEnv>): void {
     const [{ repo }, jobs, events] = await Promise.all([
       api.get<{ repo: RepoRow }>(`/api/repos/${encodeURIComponent(id)}`),
       api.get<{ jobs: JobRow[]; next: string | null }>(`/api/jobs?repo=${encodeURIComponent(id)}&limit=60`),
-      api.get<{ events: EventRow[]; next: string | null; willBlock: boolean }>(`/api/repos/${encodeURIComponent(id)}/events?after=${after}&limit=50`),
+      api.get<{ events: EventRow[]; next: string | null; willBlock: boolean }>(
+        `/api/repos/${encodeURIComponent(id)}/events?after=${after}&limit=50`,
+      ),
     ]);
     const byPipeline = new Map<string, JobRow[]>();
     for (const j of jobs.jobs) byPipeline.set(j.pipeline, [...(byPipeline.get(j.pipeline) ?? []), j]);
@@ -189,7 +204,8 @@ export function repoPages(r: Hono<PagesEnv>): void {
         {[...byPipeline].map(([pipeline, list]) => (
           <>
             <h3>
-              {pipeline} <a href={`/jobs?repo=${encodeURIComponent(repo.id)}&kind=${encodeURIComponent(list[0]!.kind)}`}>all</a>
+              {pipeline}{" "}
+              <a href={`/jobs?repo=${encodeURIComponent(repo.id)}&kind=${encodeURIComponent(list[0]!.kind)}`}>all</a>
             </h3>
             <Table head={["job", "kind", "status", "phase", "attempts", "created", "error"]} rows={list.length}>
               {list.slice(0, 10).map((j) => (
@@ -222,10 +238,19 @@ export function repoPages(r: Hono<PagesEnv>): void {
               </a>{" "}
             </>
           ))}
-          {events.willBlock ? <span id="watch-status" class="muted">up to date</span> : null}
+          {events.willBlock ? (
+            <span id="watch-status" class="muted">
+              up to date
+            </span>
+          ) : null}
         </p>
         <div class="scroll">
-          <table data-watch={events.willBlock ? watch : undefined} data-after={events.next ?? after} data-status="watch-status" id="events">
+          <table
+            data-watch={events.willBlock ? watch : undefined}
+            data-after={events.next ?? after}
+            data-status="watch-status"
+            id="events"
+          >
             <thead>
               <tr>
                 <th scope="col">at</th>
@@ -276,14 +301,20 @@ export function repoPages(r: Hono<PagesEnv>): void {
   r.get("/forges", async (c) => {
     const { forges } = await c.var.api.get<{ forges: ForgeRow[] }>("/api/forges");
     return render(c, "Forges", { forges }, () => (
-      <Table head={["forge", "kind", "state", "token", "auto-register", "repos"]} rows={forges.length} empty="No forge is registered yet.">
+      <Table
+        head={["forge", "kind", "state", "token", "auto-register", "repos"]}
+        rows={forges.length}
+        empty="No forge is registered yet."
+      >
         {forges.map((f) => (
           <tr>
             <td>
               <a href={`/forges/${encodeURIComponent(f.host)}`}>{f.host}</a>
             </td>
             <td>{f.kind}</td>
-            <td>{f.reachable ? <span class="badge ok">up</span> : <span class="badge bad">down {ago(f.downSince)}</span>}</td>
+            <td>
+              {f.reachable ? <span class="badge ok">up</span> : <span class="badge bad">down {ago(f.downSince)}</span>}
+            </td>
             <td>{f.hasToken ? "set" : "none"}</td>
             <td>{f.autoRegister ? Object.keys(f.autoRegister).join(", ") || "yes" : "off"}</td>
             <td>
@@ -297,7 +328,9 @@ export function repoPages(r: Hono<PagesEnv>): void {
 
   r.get("/forges/:host", async (c) => {
     const host = c.req.param("host");
-    const data = await c.var.api.get<{ forge: ForgeRow; reachability: unknown }>(`/api/forges/${encodeURIComponent(host)}`);
+    const data = await c.var.api.get<{ forge: ForgeRow; reachability: unknown }>(
+      `/api/forges/${encodeURIComponent(host)}`,
+    );
     const f = data.forge;
     return render(c, f.host, data, () => (
       <>
@@ -307,7 +340,13 @@ export function repoPages(r: Hono<PagesEnv>): void {
           <dt>base URL</dt>
           <dd>{f.baseUrl}</dd>
           <dt>state</dt>
-          <dd>{f.reachable ? <span class="badge ok">up</span> : <span class="badge bad">down since {ago(f.downSince)}</span>}</dd>
+          <dd>
+            {f.reachable ? (
+              <span class="badge ok">up</span>
+            ) : (
+              <span class="badge bad">down since {ago(f.downSince)}</span>
+            )}
+          </dd>
           <dt>last failure</dt>
           <dd>{f.lastFailure ?? "—"}</dd>
           <dt>token</dt>

@@ -69,16 +69,21 @@ export function sessionMiddleware(app: ApiApp): MiddlewareHandler<PagesEnv> {
  */
 export async function checkedForm(c: Context<PagesEnv>): Promise<Record<string, string>> {
   const origin = c.req.header("Origin");
-  if (origin && origin !== "null" && origin !== new URL(c.req.url).origin) throw forbidden("this form was sent from another site", "cross_site");
+  if (origin && origin !== "null" && origin !== new URL(c.req.url).origin)
+    throw forbidden("this form was sent from another site", "cross_site");
   const type = c.req.header("Content-Type") ?? "";
-  if (!/^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i.test(type)) throw new AppError(400, "not_a_form", "send the page's form");
+  if (!/^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i.test(type))
+    throw new AppError(400, "not_a_form", "send the page's form");
   const raw = await c.req.parseBody();
   const fields: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw)) if (typeof v === "string") fields[k] = v;
   const sent = fields._csrf ?? "";
   const cookie = getCookie(c, CSRF_COOKIE) ?? "";
   if (!cookie || !sent || !(await safeEqual(sent, cookie)))
-    throw forbidden("the form's CSRF token does not match this browser's; reload the page and try again", "csrf_mismatch");
+    throw forbidden(
+      "the form's CSRF token does not match this browser's; reload the page and try again",
+      "csrf_mismatch",
+    );
   return fields;
 }
 

@@ -16,7 +16,15 @@ export interface Overview {
   finished: { pipeline: string; hour: number; hourFailed: number; day: number; dayFailed: number }[];
   /** 24 hourly buckets per pipeline, oldest first: finished, failed, mean and longest duration. */
   hourly: Record<string, { finished: number; failed: number; meanMs: number | null; maxMs: number | null }[]>;
-  lastErrors: { id: string; kind: string; repoId: string | null; repoUrl: string; status: string; error: string; at: number }[];
+  lastErrors: {
+    id: string;
+    kind: string;
+    repoId: string | null;
+    repoUrl: string;
+    status: string;
+    error: string;
+    at: number;
+  }[];
   repoErrors: { id: string; url: string; error: string; at: number | null }[];
 }
 
@@ -31,8 +39,12 @@ export async function overview(env: Pick<Env, "DB">, now = Date.now()): Promise<
   const failed = JSON.stringify(failedStates());
   const db = env.DB;
   const [byForge, forges, active, finished, hourly, lastErrors, repoErrors] = await db.batch([
-    db.prepare(`SELECT host, COUNT(*) AS repos, SUM(error IS NOT NULL) AS withError FROM repos GROUP BY host ORDER BY host LIMIT 200`),
-    db.prepare(`SELECT host, kind, reachable, last_failure AS lastFailure, down_since AS downSince FROM forges ORDER BY reachable, host LIMIT 200`),
+    db.prepare(
+      `SELECT host, COUNT(*) AS repos, SUM(error IS NOT NULL) AS withError FROM repos GROUP BY host ORDER BY host LIMIT 200`,
+    ),
+    db.prepare(
+      `SELECT host, kind, reachable, last_failure AS lastFailure, down_since AS downSince FROM forges ORDER BY reachable, host LIMIT 200`,
+    ),
     db.prepare(`SELECT pipeline, phase, COUNT(*) AS jobs FROM jobs WHERE phase != 'settled' GROUP BY pipeline, phase`),
     db
       .prepare(
@@ -53,11 +65,20 @@ export async function overview(env: Pick<Env, "DB">, now = Date.now()): Promise<
       `SELECT id, kind, repo_id AS repoId, repo_url AS repoUrl, status, error, updated_at AS at FROM jobs
        WHERE error IS NOT NULL ORDER BY updated_at DESC LIMIT 10`,
     ),
-    db.prepare(`SELECT id, url, error, error_at AS at FROM repos WHERE error IS NOT NULL ORDER BY error_at DESC LIMIT 10`),
+    db.prepare(
+      `SELECT id, url, error, error_at AS at FROM repos WHERE error IS NOT NULL ORDER BY error_at DESC LIMIT 10`,
+    ),
   ]);
   const charts: Overview["hourly"] = {};
   for (const m of modules) charts[m.pipeline.name] = emptyDay();
-  for (const r of hourly!.results as { pipeline: string; bucket: number; finished: number; failed: number; meanMs: number | null; maxMs: number | null }[]) {
+  for (const r of hourly!.results as {
+    pipeline: string;
+    bucket: number;
+    finished: number;
+    failed: number;
+    meanMs: number | null;
+    maxMs: number | null;
+  }[]) {
     const day = (charts[r.pipeline] ??= emptyDay());
     const slot = day[Math.min(23, Math.max(0, r.bucket))]!;
     slot.finished += r.finished;
@@ -68,7 +89,10 @@ export async function overview(env: Pick<Env, "DB">, now = Date.now()): Promise<
   return {
     at: now,
     reposByForge: byForge!.results as Overview["reposByForge"],
-    forges: (forges!.results as (Omit<Overview["forges"][number], "reachable"> & { reachable: number })[]).map((f) => ({ ...f, reachable: !!f.reachable })),
+    forges: (forges!.results as (Omit<Overview["forges"][number], "reachable"> & { reachable: number })[]).map((f) => ({
+      ...f,
+      reachable: !!f.reachable,
+    })),
     active: active!.results as Overview["active"],
     finished: finished!.results as Overview["finished"],
     hourly: charts,
