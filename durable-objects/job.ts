@@ -13,6 +13,7 @@ import type { ClaimResult, FailureReport, Json, JobEffects, JobMessage, JobRecor
 import { JobHistory } from "./job-history";
 import { JOB_SCHEMA, initialRecord } from "./job-record";
 import { syncSummary } from "./job-summary";
+import { nextProgress, type ProgressReport } from "../workers/core/progress";
 
 
 /** The entry (workers/index.ts) subclasses it with its registry: the kinds this object judges its job by. */
@@ -95,10 +96,11 @@ export class JobObject extends DurableObject<Env> {
     return { ok: true, job: this.must(), lease: job.lease };
   }
 
-  /** Proof of life: pushes the watchdog deadline out. */
-  async heartbeat(lease: number, note?: string): Promise<Verdict> {
+  /** Proof of life: pushes the watchdog deadline out; may carry a progress report. */
+  async heartbeat(lease: number, note?: string, progress?: ProgressReport): Promise<Verdict> {
     return this.leased(lease, (job) => {
       job.watchdogAt = Date.now() + this.kind().heartbeatTimeoutMs;
+      if (progress) job.progress = nextProgress(job.progress, progress, Date.now());
       if (note) this.history.log("info", note);
     });
   }

@@ -9,6 +9,7 @@ import { hooks } from "./ingress/routes";
 import { forgeRoutes } from "./api/forges";
 import { repoRoutes } from "./api/repos";
 import { jobRoutes } from "./api/jobs";
+import { dashboard } from "./pages";
 
 /** The app serving the pipelines of `registryFor(env)`; every listed pipeline's routes are mounted, gated. */
 export function buildApp(registryFor: (env: Setting) => Registry): Hono<RegistryBindings> {
@@ -48,5 +49,7 @@ export function buildApp(registryFor: (env: Setting) => Registry): Hono<Registry
       app.route(r.path, r.app);
     }
   }
+  // The dashboard last: it answers `/` and the page paths the API does not, reading through this app's own routes.
+  app.route("/", dashboard(app) as unknown as Hono<RegistryBindings>);
   return app;
 }

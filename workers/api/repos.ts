@@ -3,7 +3,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { drizzle } from "drizzle-orm/d1";
-import { and, desc, eq, lt } from "drizzle-orm";
+import { and, desc, eq, isNotNull, isNull, lt, sql } from "drizzle-orm";
 import type { Env } from "../env";
 import type { Repo, RepoObject } from "../../durable-objects/repo";
 import { remote } from "../core/remote";
@@ -23,6 +23,10 @@ const registerSchema = z.strictObject({
 const patchSchema = z.strictObject({ pipelines: z.record(z.string(), z.unknown()) });
 const listQuery = z.object({
   host: z.string().optional(),
+  /** Part of the URL, any case. */
+  q: z.string().max(200).optional(),
+  /** Only repos that have (true) or have not (false) a current error. */
+  error: z.enum(["true", "false"]).optional(),
   cursor: optionalId(isUlid, "must be a repo id"),
   limit: wholeNumber(1, 500, 100),
 });
@@ -76,7 +80,13 @@ repoRoutes.post("/", requireAdmin, jsonBody(registerSchema), async (c) => {
 
 repoRoutes.get("/", queryOf(listQuery), async (c) => {
   const q = c.req.valid("query");
-  const filters = [q.host ? eq(repos.host, q.host.toLowerCase()) : undefined, q.cursor ? lt(repos.id, q.cursor) : undefined];
+  const filters = [
+    q.host ? eq(repos.host, q.host.toLowerCase()) : undefined,
+    q.cursor ? lt(repos.id, q.cursor) : undefined,
+    // instr, not LIKE: the text is matched literally, `%` and `_` included.
+    q.q ? sql`instr(lower(${repos.url}), ${q.q.toLowerCase()}) > 0` : undefined,
+    q.error === "true" ? isNotNull(repos.error) : q.error === "false" ? isNull(repos.error) : undefined,
+  ];
   const rows = await drizzle(c.env.DB)
     .select()
     .from(repos)

@@ -15,6 +15,7 @@ import { ObjectSink, STAGE_MEMORY_BYTES, STAGED_ORDER, noCounts, type LoadCounts
 import { GRAPH_BATCH, GRAPH_START, storeStaged, type GraphPosition } from "./loader-graph";
 import { PackIds } from "./loader-ids";
 import { StepMeter } from "./step-meter";
+import type { ProgressReport } from "../core/progress";
 import { yieldToEventLoop } from "./event-loop";
 
 /**
@@ -50,8 +51,8 @@ export interface LoadRequest {
   haves: string[];
   maxContentBytes: number;
   budgets?: LoadBudgets;
-  /** Called now and then with progress (the job's heartbeat). */
-  progress?: (note: string) => Promise<void>;
+  /** Called now and then with progress (the job's heartbeat), and a report for the job's progress bar. */
+  progress?: (note: string, report?: ProgressReport) => Promise<void>;
 }
 
 /** Where a load is between steps: plain JSON, for the job's checkpoint. */
@@ -204,7 +205,13 @@ async function parseStep(
       if (wanted.has(obj.oid)) found[obj.oid] = targetTypeOf(obj.type);
       await sink.add(obj);
       if (parsedHere % YIELD_EVERY === 0) await yieldToEventLoop();
-      if ((objects & 1023) === 0) await req.progress?.(`${objects} objects parsed`);
+      if ((objects & 1023) === 0)
+        await req.progress?.(`${objects} objects parsed`, {
+          phase: "parsing and storing",
+          done: objects,
+          total: reader.count,
+          unit: "objects",
+        });
       if (meter.spent(sink.reserve)) {
         const at = reader.resumePoint();
         if (at && at.entries < reader.count) {

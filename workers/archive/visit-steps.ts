@@ -4,6 +4,7 @@
 //
 // R2 key (bucket ARCHIVE): staging/<origin key>/<visit>/plan.json: the listed refs and wants of the visit.
 
+import type { ProgressReport } from "../core/progress";
 import { GitError, listRefs } from "../git";
 import type { JobContext } from "../core/job-context";
 import { messageOf, strong } from "../core/errors";
@@ -188,9 +189,11 @@ function stepLine(k: number, m: StepMeter, load: LoadProgress): string {
 }
 
 /** A heartbeat at most every HEARTBEAT_MS: the watchdog's proof of life during a long step. */
-function heartbeat(ctx: JobContext): (note: string) => Promise<void> {
+function heartbeat(ctx: JobContext): (note: string, report?: ProgressReport) => Promise<void> {
   let beat = Date.now();
-  return async (note) => {
+  return async (note, report) => {
+    // The progress bar's report is throttled by the context itself and counts as a heartbeat too.
+    if (report) return ctx.progress(report);
     if (Date.now() - beat < HEARTBEAT_MS) return;
     beat = Date.now();
     await ctx.heartbeat(note);

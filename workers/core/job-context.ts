@@ -2,6 +2,10 @@
 
 import type { Env } from "../env";
 import type { Json, JobRecord, LeasedJob, LogLine, Verdict } from "./job";
+import type { ProgressReport } from "./progress";
+
+/** Progress reports reach the JobObject at most this often (a phase change or the last of a phase always does). */
+const PROGRESS_EVERY_MS = 1000;
 
 /** The lease no longer holds (job cancelled, taken over after a watchdog, or already finished): stop quietly. */
 export class LeaseLost extends Error {
@@ -25,6 +29,8 @@ export class Deferred extends Error {
 export type JobHandler = (ctx: JobContext, env: Env) => Promise<void>;
 
 export class JobContext {
+  private lastProgress: { phase: string; sentAt: number } | null = null;
+
   constructor(
     private record: JobRecord,
     private readonly stub: LeasedJob,
@@ -62,6 +68,19 @@ export class JobContext {
 
   async heartbeat(note?: string): Promise<void> {
     this.check(await this.stub.heartbeat(this.lease, note));
+  }
+
+  /**
+   * Reports how far the attempt is (phase, done of total): shown as the job's progress bar, with rate and time
+   * left; it also counts as a heartbeat. Call it as often as you like: it is sent at most once a second.
+   */
+  async progress(report: ProgressReport): Promise<void> {
+    const now = Date.now();
+    const last = this.lastProgress;
+    const edge = !last || last.phase !== report.phase || (report.total != null && report.done >= report.total);
+    if (!edge && now - last.sentAt < PROGRESS_EVERY_MS) return;
+    this.lastProgress = { phase: report.phase, sentAt: now };
+    this.check(await this.stub.heartbeat(this.lease, undefined, report));
   }
 
   /**

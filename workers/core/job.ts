@@ -1,6 +1,7 @@
 // What passes between RepoObject, JobObject and the queue consumers: plain data only.
 
 import type { FailureStrength } from "./errors";
+import type { JobProgress, ProgressReport } from "./progress";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -64,6 +65,8 @@ export interface JobRecord extends JobSpec {
    * deferral then dispatches at once instead of waiting. See JobObject.wake.
    */
   wakePending?: string | null;
+  /** What the running attempt last reported of its progress (see core/progress.ts). */
+  progress?: JobProgress | null;
   /** Bumped on every change, so the D1 mirror never goes backwards. */
   version: number;
 }
@@ -94,7 +97,7 @@ export type Verdict = { ok: true; job: JobRecord } | { ok: false; reason: string
 export interface LeasedJob {
   move(lease: number, to: string, reason: string, result?: Json): Promise<Verdict>;
   log(lease: number, level: LogLine["level"], line: string): Promise<Verdict>;
-  heartbeat(lease: number, note?: string): Promise<Verdict>;
+  heartbeat(lease: number, note?: string, progress?: ProgressReport): Promise<Verdict>;
   step(lease: number, name: string, value: Json): Promise<Verdict>;
 }
 

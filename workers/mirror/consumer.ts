@@ -73,7 +73,9 @@ async function apply(ctx: JobContext, env: Env, key: string, sk: SyncKey, destin
   }
   // The first error is the verdict (an error crossing a platform stream can come out as another class).
   const faults: unknown[] = [];
-  const plain = relabelErrors(await decryptStream(got.body, identities), (err) => (faults.push(err), err));
+  const size = got.object.size;
+  const download = got.body.pipeThrough(beatEvery(1024 * 1024, (n) => ctx.progress({ phase: "downloading and unpacking", done: n, total: size, unit: "bytes" })));
+  const plain = relabelErrors(await decryptStream(download, identities), (err) => (faults.push(err), err));
   const overLimit = (n: number) => strong(`the unpacked tarball passed MIRROR_MAX_TAR_BYTES (${max}) at ${n} bytes`, "rejected");
   const gunzipped = relabelErrors(plain.pipeThrough(gunzipStream({ bytes: max, error: overLimit })), (err) => (faults.push(err), err));
   const tar = gunzipped

@@ -22,6 +22,8 @@ import type { ProduceInput } from "./kinds";
 
 /** A long upload reports to its JobObject this often, so the watchdog knows it is alive. */
 const HEARTBEAT_BYTES = 64 * 1024 * 1024;
+/** The job's progress bar moves this often (the context sends at most one report a second). */
+const PROGRESS_BYTES = 1024 * 1024;
 
 export async function produce(ctx: JobContext, env: Env): Promise<void> {
   if (!roleEnabled(env, "producer")) throw notForUs("this deployment is not a mirror producer (MIRROR_ROLE)");
@@ -80,7 +82,8 @@ async function produceAll(ctx: JobContext, env: Env, specs: MirrorRow[], branch:
         key,
         sealed
           .pipeThrough(limitBytes(max, (n) => strong(`the sealed tarball passed MIRROR_MAX_TAR_BYTES (${max}) at ${n} bytes`, "rejected")))
-          .pipeThrough(beatEvery(HEARTBEAT_BYTES, (n) => ctx.heartbeat(`uploading ${key}: ${n} bytes`))),
+          .pipeThrough(beatEvery(HEARTBEAT_BYTES, (n) => ctx.heartbeat(`uploading ${key}: ${n} bytes`)))
+          .pipeThrough(beatEvery(PROGRESS_BYTES, (n) => ctx.progress({ phase: `uploading ${spec.group}/${spec.project}`, done: n, unit: "bytes" }))),
         { customMetadata: { commit, ...(pack.commitTime ? { "commit-time": String(pack.commitTime) } : {}) } },
       );
       await ctx.log(`uploaded ${key} for ${spec.group}/${spec.project} ${spec.destinationBranch}: ${done.size} bytes`);

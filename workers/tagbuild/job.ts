@@ -175,6 +175,8 @@ async function advance(ctx: JobContext, env: Env, status: BuildStatus): Promise<
   if ((status.state === "building" || status.state === "done") && ctx.state === "queued") {
     await updateRow(env.DB, ctx.id, { builder: status.builder, buildingAt: Date.now() });
     await ctx.to("building", `builder ${status.builder} took the build`);
+    // The progress bar of a build has only a start: "building since".
+    await ctx.progress({ phase: `building on ${status.builder}`, done: 0 });
   }
   if (status.state === "done" && status.outcome) {
     // The hub's record goes once the job has settled (settled.ts).

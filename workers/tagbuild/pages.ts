@@ -1,4 +1,5 @@
-// Minimal HTML status pages for people; the same routes answer JSON to programs.
+// The tag-build API routes' HTML, for browsers that open them directly: drawn in the dashboard's frame (its
+// stylesheet and navigation; the full pages are the dashboard's /builds and /builders). Programs get JSON.
 
 import type { Context } from "hono";
 
@@ -26,10 +27,20 @@ export function table(head: string[], rows: Cell[][]): string {
   return `<table><thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
+/** The dashboard's navigation, so a browser that lands on an API page can go on from there. */
+const NAV = [
+  ["/", "Overview"],
+  ["/repos", "Repos"],
+  ["/jobs", "Jobs"],
+  ["/builds", "Tag builds"],
+  ["/builders", "Builders"],
+];
+
 export function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
-<style>body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}</style>
-</head><body><h1>${escapeHtml(title)}</h1>
-<p><a href="/api/tagbuild/jobs">tag builds</a> · <a href="/api/builders">builders</a></p>
-${body}</body></html>`;
+  const nav = NAV.map(([href, label]) => `<a href="${href}">${escapeHtml(label!)}</a>`).join("");
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)} · Forgeline</title><link rel="stylesheet" href="/assets/style.css"></head><body>
+<header class="top"><a class="brand" href="/">Forgeline</a><nav class="main" aria-label="Main">${nav}</nav></header>
+<main><h1>${escapeHtml(title)}</h1><div class="scroll">
+${body}</div></main></body></html>`;
 }
