@@ -9,6 +9,7 @@ import { forgeRoutes } from "./api/forges";
 import { repoRoutes } from "./api/repos";
 import { jobRoutes } from "./api/jobs";
 import { enabledModules, modules } from "./pipelines";
+import { lifecycleRoutes, registryRoutes, workflowRoutes } from "./registry/routes";
 
 export const app = new Hono<{ Bindings: Env }>();
 
@@ -27,6 +28,9 @@ app.route("/hooks", hooks);
 app.route("/api/forges", forgeRoutes);
 app.route("/api/repos", repoRoutes);
 app.route("/api/jobs", jobRoutes);
+app.route("/api/repos", lifecycleRoutes);
+app.route("/api/registries", registryRoutes);
+app.route("/api/workflows", workflowRoutes);
 for (const m of modules) {
   for (const r of m.routes ?? []) {
     // A pipeline this deployment does not run answers as if absent, with the reason.

@@ -20,6 +20,14 @@ export interface Env {
   FORGE: DurableObjectNamespace;
   /** BuildersObject, one instance named "builders": the tag-build builders' WebSockets and build queue. */
   BUILDERS: DurableObjectNamespace;
+  /** RegistryObject, named by forge host: the registry's event stream. */
+  REGISTRY: DurableObjectNamespace;
+  /** WorkflowObject, named by workflow id (ULID): one run of move-repo, freeze-repo or unfreeze-repo. */
+  WORKFLOW: DurableObjectNamespace;
+  /** Registry: comma-separated tokens observers present to report a move's released/acquired and repo errors (secret). */
+  OBSERVER_TOKENS?: string;
+  /** Registry: seconds a move waits for an observer's released or acquired before going on without it (default 600). */
+  WORKFLOW_OBSERVER_SECONDS?: string;
   JOBS: Queue<JobMessage>;
   /** Bearer token for every write on the admin API (secret). */
   ADMIN_TOKEN?: string;

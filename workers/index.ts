@@ -9,6 +9,8 @@ export { RepoObject } from "../durable-objects/repo";
 export { JobObject } from "../durable-objects/job";
 export { ForgeObject } from "../durable-objects/forge";
 export { BuildersObject } from "../durable-objects/builders";
+export { RegistryObject } from "../durable-objects/registry";
+export { WorkflowObject } from "../durable-objects/workflow";
 
 export default {
   fetch: app.fetch,

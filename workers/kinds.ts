@@ -32,6 +32,28 @@ export interface Pipeline<C = any> {
   kinds: JobKind[];
   /** Decides which jobs a forge event starts on a repo with this pipeline enabled. Pure. */
   plan(event: ForgeEvent, config: C, repo: RepoFacts): PlannedJob[];
+  /** Lifecycle plans (registry room), each optional and pure: the pipeline's first work on a new repo (its init),
+   * its last work before the repo freezes, and its work after the repo moved (`from`: where it was). */
+  lifecycle?: {
+    init?(config: C, repo: RepoFacts): PlannedJob[];
+    beforeFreeze?(config: C, repo: RepoFacts): PlannedJob[];
+    moved?(config: C, repo: RepoFacts, from: RepoFacts): PlannedJob[];
+  };
+}
+
+/** Every job the repo's enabled pipelines plan for one lifecycle step, by pipeline. */
+export function planLifecycle(
+  step: "init" | "beforeFreeze" | "moved",
+  config: Record<string, unknown>,
+  repo: RepoFacts,
+  from?: RepoFacts,
+): Map<string, PlannedJob[]> {
+  const out = new Map<string, PlannedJob[]>();
+  for (const [name, pipelineConfig] of Object.entries(config)) {
+    const hook = pipelines.get(name)?.lifecycle?.[step];
+    if (hook) out.set(name, hook(pipelineConfig, repo, from ?? repo));
+  }
+  return out;
 }
 
 const pipelines = new Map<string, Pipeline>();
