@@ -20,6 +20,7 @@ export default defineConfig(async () => {
             SYNC_IDENTITY: "AGE-SECRET-KEY-1H55KMTJ4ARG8K4VSKTDX5ZNWNXMHT0EHJWT4ZP4RYK4V6KNMYLWQNXNMR6",
             MIRROR_MAX_TAR_BYTES: String(8 * 1024 * 1024),
             BUILDER_TOKENS: "test-builder-token,second-builder-token",
+            OBSERVER_TOKENS: "test-observer-token,second-observer-token",
           },
         },
       })),
