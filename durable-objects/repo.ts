@@ -109,6 +109,9 @@ export class RepoObject extends DurableObject<Env> {
       this.log.append("registry", "config_changed", { before: repo.pipelines as Json, after: pipelines as Json });
       const added = Object.keys(pipelines).filter((name) => !(name in repo.pipelines));
       repo.pipelines = pipelines;
+      // A pipeline taken off the repo has no first work left to do.
+      if (repo.init) repo.init.pending = repo.init.pending.filter((name) => name in pipelines);
+      if (repo.init && !repo.init.pending.length) repo.init = null;
       this.startInit(added);
       this.save();
     });

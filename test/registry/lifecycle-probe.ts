@@ -10,11 +10,11 @@ import { strong, weak } from "../../workers/core/errors";
 
 export type LifeStep = "ok" | "weak" | "strong" | "hold";
 
-/** What the next jobs of a repo (by URL) do, one entry per job, first first; empty means `ok`. */
+/** What the next jobs planned with a repo URL do, one entry per job, first first; empty means `ok`. */
 export const outcomes = new Map<string, LifeStep[]>();
-/** The jobs run, by repo URL: their step name (init, before-freeze, moved, push) and the repo URL they were planned with. */
+/** The jobs run, by repo id: their step name (init, before-freeze, moved, push) and the repo URL they were planned with. */
 export const ran = new Map<string, { step: string; url: string }[]>();
-/** Jobs told to `hold` wait until the test releases them here. */
+/** Jobs told to `hold` wait until the test releases them here (by repo id). */
 export const released = new Set<string>();
 
 export const lifeprobeKind = defineKind({
@@ -50,7 +50,7 @@ registerPipeline({
 
 registerHandler("lifeprobe", async (ctx) => {
   const input = ctx.input<{ step: string; key: string; url: string }>();
-  const script = outcomes.get(input.key) ?? [];
+  const script = outcomes.get(input.url) ?? [];
   const what = script.shift() ?? "ok";
   const list = ran.get(input.key) ?? [];
   list.push({ step: input.step, url: input.url });
