@@ -176,6 +176,7 @@ export class WorkflowObject extends DurableObject<Env> {
       run.reason = reason;
       this.log.append("workflow", "failed", { reason });
     });
+    await this.ctx.storage.deleteAlarm();
     await remote<RepoObject>(this.env.REPO, run.repoKey).endWorkflow(run.id, "failed", reason);
     if (run.to) remote<RepoObject>(this.env.REPO, parseRepoUrl(run.to).key).dropAlias(run.repoKey);
   }
