@@ -87,7 +87,10 @@ export class RepoObject extends DurableObject<Env> {
 
   // ---- registry ----
 
-  view(): Repo | null {
+  /** The repo, also through this object's name when it is a moved repo's new URL. */
+  async view(): Promise<Repo | null> {
+    const target = this.aliasOf();
+    if (target) return remote<RepoObject>(this.env.REPO, target).view();
     return this.repo;
   }
 
@@ -226,14 +229,15 @@ export class RepoObject extends DurableObject<Env> {
   }
 
   /** Reserves this object's name (a move's destination) for the repo whose object is `target`. */
-  claimAlias(target: string): Outcome<string> {
+  /** Answers whether this call made the claim (false: it was already this repo's). */
+  claimAlias(target: string): Outcome<boolean> {
     const current = this.aliasOf();
-    if (current === target) return { ok: true, value: target };
+    if (current === target) return { ok: true, value: false };
     if (this.repo || current) return refuse(conflict(`${this.repo?.url ?? "that URL"} is already registered as another repo`, "url_taken"));
     this.schema.ensure();
     this.sql.exec(`CREATE TABLE IF NOT EXISTS alias (target TEXT NOT NULL)`);
     this.sql.exec(`INSERT INTO alias (target) VALUES (?)`, target);
-    return { ok: true, value: target };
+    return { ok: true, value: true };
   }
 
   dropAlias(target: string): void {

@@ -42,6 +42,10 @@ async function push(path: string, n = 1) {
   return res.body as { event: string; jobs: { id: string }[] };
 }
 
+function workflowObject(id: string) {
+  return env.WORKFLOW.get(env.WORKFLOW.idFromName(id));
+}
+
 async function job(id: string) {
   return (await json(call(`/api/jobs/${id}`))).body.job;
 }
@@ -155,11 +159,11 @@ describe("move-repo", () => {
   it("goes on without an observer that never answers, once its deadline has passed", async () => {
     const r = await register(`${unique("t")}/lonely`);
     const wf = (await json(admin(`/api/repos/${r.id}/move`, "POST", { url: `https://${HOST}/elsewhere/${unique("l")}` }))).body.workflow;
-    const stub = env.WORKFLOW.get(env.WORKFLOW.idFromName(wf));
     await eventually(async () => (await workflowEvents(wf)).length === 1, 10_000, "started");
-    await runInDurableObject(stub, async (instance: any) => {
-      instance.run.deadline = Date.now() - 1;
-      await instance.alarm();
+    await runInDurableObject(workflowObject(wf), async (instance) => {
+      const run = (instance as unknown as { run: { deadline: number } }).run;
+      run.deadline = Date.now() - 1;
+      await (instance as unknown as { alarm(): Promise<void> }).alarm();
     });
     await eventually(async () => (await json(call(`/api/workflows/${wf}`))).body.workflow.state === "committed", 15_000, "committed");
     const events = await workflowEvents(wf);

@@ -9,8 +9,8 @@ import type { Env } from "../env";
 import type { RegistryObject } from "../../durable-objects/registry";
 import { observerTokens, type WorkflowObject } from "../../durable-objects/workflow";
 import type { RepoObject } from "../../durable-objects/repo";
-import { remote } from "../core/remote";
-import { badRequest, forbidden, notFound, unauthorized, unwrap } from "../core/errors";
+import { remote, type Remote } from "../core/remote";
+import { badRequest, conflict, forbidden, notFound, unauthorized, unwrap } from "../core/errors";
 import { isAdmin, requireAdmin } from "../core/auth";
 import { safeEqual } from "../core/digest";
 import { jsonBody, optionalId, queryOf } from "../core/validate";
@@ -115,15 +115,18 @@ workflowRoutes.post("/:id/events", jsonBody(stepSchema), async (c) => {
 export const lifecycleRoutes = new Hono<{ Bindings: Env }>();
 
 /** Starts a workflow on a repo; a move first reserves its destination, so two repos never take one URL. */
-export async function startWorkflow(env: Env, stub: Awaited<ReturnType<typeof repoStub>>, kind: WorkflowKind, url: string | null, by: string) {
-  const repo = await stub.view();
+export async function startWorkflow(env: Env, named: Remote<RepoObject>, kind: WorkflowKind, url: string | null, by: string) {
+  const repo = await named.view();
   if (!repo) throw notFound("no such repo");
+  const stub = remote<RepoObject>(env.REPO, repo.key);
   const id = ulid();
   const to = url === null ? null : parseRepoUrl(url);
+  if (to && to.url === repo.url) throw conflict("the repo is already at that URL", "same_url");
   const destination = to && to.key !== repo.key ? remote<RepoObject>(env.REPO, to.key) : null;
-  if (destination) unwrap(await destination.claimAlias(repo.key));
+  const claimed = destination ? unwrap(await destination.claimAlias(repo.key)) : false;
   const begun = await stub.beginWorkflow(id, kind, to, by);
-  if (!begun.ok && destination) await destination.dropAlias(repo.key);
+  // Only a reservation this call made is undone: the destination may be the repo's own earlier name.
+  if (!begun.ok && claimed) await destination!.dropAlias(repo.key);
   return { workflow: id, repo: unwrap(begun) };
 }
 
