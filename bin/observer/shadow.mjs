@@ -4,7 +4,7 @@
 
 import { execFile } from "node:child_process";
 import { chmod, lstat, mkdir, readdir, rename, rm, rmdir, stat, writeFile, unlink } from "node:fs/promises";
-import { dirname, join, relative } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 
 /** A shadow directory that exists but is not a git repository: stored on the repo as a strong error, never deleted. */
 export class NotAShadow extends Error {}
@@ -40,13 +40,16 @@ async function isShadow(dir) {
   } catch {
     // not a repository
   }
-  throw new NotAShadow(`shadow directory ${dir} is already present but is not a git repository; left as it is`);
+  throw new NotAShadow(`not a git repository, left as it is: ${dir}`);
 }
 
 /** Clones `cloneUrl` as a bare mirror at `dir`, unless a shadow is there already. Answers whether it cloned. */
 export async function initShadow(dir, cloneUrl) {
   if (await isShadow(dir)) return false;
   await mkdir(dirname(dir), { recursive: true });
+  // A clone cut short by a crash left its temporary sibling; it is ours by its name, and never in place.
+  const base = `${basename(dir)}.tmp-`;
+  for (const name of await readdir(dirname(dir))) if (name.startsWith(base)) await rm(join(dirname(dir), name), { recursive: true, force: true });
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
   try {
     await git(["clone", "--mirror", "--quiet", cloneUrl, tmp]);
