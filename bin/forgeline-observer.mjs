@@ -39,6 +39,7 @@ try {
       "retry-seconds": { type: "string", default: "20" },
       "repo-concurrency": { type: "string", default: "10" },
       "registry-concurrency": { type: "string", default: "20" },
+      verbose: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
   }).values;
@@ -58,6 +59,7 @@ const RETRY_MS = Number(args["retry-seconds"]) * 1000;
 const repoLimit = new Limit(Number(args["repo-concurrency"]));
 const registryLimit = new Limit(Number(args["registry-concurrency"]));
 const say = (line) => console.error(`[forgeline-observer ${HOST} ${PREFIXES.join(",")}] ${line}`);
+const trace = (line) => args.verbose && say(line);
 /** A line on stdout per milestone, for scripts and tests that wait on the observer. */
 const status = (what, extra = {}) => process.stdout.write(`${JSON.stringify({ status: what, at: Date.now(), ...extra })}\n`);
 
@@ -118,11 +120,13 @@ function follow(path, cursor, onEvent) {
     u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
     if (cursor()) u.searchParams.set("after", cursor());
     const ws = new WebSocket(u);
+    ws.on("open", () => trace(`watching ${u}`));
     const ping = setInterval(() => ws.readyState === WebSocket.OPEN && ws.send("ping"), 30_000);
     ws.on("message", (data) => {
       const text = String(data);
       if (text === "pong") return;
       const msg = JSON.parse(text);
+      trace(`${path}: ${msg.type} ${msg.event?.kind ?? msg.next ?? ""}`);
       if (msg.type === "event") chain = chain.then(() => onEvent(msg.event)).catch((err) => say(`${path}: ${err.message}`));
     });
     ws.on("error", (err) => say(`${path}: ${err.message}`));
@@ -153,6 +157,7 @@ function serialize(id, what, work) {
 }
 
 async function exec(action) {
+  trace(`${action.action} ${action.repo} ${action.path ?? ""}`);
   if (!args.exec) return;
   await new Promise((resolve) => {
     const child = spawn("sh", ["-c", args.exec], {
@@ -333,6 +338,7 @@ function followRegistry(prefix) {
 
 const REF_EVENTS = new Set(["push", "tag_push", "tag_delete", "branch_delete"]);
 const following = new Set();
+let repoEventsFolded = 0;
 
 function startRepoStream(id, freshClone) {
   if (following.has(id)) return;
@@ -343,6 +349,7 @@ function startRepoStream(id, freshClone) {
     let changed = false;
     for await (const page of pages(`/api/repos/${id}/events`, held.cursor)) {
       changed ||= page.events.some((e) => REF_EVENTS.has(e.kind));
+      repoEventsFolded += page.events.length;
       held.cursor = page.next ?? held.cursor;
     }
     if (changed && !freshClone) await fetchNow(id, held.cursor);
@@ -393,6 +400,7 @@ for (const [prefix, { last, folded: n }] of loaded) {
 }
 await save();
 await Promise.all([...chains.values()]);
-status("loaded", { repos: Object.keys(state.repos).length, folded, ms: Date.now() - started });
-say(`loaded: ${Object.keys(state.repos).length} shadows, ${folded} registry events folded in ${Date.now() - started} ms`);
+const ms = Date.now() - started;
+status("loaded", { repos: Object.keys(state.repos).length, folded, repoEvents: repoEventsFolded, ms });
+say(`loaded: ${Object.keys(state.repos).length} shadows, ${folded} registry and ${repoEventsFolded} repo events folded in ${ms} ms`);
 for (const prefix of PREFIXES) followRegistry(prefix);
