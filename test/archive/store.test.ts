@@ -19,7 +19,8 @@ import {
   MAX_DIRECTORY_ROW_BYTES,
 } from "../../workers/archive/store";
 import { getContent, getDirectoryRaw, getRelease, getRevisions, getSnapshot, lastSnapshot, listVisits, snapshotBranches } from "../../workers/archive/lookup";
-import { gitObjectId, toHex } from "../../workers/archive/hashes";
+import { toHex } from "../../workers/core/bytes";
+import { objectId as gitObjectId } from "../../workers/git/sha1";
 import { compareBytes, directoryManifest, releaseManifest, revisionManifest, snapshotId } from "../../workers/archive/manifest";
 import { contentFromBlob } from "../../workers/archive/convert";
 import type { Branch, DirectoryEntry } from "../../workers/archive/model";

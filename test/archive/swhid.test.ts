@@ -4,7 +4,9 @@
 import { describe, expect, it } from "vitest";
 import { concat } from "../../workers/core/bytes";
 import vectorsText from "../../../shared/fixtures/swh/vectors.json?raw";
-import { contentHashes, fromHex, gitObjectId, objectHeader, originId, toHex, ContentHasher } from "../../workers/archive/hashes";
+import { contentHashes, originId, ContentHasher } from "../../workers/archive/hashes";
+import { fromHex, toHex } from "../../workers/core/bytes";
+import { objectHeader, objectId as gitObjectId } from "../../workers/git/sha1";
 import {
   directoryId,
   directoryManifest,

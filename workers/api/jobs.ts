@@ -6,9 +6,9 @@ import { drizzle } from "drizzle-orm/d1";
 import { and, desc, eq, lt } from "drizzle-orm";
 import type { Env } from "../env";
 import { jobs } from "../../schema";
-import { badRequest, notFound, unwrap } from "../core/errors";
+import { notFound, unwrap } from "../core/errors";
 import { requireAdmin } from "../core/auth";
-import { describeIssues, optionalId, queryOf } from "../core/validate";
+import { optionalId, optionalJsonBody, queryOf, wholeNumber } from "../core/validate";
 import { isUlid } from "../core/ids";
 import { remote } from "../core/remote";
 import type { JobObject } from "../../durable-objects/job";
@@ -18,7 +18,7 @@ const listQuery = z.object({
   status: z.string().max(64).optional(),
   repo: optionalId(isUlid, "must be a repo id"),
   cursor: optionalId(isUlid, "must be a job id"),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
+  limit: wholeNumber(1, 500, 50),
 });
 const cancelBody = z.strictObject({ reason: z.string().min(1).max(500).optional() });
 
@@ -62,20 +62,9 @@ jobRoutes.post("/:id/retry", requireAdmin, async (c) => {
   return c.json({ job: { id: job.id, kind: job.kind, status: job.state, phase: job.phase } });
 });
 
-jobRoutes.post("/:id/cancel", requireAdmin, async (c) => {
-  // The body is optional: `{ "reason": "…" }`.
-  const text = await c.req.text();
-  let reason = "cancelled by an admin";
-  if (text.trim()) {
-    let parsed;
-    try {
-      parsed = cancelBody.safeParse(JSON.parse(text));
-    } catch {
-      throw badRequest("body is not valid JSON", "malformed_json");
-    }
-    if (!parsed.success) throw badRequest(describeIssues(parsed.error), "invalid_input");
-    reason = parsed.data.reason ?? reason;
-  }
+// The body is optional: `{ "reason": "…" }`.
+jobRoutes.post("/:id/cancel", requireAdmin, optionalJsonBody(cancelBody), async (c) => {
+  const reason = c.req.valid("json").reason ?? "cancelled by an admin";
   const job = unwrap(await (await jobStub(c.env, c.req.param("id"))).cancel(reason));
   return c.json({ job: { id: job.id, kind: job.kind, status: job.state, phase: job.phase, error: job.error } });
 });

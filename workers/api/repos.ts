@@ -10,7 +10,7 @@ import { remote } from "../core/remote";
 import { repos } from "../../schema";
 import { badRequest, conflict, notFound } from "../core/errors";
 import { requireAdmin } from "../core/auth";
-import { jsonBody, optionalId, queryOf } from "../core/validate";
+import { jsonBody, optionalId, queryOf, wholeNumber } from "../core/validate";
 import { isUlid } from "../core/ids";
 import { parseRepoUrl } from "../core/repo-url";
 import { checkOutboundUrl, outboundPolicy } from "../core/outbound";
@@ -24,11 +24,11 @@ const patchSchema = z.strictObject({ pipelines: z.record(z.string(), z.unknown()
 const listQuery = z.object({
   host: z.string().optional(),
   cursor: optionalId(isUlid, "must be a repo id"),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  limit: wholeNumber(1, 500, 100),
 });
 const eventsQuery = z.object({
   after: optionalId(isUlid, "must be an event id (ULID)"),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  limit: wholeNumber(1, 500, 100),
 });
 
 function pipelinesOrThrow(value: unknown): Record<string, unknown> {

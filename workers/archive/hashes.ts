@@ -1,43 +1,21 @@
-// Content checksums as Software Heritage keeps them (sha1, sha1_git, sha256, blake2s256), and git-style object ids.
+// Content checksums as Software Heritage keeps them (sha1, sha1_git, sha256, blake2s256); object ids are git's
+// (git/sha1.ts objectId), hex is core's.
 // SHA-1 and SHA-256 are the runtime's native ones (node:crypto under nodejs_compat: synchronous, incremental, so
 // git's header is prepended without copying a content); BLAKE2s is our own (blake2s.ts).
 
 import { createHash } from "node:crypto";
+import { toHex } from "../core/bytes";
+import { objectHeader, objectId } from "../git/sha1";
 import { Blake2s, blake2s256 } from "./blake2s";
 import type { ContentHashes, Hex } from "./model";
 
 const encoder = new TextEncoder();
 
-export function toHex(bytes: Uint8Array | ArrayBuffer): Hex {
-  const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-  let out = "";
-  for (let i = 0; i < view.length; i++) out += HEX[view[i]!];
-  return out;
-}
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
-
-export function fromHex(hex: string): Uint8Array {
-  if (!/^(?:[0-9a-fA-F]{2})*$/.test(hex)) throw new Error(`not hex: ${hex.slice(0, 50)}`);
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.substr(i * 2, 2), 16);
-  return out;
-}
-
-/** git's object header, `<type> <length>\0`. */
-export function objectHeader(type: string, length: number): Uint8Array {
-  return encoder.encode(`${type} ${length}\0`);
-}
-
-/** The id of `body` hashed as a git-style object of `type` (blob, tree, commit, tag, snapshot). */
-export function gitObjectId(type: string, body: Uint8Array): Hex {
-  return toHex(createHash("sha1").update(objectHeader(type, body.length)).update(body).digest());
-}
-
 /** All four checksums and the length of a content. */
 export async function contentHashes(data: Uint8Array): Promise<ContentHashes> {
   return {
     sha1: toHex(createHash("sha1").update(data).digest()),
-    sha1_git: gitObjectId("blob", data),
+    sha1_git: objectId("blob", data),
     sha256: toHex(createHash("sha256").update(data).digest()),
     blake2s256: toHex(blake2s256(data)),
     length: data.length,

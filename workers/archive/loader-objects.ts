@@ -7,7 +7,7 @@
 
 import type { ObjectType, PackedObject } from "../git";
 import { contentFromBlob, directoryFromTree, releaseFromTag, revisionFromCommit } from "./convert";
-import { fromHex, toHex } from "./hashes";
+import { fromHex, toHex } from "../core/bytes";
 import { knownObjects, storeContents, storeDirectories, storeReleases, storeRevisions, type ArchiveEnv } from "./store";
 import { parseDirectory } from "./manifest";
 import { PackIds } from "./loader-ids";

@@ -7,6 +7,8 @@
 //   packs/<origin key>/<visit>/pack.idx    git's .idx (v2) of the pack, when it is small enough to index in memory
 // <origin key> is the sha1 hex of the origin URL.
 
+import { originId } from "./hashes";
+
 export const CHUNK_BYTES = 8 * 1024 * 1024;
 
 export interface PackManifest {
@@ -18,9 +20,7 @@ export interface PackManifest {
 }
 
 export async function packPrefix(originUrl: string, visit: number): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-1", new TextEncoder().encode(originUrl)));
-  const hex = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
-  return `packs/${hex}/${visit}/`;
+  return `packs/${originId(originUrl)}/${visit}/`;
 }
 
 /** Writes the pack to R2 as it passes through, and reads back any range of it. */

@@ -15,7 +15,8 @@ import {
 import { originId } from "./hashes";
 import type { Branch, BranchTargetType, Origin, Release, Revision, Snapshot, StoredContent, Visit, ContentStatus } from "./model";
 import { releaseOfRow, revisionOfRow, visitOfRow } from "./rows";
-import { chunks, contentKey, directoryKey, releaseKey, revisionKey, type ArchiveEnv } from "./store";
+import { selectIn } from "../core/d1-batch";
+import { contentKey, directoryKey, releaseKey, revisionKey, type ArchiveEnv } from "./store";
 import { releaseFromTag, revisionFromCommit } from "./convert";
 
 const db = (env: ArchiveEnv) => drizzle(env.DB);
@@ -32,10 +33,8 @@ export async function getOriginById(env: ArchiveEnv, id: string): Promise<Origin
 
 /** Which of these origin ids (sha1 of the URL) are archived. */
 export async function knownOrigins(env: ArchiveEnv, ids: string[]): Promise<Set<string>> {
-  const known = new Set<string>();
-  for (const run of chunks([...new Set(ids)], 100))
-    for (const r of await db(env).select({ id: archiveOrigins.id }).from(archiveOrigins).where(inArray(archiveOrigins.id, run))) known.add(r.id);
-  return known;
+  const rows = await selectIn<string, { id: string }>(env.DB, ids, (run) => db(env).select({ id: archiveOrigins.id }).from(archiveOrigins).where(inArray(archiveOrigins.id, run)));
+  return new Set(rows.map((r) => r.id));
 }
 
 /** Visits newest first; `before`: only visits numbered below it (SWH's `last_visit`). */
@@ -106,8 +105,8 @@ export async function snapshotBranches(
 export async function branchesByName(env: ArchiveEnv, id: string, names: string[]): Promise<Map<string, Branch>> {
   const found = new Map<string, Branch>();
   const b = archiveSnapshotBranches;
-  for (const run of chunks([...new Set(names)], 99))
-    for (const r of await db(env).select().from(b).where(and(eq(b.snapshotId, id), inArray(b.name, run)))) found.set(r.name, branchOf(r));
+  const rows = await selectIn<string, typeof b.$inferSelect>(env.DB, names, (run) => db(env).select().from(b).where(and(eq(b.snapshotId, id), inArray(b.name, run))), 1);
+  for (const r of rows) found.set(r.name, branchOf(r));
   return found;
 }
 
@@ -128,9 +127,8 @@ export async function lastSnapshot(env: ArchiveEnv, url: string): Promise<Snapsh
 
 export async function getRevisions(env: ArchiveEnv, ids: string[]): Promise<Map<string, Revision>> {
   const found = new Map<string, Revision>();
-  for (const run of chunks([...new Set(ids)], 100))
-    for (const r of await db(env).select().from(archiveRevisions).where(inArray(archiveRevisions.id, run)))
-      found.set(r.id, r.manifestInR2 ? revisionFromCommit(r.id, await bodyInR2(env, revisionKey(r.id))) : revisionOfRow(r));
+  const rows = await selectIn<string, typeof archiveRevisions.$inferSelect>(env.DB, ids, (run) => db(env).select().from(archiveRevisions).where(inArray(archiveRevisions.id, run)));
+  for (const r of rows) found.set(r.id, r.manifestInR2 ? revisionFromCommit(r.id, await bodyInR2(env, revisionKey(r.id))) : revisionOfRow(r));
   return found;
 }
 
@@ -214,10 +212,8 @@ export async function getContent(env: ArchiveEnv, algo: ContentAlgo, hash: strin
 /** Contents by sha1_git, batched (directory listings show each file's length). */
 export async function getContents(env: ArchiveEnv, ids: string[]): Promise<Map<string, StoredContent>> {
   const found = new Map<string, StoredContent>();
-  const statements = chunks([...new Set(ids)], 100).map((run) => db(env).select().from(archiveContents).where(inArray(archiveContents.sha1Git, run)));
-  if (!statements.length) return found;
-  const results = (await db(env).batch(statements as [(typeof statements)[number], ...typeof statements])) as (typeof archiveContents.$inferSelect)[][];
-  for (const rows of results) for (const r of rows) found.set(r.sha1Git, storedContentOf(r));
+  const rows = await selectIn<string, typeof archiveContents.$inferSelect>(env.DB, ids, (run) => db(env).select().from(archiveContents).where(inArray(archiveContents.sha1Git, run)));
+  for (const r of rows) found.set(r.sha1Git, storedContentOf(r));
   return found;
 }
 

@@ -1,8 +1,8 @@
 // Software Heritage manifests: the exact bytes each object id is the hash of. Directories, revisions and
 // releases serialize like git's tree, commit and tag; snapshots use SWH's own manifest (type `snapshot`).
 
-import { concat } from "../core/bytes";
-import { fromHex, gitObjectId, toHex } from "./hashes";
+import { concat, fromHex, toHex } from "../core/bytes";
+import { objectId } from "../git/sha1";
 import type { Branch, DirectoryEntry, EntryType, Hex, Person, Release, ReleaseTargetType, Revision, Timestamp } from "./model";
 
 const encoder = new TextEncoder();
@@ -53,7 +53,7 @@ export function parseDirectory(raw: Uint8Array): DirectoryEntry[] {
 }
 
 export function directoryId(entries: DirectoryEntry[]): Hex {
-  return gitObjectId("tree", directoryManifest(entries));
+  return objectId("tree", directoryManifest(entries));
 }
 
 // --- revisions and releases ----------------------------------------------------------------------
@@ -85,7 +85,7 @@ export function revisionManifest(r: RevisionFields): Uint8Array {
 }
 
 export function revisionId(r: RevisionFields): Hex {
-  return gitObjectId("commit", revisionManifest(r));
+  return objectId("commit", revisionManifest(r));
 }
 
 const GIT_TYPE_OF_TARGET: Record<ReleaseTargetType, string> = { revision: "commit", directory: "tree", content: "blob", release: "tag" };
@@ -100,7 +100,7 @@ export function releaseManifest(r: ReleaseFields): Uint8Array {
 }
 
 export function releaseId(r: ReleaseFields): Hex {
-  return gitObjectId("tag", releaseManifest(r));
+  return objectId("tag", releaseManifest(r));
 }
 
 // --- snapshots -----------------------------------------------------------------------------------
@@ -122,5 +122,5 @@ export function snapshotManifest(branches: Record<string, Branch>): Uint8Array {
 }
 
 export function snapshotId(branches: Record<string, Branch>): Hex {
-  return gitObjectId("snapshot", snapshotManifest(branches));
+  return objectId("snapshot", snapshotManifest(branches));
 }

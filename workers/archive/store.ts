@@ -3,7 +3,7 @@
 // `release/<id>` hold the git body of an object too large for a D1 row. Bytes go to R2 before their D1 row,
 // and a snapshot's row only after its branches and every object they target: a row that exists is complete.
 
-import { drizzle, type DrizzleD1Database } from "drizzle-orm/d1";
+import { drizzle } from "drizzle-orm/d1";
 import { and, eq, inArray, notInArray, sql } from "drizzle-orm";
 import {
   archiveContents,
@@ -15,6 +15,7 @@ import {
   archiveSnapshots,
   archiveVisits,
 } from "../../schema";
+import { chunks, MAX_BOUND_PARAMETERS, runBatches, writeRows, type BatchStatement } from "../core/d1-batch";
 import { originId } from "./hashes";
 import { releaseManifest, revisionManifest, snapshotId } from "./manifest";
 import { FINAL_VISIT_STATUSES, type Content, type Directory, type Origin, type Release, type Revision, type Snapshot, type Visit, type VisitStatus } from "./model";
@@ -25,14 +26,6 @@ export interface ArchiveEnv {
   ARCHIVE: R2Bucket;
 }
 
-/** D1 binds at most 100 parameters per statement. */
-const MAX_PARAMS = 100;
-/** Statements sent in one db.batch. */
-const STATEMENTS_PER_BATCH = 50;
-/** Bytes of manifests bound in one statement (D1 rows and strings stop at 2 MB). */
-const MAX_STATEMENT_BYTES = 512 * 1024;
-/** Bytes of manifests sent in one db.batch. */
-const MAX_BATCH_BYTES = 2 * 1024 * 1024;
 /** The largest tree body kept in a D1 row. */
 export const MAX_DIRECTORY_ROW_BYTES = 512 * 1024;
 /** R2 writes in flight at once. */
@@ -56,63 +49,9 @@ export class MissingObjectsError extends Error {
 
 const db = (env: ArchiveEnv) => drizzle(env.DB);
 
-/** Splits `items` into runs of at most `size`. */
-export function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
-/** Rows in runs that each fit one statement: at most MAX_PARAMS parameters and MAX_STATEMENT_BYTES of manifests. */
-function rowRuns<T>(rows: T[], columns: number, bytesOf: (row: T) => number = () => 0): { rows: T[]; bytes: number }[] {
-  const perStatement = Math.max(1, Math.floor(MAX_PARAMS / columns));
-  const runs: { rows: T[]; bytes: number }[] = [];
-  let run: T[] = [];
-  let bytes = 0;
-  for (const row of rows) {
-    const size = bytesOf(row);
-    if (run.length && (run.length >= perStatement || bytes + size > MAX_STATEMENT_BYTES)) {
-      runs.push({ rows: run, bytes });
-      run = [];
-      bytes = 0;
-    }
-    run.push(row);
-    bytes += size;
-  }
-  if (run.length) runs.push({ rows: run, bytes });
-  return runs;
-}
-
-type Batchable = Parameters<DrizzleD1Database["batch"]>[0][number];
-
-/** Sends statements through db.batch, a bounded number (and bounded bytes) at a time. */
-async function runBatches(env: ArchiveEnv, statements: Batchable[], bytes: number[] = []): Promise<unknown[]> {
-  const results: unknown[] = [];
-  let group: Batchable[] = [];
-  let groupBytes = 0;
-  const flush = async () => {
-    if (group.length) results.push(...(await db(env).batch(group as [Batchable, ...Batchable[]])));
-    group = [];
-    groupBytes = 0;
-  };
-  for (let i = 0; i < statements.length; i++) {
-    const size = bytes[i] ?? 0;
-    if (group.length >= STATEMENTS_PER_BATCH || (group.length && groupBytes + size > MAX_BATCH_BYTES)) await flush();
-    group.push(statements[i]!);
-    groupBytes += size;
-  }
-  await flush();
-  return results;
-}
-
-/** Inserts rows (ignoring those already there) in as few statements and batches as the limits allow. */
-async function insertRows<T>(env: ArchiveEnv, build: (rows: T[]) => Batchable, rows: T[], columns: number, bytesOf?: (row: T) => number) {
-  const runs = rowRuns(rows, columns, bytesOf);
-  await runBatches(
-    env,
-    runs.map((r) => build(r.rows)),
-    runs.map((r) => r.bytes),
-  );
+/** Inserts rows (ignoring those already there) in as few statements and batches as D1's limits allow. */
+function insertRows<T>(env: ArchiveEnv, build: (rows: T[]) => BatchStatement, rows: T[], columns: number, bytesOf?: (row: T) => number) {
+  return writeRows(env.DB, rows, columns, build, bytesOf);
 }
 
 async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -149,10 +88,10 @@ export async function knownObjects(
   const unique = [...new Set(ids)];
   const known = new Set<string>();
   if (!unique.length) return known;
-  const statements: Batchable[] = [];
+  const statements: BatchStatement[] = [];
   for (const kind of kinds)
-    for (const run of chunks(unique, MAX_PARAMS)) statements.push(db(env).select({ id: ID_COLUMN[kind] }).from(TABLE[kind]).where(inArray(ID_COLUMN[kind], run)));
-  for (const rows of (await runBatches(env, statements)) as { id: string }[][]) for (const r of rows) known.add(r.id);
+    for (const run of chunks(unique, MAX_BOUND_PARAMETERS)) statements.push(db(env).select({ id: ID_COLUMN[kind] }).from(TABLE[kind]).where(inArray(ID_COLUMN[kind], run)));
+  for (const rows of (await runBatches(env.DB, statements)) as { id: string }[][]) for (const r of rows) known.add(r.id);
   return known;
 }
 

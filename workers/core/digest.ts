@@ -1,13 +1,8 @@
 // Hashing and constant-time comparison for signatures and tokens.
 
-const encoder = new TextEncoder();
+import { toHex } from "./bytes";
 
-export function toHex(bytes: ArrayBuffer | Uint8Array): string {
-  const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-  let out = "";
-  for (const b of view) out += b.toString(16).padStart(2, "0");
-  return out;
-}
+const encoder = new TextEncoder();
 
 export async function sha256Hex(data: string | Uint8Array): Promise<string> {
   const bytes = typeof data === "string" ? encoder.encode(data) : data;

@@ -1,6 +1,7 @@
-// Size limits, and reading a request body without letting it grow past one.
+// Size limits of request bodies, and the middleware (Hono's bodyLimit) that holds a request to one.
 
-import { concat } from "./bytes";
+import type { MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { tooLarge } from "./errors";
 
 export const MIB = 1024 * 1024;
@@ -9,24 +10,16 @@ export const MAX_WEBHOOK_BYTES = 25 * MIB;
 /** Largest JSON body on the admin API. */
 export const MAX_API_BYTES = 1 * MIB;
 
-/** Reads the whole body, refusing (413) as soon as it passes `max` bytes, whatever Content-Length claims. */
-export async function readBounded(request: Request, max: number): Promise<Uint8Array> {
-  const declared = Number(request.headers.get("Content-Length") ?? "");
-  if (Number.isFinite(declared) && declared > max)
-    throw tooLarge(`body of ${declared} bytes is over the limit of ${max} bytes`);
-  if (!request.body) return new Uint8Array(0);
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      throw tooLarge(`body is over the limit of ${max} bytes`);
-    }
-    chunks.push(value);
-  }
-  return concat(chunks);
+/**
+ * Refuses (413) a body over `max` bytes: at once by its Content-Length, else as soon as the streamed bytes pass
+ * `max` (bodyLimit holds a streamed body, at most `max` bytes, for the handler to read).
+ */
+export function limitBody(max: number): MiddlewareHandler {
+  return bodyLimit({
+    maxSize: max,
+    onError: (c) => {
+      const declared = c.req.header("Content-Length");
+      throw tooLarge(declared ? `body of ${declared} bytes is over the limit of ${max} bytes` : `body is over the limit of ${max} bytes`);
+    },
+  });
 }

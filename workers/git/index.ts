@@ -1,4 +1,6 @@
 // The git layer: smart-HTTP transfers (refs, fetch, push) and packs, streamed in bounded memory.
+// Our own rather than a JS git library's (isomorphic-git holds a fetched pack whole in memory): packs of any size
+// must stream through a 128 MB isolate, parsed as they arrive, with delta bases spilled to R2.
 
 export { GitError, isForgeDown, isMissing, toJobError, type GitErrorStrength } from "./errors";
 export { tokenAuth, type GitAuth, type TransportOptions } from "./http";

@@ -1,6 +1,6 @@
 // Git objects as plain data: ids, and commit/tag/tree parsing that keeps raw bytes where git allows any.
 
-import { decoder, encoder, latin1, toHex } from "./bytes";
+import { decoder, encoder, fromHex, latin1, toHex } from "./bytes";
 import { gitStrong } from "./errors";
 import { objectId } from "./sha1";
 
@@ -184,7 +184,7 @@ export function serializeTree(entries: { mode: string; path: Uint8Array | string
     for (const b of head) parts.push(b);
     for (const b of path) parts.push(b);
     parts.push(0);
-    for (let k = 0; k < 40; k += 2) parts.push(parseInt(e.oid.slice(k, k + 2), 16));
+    for (const b of fromHex(e.oid)) parts.push(b);
   }
   return new Uint8Array(parts);
 }

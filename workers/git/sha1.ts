@@ -16,10 +16,15 @@ export function sha1(): Sha1 {
   };
 }
 
-/** The git object id of `<type> <len>\0<data>`. */
+/** git's object header, `<type> <length>\0`. */
+export function objectHeader(type: string, length: number): Uint8Array {
+  return encoder.encode(`${type} ${length}\0`);
+}
+
+/**
+ * The git object id of `<type> <len>\0<data>`: the one id function for every room (git objects, and the
+ * archive's snapshot manifests, which Software Heritage hashes the same way under the type `snapshot`).
+ */
 export function objectId(type: string, data: Uint8Array): string {
-  const h = createHash("sha1");
-  h.update(encoder.encode(`${type} ${data.length}\0`));
-  h.update(data);
-  return toHex(new Uint8Array(h.digest()));
+  return toHex(createHash("sha1").update(objectHeader(type, data.length)).update(data).digest());
 }

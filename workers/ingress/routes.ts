@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import type { Env } from "../env";
 import type { ForgeFamily } from "../core/forge-event";
 import { AppError, badRequest, forbidden, notFound, unauthorized } from "../core/errors";
-import { readBounded, MAX_WEBHOOK_BYTES } from "../core/limits";
+import { limitBody, MAX_WEBHOOK_BYTES } from "../core/limits";
 import { sha256Hex } from "../core/digest";
 import { inCidrs } from "../core/cidr";
 import { hostOf, parseRepoUrl } from "../core/repo-url";
@@ -29,12 +29,12 @@ const FAMILIES: Record<ForgeFamily, { home(p: Obj): string | null; normalize(t: 
 
 export const hooks = new Hono<{ Bindings: Env }>();
 
-hooks.post("/:forge", async (c) => {
+hooks.post("/:forge", limitBody(MAX_WEBHOOK_BYTES), async (c) => {
   const forge = c.req.param("forge") as ForgeFamily;
   if (!Object.hasOwn(FAMILIES, forge))
     throw notFound(`no webhook endpoint for "${forge}" (use github, gitea, forgejo, gogs or gitlab)`, "unknown_forge");
   const family = FAMILIES[forge];
-  const body = await readBounded(c.req.raw, MAX_WEBHOOK_BYTES);
+  const body = await c.req.bytes();
   const signature = signatureOf(forge, c.req.raw.headers);
   if (!signature) throw unauthorized(`missing ${HEADERS[forge].signature[0]} header`, "missing_signature");
 

@@ -1,9 +1,10 @@
 // The mirror's D1 records: specs and their outcomes, the objects the consumer is done with, run counters.
 
 import { drizzle } from "drizzle-orm/d1";
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, or, sql } from "drizzle-orm";
 import { mirrors, mirrorObjects, mirrorRuns } from "../../schema";
 import { summarize } from "../core/errors";
+import { writeRows } from "../core/d1-batch";
 import type { MirrorRole } from "./roles";
 import type { SyncKey } from "./keys";
 
@@ -101,10 +102,10 @@ export async function forgetObjects(db: D1Database, keep: Set<string>): Promise<
   const rows = await drizzle(db).select({ key: mirrorObjects.key, etag: mirrorObjects.etag }).from(mirrorObjects);
   const gone = rows.filter((r) => !keep.has(r.key));
   const d = drizzle(db);
-  for (let i = 0; i < gone.length; i += 40) {
-    const part = gone.slice(i, i + 40);
-    await d.batch(part.map((r) => d.delete(mirrorObjects).where(and(eq(mirrorObjects.key, r.key), eq(mirrorObjects.etag, r.etag)))) as [any, ...any[]]);
-  }
+  // Two parameters a row: as many (key, etag) pairs in one DELETE as D1's parameter limit allows.
+  await writeRows(db, gone, 2, (run) =>
+    d.delete(mirrorObjects).where(or(...run.map((r) => and(eq(mirrorObjects.key, r.key), eq(mirrorObjects.etag, r.etag))))),
+  );
 }
 
 /** Counts one run of a role (a job attempt or a reconcile). */

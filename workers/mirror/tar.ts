@@ -1,5 +1,7 @@
 // Tar, streaming both ways: a ustar writer (PAX records for long names) whose entries' bodies may be streams,
 // and a reader that yields entries one at a time and refuses paths that would land outside the archive root.
+// Our own: entry bodies must stream both ways within a 128 MB isolate, on web streams (no Node stream or Buffer
+// underneath), with the path checks made as each entry is read.
 
 export type TarEntryType = "file" | "directory" | "symlink" | "hardlink";
 

@@ -2,14 +2,13 @@
 // allow-testing, restart) and /api/builders/connect (the builders' WebSocket). Pages answer HTML to
 // browsers and JSON to anyone who asks for it with Accept: application/json.
 
-import { Hono, type Context } from "hono";
+import { Hono } from "hono";
 import { z } from "zod";
 import type { Env } from "../env";
-import { badRequest, notFound, unauthorized } from "../core/errors";
-import { requireAdmin } from "../core/auth";
-import { safeEqual } from "../core/digest";
+import { badRequest, notFound } from "../core/errors";
+import { requireAdmin, requireBearer } from "../core/auth";
 import { isUlid } from "../core/ids";
-import { optionalId, queryOf } from "../core/validate";
+import { optionalId, optionalJsonBody, queryOf, wholeNumber } from "../core/validate";
 import { remote } from "../core/remote";
 import type { JobObject } from "../../durable-objects/job";
 import { isBuilderId } from "../../durable-objects/builder-protocol";
@@ -22,7 +21,7 @@ const listQuery = z.object({
   status: z.enum(tagbuildKind.states as unknown as [string, ...string[]]).optional(),
   repo: z.string().max(2048).optional(),
   cursor: optionalId(isUlid, "must be a job id"),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
+  limit: wholeNumber(1, 500, 50),
 });
 
 interface ListedJob {
@@ -153,12 +152,13 @@ tagbuildRoutes.get("/jobs/:id", async (c) => {
 
 export const builderRoutes = new Hono<{ Bindings: Env }>();
 
-builderRoutes.get("/connect", async (c) => {
-  const tokens = tagbuildSettings(c.env).builderTokens;
-  const presented = /^Bearer\s+(.+)$/i.exec(c.req.header("Authorization") ?? "")?.[1]?.trim();
-  let ok = false;
-  for (const token of tokens) if (presented && (await safeEqual(presented, token))) ok = true;
-  if (!ok) throw unauthorized(tokens.length ? "a builder needs Authorization: Bearer <builder token>" : "no BUILDER_TOKENS are configured", "bad_builder_token");
+const requireBuilder = requireBearer<{ Bindings: Env }>(
+  (env) => tagbuildSettings(env).builderTokens,
+  "bad_builder_token",
+  (env) => (tagbuildSettings(env).builderTokens.length ? "a builder needs Authorization: Bearer <builder token>" : "no BUILDER_TOKENS are configured"),
+);
+
+builderRoutes.get("/connect", requireBuilder, async (c) => {
   if (c.req.header("Upgrade")?.toLowerCase() !== "websocket")
     throw badRequest("this endpoint is a WebSocket: send Upgrade: websocket", "upgrade_required");
   return c.env.BUILDERS.get(c.env.BUILDERS.idFromName("builders")).fetch(c.req.raw);
@@ -171,10 +171,13 @@ builderRoutes.get("/", async (c) => {
   return c.html(page("Builders", `<p>${queued} build(s) waiting for a builder.</p>` + table(["builder", "mode", "state", "job", "testing allowed", "last seen"], cells)));
 });
 
-builderRoutes.post("/:id/allow-testing", requireAdmin, async (c) => {
+/** `{ "allow": false }` withdraws the permission; no body (or `{}`) grants it. */
+const allowBody = z.strictObject({ allow: z.boolean().default(true) });
+
+builderRoutes.post("/:id/allow-testing", requireAdmin, optionalJsonBody(allowBody), async (c) => {
   const id = c.req.param("id");
   if (!isBuilderId(id)) throw notFound(`no builder ${id}`);
-  const allow = await allowFlag(c);
+  const { allow } = c.req.valid("json");
   if (!(await buildersHub(c.env).allowTesting(id, allow))) throw notFound(`no builder ${id} has ever connected`);
   return c.json({ builder: id, allowTesting: allow });
 });
@@ -184,18 +187,3 @@ builderRoutes.post("/:id/restart", requireAdmin, async (c) => {
   if (!isBuilderId(id) || !(await buildersHub(c.env).restart(id))) throw notFound(`builder ${id} is not connected`);
   return c.json({ builder: id, restarted: true });
 });
-
-/** `{ "allow": false }` withdraws the permission; no body (or `{}`) grants it. */
-async function allowFlag(c: Context<{ Bindings: Env }>): Promise<boolean> {
-  const text = (await c.req.text()).trim();
-  if (!text) return true;
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw badRequest("body is not valid JSON", "malformed_json");
-  }
-  const parsed = z.strictObject({ allow: z.boolean().default(true) }).safeParse(body);
-  if (!parsed.success) throw badRequest("body must be { \"allow\": true|false }", "invalid_input");
-  return parsed.data.allow;
-}

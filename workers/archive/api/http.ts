@@ -1,4 +1,4 @@
-// Request pieces shared by the read API's routes: SWH-style errors, query numbers, ids, Link headers.
+// Request pieces shared by the read API's routes: SWH-style errors, ids, Link headers.
 
 import type { Context } from "hono";
 import { AppError, badRequest, notFound } from "../../core/errors";
@@ -16,16 +16,6 @@ export function errorResponse(c: Context, err: AppError): Response {
 export function hexIdOf(value: string | undefined, what: string): string {
   if (!value || !isHexId(value)) throw badRequest(`invalid ${what} id "${(value ?? "").slice(0, 80)}": expected 40 lowercase hex digits`, "invalid_id");
   return value;
-}
-
-/** An integer query parameter within [min, max], or `fallback` when absent. */
-export function intQuery(c: Context, name: string, fallback: number, min: number, max: number): number {
-  const text = c.req.query(name);
-  if (text === undefined || text === "") return fallback;
-  if (!/^\d{1,9}$/.test(text)) throw badRequest(`query parameter ${name} must be a whole number, not "${text.slice(0, 40)}"`, "invalid_query");
-  const n = Number(text);
-  if (n < min || n > max) throw badRequest(`query parameter ${name} must be between ${min} and ${max}`, "invalid_query");
-  return n;
 }
 
 /** Sets SWH's `Link: <url>; rel="next"` header for the following page. */

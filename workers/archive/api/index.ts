@@ -2,6 +2,7 @@
 // /api/1 by the archive module. Errors answer SWH's `{ exception, reason }` (400 bad ids, 404 unknown objects).
 
 import { Hono } from "hono";
+import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import type { Env } from "../../env";
 import { AppError, badRequest } from "../../core/errors";
@@ -21,11 +22,9 @@ archiveApi.onError((err, c) => {
   return errorResponse(c, new AppError(500, "internal", "internal error; see the Worker's logs"));
 });
 
-// A public read API, as SWH's is: any web page may read it.
-archiveApi.use("*", async (c, next) => {
-  await next();
-  if (c.req.method === "GET") c.header("Access-Control-Allow-Origin", "*");
-});
+// A public read API, as SWH's is: any web page may read it (GET, and POST /known/, which only reads). No
+// credentials are involved: writes (save code now) take a bearer token, which browsers never send by themselves.
+archiveApi.use("*", cors({ origin: "*", allowMethods: ["GET", "HEAD", "POST"], allowHeaders: ["Content-Type"], maxAge: 86400 }));
 
 archiveApi.route("/", originRoutes);
 archiveApi.route("/", objectRoutes);

@@ -2,7 +2,9 @@
 
 import { Hono } from "hono";
 import type { Env } from "../../env";
+import { z } from "zod";
 import { badRequest } from "../../core/errors";
+import { queryIn, wholeNumber } from "../../core/validate";
 import {
   branchesByName,
   getContent,
@@ -18,7 +20,7 @@ import {
 import { parseDirectory } from "../manifest";
 import type { Branch, DirectoryEntry } from "../model";
 import type { ArchiveEnv } from "../store";
-import { hexIdOf, intQuery, linkNext, missing, rawPath, segmentBytes, withQuery } from "./http";
+import { hexIdOf, linkNext, missing, rawPath, segmentBytes, withQuery } from "./http";
 import { branchView, contentView, entryView, releaseView, revisionView, Urls } from "./views";
 
 export const objectRoutes = new Hono<{ Bindings: Env }>();
@@ -41,13 +43,28 @@ function withOrWithoutSlash(path: string): string[] {
 
 const BRANCH_TYPES = ["content", "directory", "revision", "release", "snapshot", "alias"];
 
+// Each route answers with and without its trailing slash (a path pair), so it checks its query itself (queryIn).
+const snapshotQuery = z.object({
+  branches_count: wholeNumber(1, 10_000, 1000),
+  branches_from: z.string().optional(),
+  /** Comma-separated branch target types. */
+  target_types: z
+    .string()
+    .optional()
+    .superRefine((text, ctx) => {
+      for (const t of text ? text.split(",").map((t) => t.trim()) : [])
+        if (!BRANCH_TYPES.includes(t)) ctx.addIssue({ code: "custom", message: `"${t.slice(0, 40)}" is not one of ${BRANCH_TYPES.join(", ")}` });
+    }),
+});
+const logQuery = z.object({ per_page: wholeNumber(1, 50, 10), offset: wholeNumber(0, 1_000_000, 0) });
+
 objectRoutes.on("GET", withOrWithoutSlash("/snapshot/:id/"), async (c) => {
   const id = hexIdOf(c.req.param("id"), "snapshot");
-  const count = intQuery(c, "branches_count", 1000, 1, 10_000);
-  const from = c.req.query("branches_from") || undefined;
-  const typesText = c.req.query("target_types");
+  const q = queryIn(c, snapshotQuery);
+  const count = q.branches_count;
+  const from = q.branches_from || undefined;
+  const typesText = q.target_types;
   const types = typesText ? typesText.split(",").map((t) => t.trim()) : undefined;
-  for (const t of types ?? []) if (!BRANCH_TYPES.includes(t)) throw badRequest(`target_types: "${t.slice(0, 40)}" is not one of ${BRANCH_TYPES.join(", ")}`, "invalid_query");
   const page = await snapshotBranches(c.env, id, { from, count, types });
   if (!page) throw missing(`Snapshot with id ${id} not found!`);
   const inPage = new Map(page.branches);
@@ -75,8 +92,7 @@ objectRoutes.on("GET", withOrWithoutSlash("/revision/:id/"), async (c) => {
 /** The history from a revision, breadth-first like SWH's revision log; `per_page` (≤ 50) and `offset` page it. */
 objectRoutes.on("GET", withOrWithoutSlash("/revision/:id/log/"), async (c) => {
   const id = hexIdOf(c.req.param("id"), "revision");
-  const perPage = intQuery(c, "per_page", 10, 1, 50);
-  const offset = intQuery(c, "offset", 0, 0, 1_000_000);
+  const { per_page: perPage, offset } = queryIn(c, logQuery);
   const log = await revisionLog(c.env, id, { offset, limit: perPage + 1 });
   if (!log.length && !offset) throw missing(`Revision with sha1_git ${id} not found.`);
   const urls = Urls.of(c.req.url);

@@ -3,12 +3,14 @@
 
 import { Hono, type Context } from "hono";
 import type { Env } from "../../env";
+import { z } from "zod";
 import { badRequest } from "../../core/errors";
+import { queryIn, wholeNumber } from "../../core/validate";
 import { parseRepoUrl } from "../../core/repo-url";
 import type { Origin } from "../model";
 import type { ArchiveEnv } from "../store";
 import { getOrigin, getVisit, latestVisit, listVisits } from "../lookup";
-import { intQuery, linkNext, missing, rawPath, withQuery } from "./http";
+import { linkNext, missing, rawPath, withQuery } from "./http";
 import { Urls, visitView } from "./views";
 
 type Action = { kind: "get" } | { kind: "visits" } | { kind: "latest" } | { kind: "visit"; n: number };
@@ -39,6 +41,15 @@ export function parseOriginPath(rest: string): { url: string; action: Action } |
   return null;
 }
 
+// One route serves every action under /origin/*, so each action checks its own query (queryIn).
+const visitsQuery = z.object({ per_page: wholeNumber(1, 1000, 10), last_visit: wholeNumber(1, 999_999_999) });
+const latestQuery = z.object({
+  require_snapshot: z
+    .enum(["", "true", "false", "1", "0"], { message: "must be true or false" })
+    .optional()
+    .transform((v) => v === "true" || v === "1"),
+});
+
 export const originRoutes = new Hono<{ Bindings: Env }>();
 
 originRoutes.get("/origin/*", async (c) => {
@@ -57,7 +68,7 @@ originRoutes.get("/origin/*", async (c) => {
     case "visits":
       return visits(c, url, urls);
     case "latest": {
-      const requireSnapshot = parseBool(c.req.query("require_snapshot"), "require_snapshot");
+      const requireSnapshot = queryIn(c, latestQuery).require_snapshot;
       const visit = await latestVisit(c.env, url, { requireSnapshot });
       if (!visit) throw missing(`No visit${requireSnapshot ? " with a snapshot" : ""} for origin ${url} found!`);
       return c.json(visitView(visit, urls));
@@ -85,16 +96,9 @@ async function findOrigin(env: ArchiveEnv, url: string): Promise<Origin | null> 
 
 /** Newest first, `per_page` at a time, `last_visit` to continue below a visit number (SWH's paging). */
 async function visits(c: Context<{ Bindings: Env }>, url: string, urls: Urls) {
-  const perPage = intQuery(c, "per_page", 10, 1, 1000);
-  const lastVisit = c.req.query("last_visit") ? intQuery(c, "last_visit", 0, 1, 999_999_999) : undefined;
+  const { per_page: perPage, last_visit: lastVisit } = queryIn(c, visitsQuery);
   const page = await listVisits(c.env, url, { before: lastVisit, limit: perPage + 1 });
   const shown = page.slice(0, perPage);
   if (page.length > perPage) linkNext(c, withQuery(urls.visits(url), { last_visit: shown[shown.length - 1]!.visit, per_page: perPage }));
   return c.json(shown.map((v) => visitView(v, urls)));
-}
-
-function parseBool(value: string | undefined, name: string): boolean {
-  if (value === undefined || value === "" || value === "false" || value === "0") return false;
-  if (value === "true" || value === "1") return true;
-  throw badRequest(`query parameter ${name} must be true or false`, "invalid_query");
 }
