@@ -11,9 +11,9 @@ import { observerTokens, type WorkflowObject } from "../../durable-objects/workf
 import type { RepoObject } from "../../durable-objects/repo";
 import { remote, type Remote } from "../core/remote";
 import { badRequest, conflict, forbidden, notFound, unauthorized, unwrap } from "../core/errors";
-import { isAdmin, requireAdmin } from "../core/auth";
+import { requireAdmin } from "../core/auth";
 import { safeEqual } from "../core/digest";
-import { jsonBody, optionalId, queryOf } from "../core/validate";
+import { jsonBody, optionalId, queryOf, wholeNumber } from "../core/validate";
 import { isUlid, ulid } from "../core/ids";
 import { parseRepoUrl } from "../core/repo-url";
 import type { WorkflowKind } from "../core/lifecycle";
@@ -22,7 +22,7 @@ import { repoStub, repoView } from "../api/repos";
 
 const pageQuery = z.object({
   after: optionalId(isUlid, "must be an event id (ULID)"),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  limit: wholeNumber(1, 500, 100),
   prefix: z.string().max(1024).optional(),
 });
 const moveSchema = z.strictObject({ url: z.string().min(1).max(2048) });
@@ -33,19 +33,25 @@ function upgradeOrThrow(header: string | undefined): void {
   if (header?.toLowerCase() !== "websocket") throw badRequest("this endpoint is a WebSocket: send Upgrade: websocket", "upgrade_required");
 }
 
-/** The observer a request speaks for: `observer-<n>` for the n-th token of OBSERVER_TOKENS, else a refusal. */
-async function observerOf(header: string | undefined, env: Env): Promise<string> {
+function bearerOf(header: string | undefined): string {
   const match = /^Bearer\s+(.+)$/i.exec(header ?? "");
   if (!match) throw unauthorized("this call needs Authorization: Bearer <observer token>");
-  const given = match[1]!.trim();
+  return match[1]!.trim();
+}
+
+/** The observer a request speaks for: `observer-<n>` for the n-th token of OBSERVER_TOKENS, else a refusal. */
+async function observerOf(header: string | undefined, env: Env): Promise<string> {
+  const given = bearerOf(header);
   const tokens = observerTokens(env);
-  for (let i = 0; i < tokens.length; i++) if (await safeEqual(given, tokens[i]!)) return `observer-${i + 1}`;
+  let found = 0;
+  for (let i = 0; i < tokens.length; i++) if ((await safeEqual(given, tokens[i]!)) && !found) found = i + 1; // no early exit
+  if (found) return `observer-${found}`;
   throw forbidden("that token is not an observer's (OBSERVER_TOKENS)", "not_an_observer");
 }
 
 /** Observers and admins may both report errors on a repo. */
 async function reporterOf(header: string | undefined, env: Env): Promise<string> {
-  if (env.ADMIN_TOKEN && (await isAdmin(header, env.ADMIN_TOKEN))) return "admin";
+  if (env.ADMIN_TOKEN && (await safeEqual(bearerOf(header), env.ADMIN_TOKEN))) return "admin";
   return observerOf(header, env);
 }
 
