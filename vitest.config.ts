@@ -8,6 +8,8 @@ export default defineConfig(async () => {
     plugins: [
       cloudflareTest(({ inject }) => ({
         wrangler: { configPath: "./wrangler.toml" },
+        // The real entry's handlers and objects, built from the real pipelines plus the tests' probe pipeline.
+        main: "./test/worker.ts",
         miniflare: {
           bindings: {
             TEST_MIGRATIONS: migrations,

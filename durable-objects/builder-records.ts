@@ -1,7 +1,7 @@
 // What the builders hub keeps: the shape of a connection (a socket attachment), of a build and of a
 // builder as the API shows them, and its SQLite tables.
 
-import type { BuilderMode } from "./builder-protocol";
+import type { BuilderMode } from "../workers/core/builder-protocol";
 
 /** Where one connection stands. Kept as the socket's attachment, so it survives hibernation. */
 export interface Conn {

@@ -8,7 +8,7 @@ import { Outbox } from "../workers/core/outbox";
 import { remote } from "../workers/core/remote";
 import { summarize } from "../workers/core/errors";
 import type { JobObject } from "./job";
-import { PROTOCOL_VERSION, jobLines, parseBuilderLine, type BuilderMode } from "./builder-protocol";
+import { PROTOCOL_VERSION, jobLines, parseBuilderLine, type BuilderMode } from "../workers/core/builder-protocol";
 import { MAX_MESSAGES, SCHEMA, seconds, type BuildState, type BuildStatus, type BuildSubmission, type BuilderView, type Conn } from "./builder-records";
 
 export type { BuildState, BuildStatus, BuildSubmission, BuilderView } from "./builder-records";
@@ -16,7 +16,7 @@ export type { BuildState, BuildStatus, BuildSubmission, BuilderView } from "./bu
 
 export class BuildersObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
-  private readonly outbox: Outbox;
+  private readonly outbox: Outbox<{ wake: { jobId: string; why: string } }>;
   private readonly pollMs: number;
   private readonly ackMs: number;
   private readonly buildMs: number;

@@ -2,16 +2,9 @@
 // order, pages by cursor (optionally filtered), and the events for watchers held back until their transaction commits.
 
 import { ulidAfter } from "../workers/core/ids";
-import type { Json } from "../workers/core/job";
+import type { Json, JobRef } from "../workers/core/job";
 
 export type RegistryAction = "registered" | "config_changed" | "error_set" | "error_cleared";
-
-export interface JobRef {
-  id: string;
-  kind: string;
-  /** True when the event joined a job that was already waiting. */
-  coalesced?: boolean;
-}
 
 export interface LoggedEvent {
   id: string;

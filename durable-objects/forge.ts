@@ -41,7 +41,7 @@ export function preflightInterval(failures: number): number {
 
 export class ForgeObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
-  private readonly outbox: Outbox;
+  private readonly outbox: Outbox<{ wake: { jobId: string; host: string }; sync: Reachability }>;
   private readonly schema: LazySchema;
   private state: Reachability | null;
 
@@ -170,7 +170,7 @@ export class ForgeObject extends DurableObject<Env> {
     s.waiting = this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM waiters`).one().n;
     this.state = s;
     this.sql.exec(`INSERT OR REPLACE INTO forge (host, doc) VALUES (?, ?)`, s.host, JSON.stringify(s));
-    this.outbox.add("sync", s as never, "sync");
+    this.outbox.add("sync", s, "sync");
   }
 
   private async afterCommit(): Promise<void> {

@@ -3,14 +3,13 @@
 
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../workers/env";
-import { kindNamed } from "../workers/kinds";
+import type { Registry } from "../workers/kinds";
 import { canMove, isFinal, isSettled, backoffDelay, type JobKind } from "../workers/core/machine";
 import { Outbox } from "../workers/core/outbox";
 import { LazySchema } from "../workers/core/lazy-schema";
 import { remote } from "../workers/core/remote";
-import type { RepoObject } from "./repo";
 import { AppError, conflict, notFound, refuse, type Outcome } from "../workers/core/errors";
-import type { ClaimResult, FailureReport, Json, JobMessage, JobRecord, JobSpec, JobView, LogLine, SettledNotice } from "../workers/core/job";
+import type { ClaimResult, FailureReport, Json, JobEffects, JobMessage, JobRecord, JobSpec, JobView, LogLine, SettledNotice, Verdict } from "../workers/core/job";
 import { HISTORY_TABLES, JobHistory } from "./job-history";
 import { syncSummary } from "./job-summary";
 
@@ -18,17 +17,16 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS job (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
   ${HISTORY_TABLES}`;
 
-/** What a consumer's call gets back: either done, or why its lease no longer holds. */
-export type Verdict = { ok: true; job: JobRecord } | { ok: false; reason: string };
 
+/** The entry (workers/index.ts) subclasses it with its registry: the kinds this object judges its job by. */
 export class JobObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
-  private readonly outbox: Outbox;
+  private readonly outbox: Outbox<JobEffects>;
   private readonly schema: LazySchema;
   private readonly history: JobHistory;
   private record: JobRecord | null;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: Env, private readonly registry: Registry) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.schema = new LazySchema(this.sql, SCHEMA, "job");
@@ -36,10 +34,8 @@ export class JobObject extends DurableObject<Env> {
     this.outbox = new Outbox(this.sql, {
       dispatch: async (message: JobMessage) => void (await env.JOBS.send(message, { contentType: "json" })),
       sync: (record: JobRecord) => syncSummary(env.DB, record),
-      settled: (notice: SettledNotice & { repoKey: string }) =>
-        remote<RepoObject>(env.REPO, notice.repoKey).settled(notice),
-      requeue: (p: { repoKey: string; jobId: string; kind: string }) =>
-        remote<RepoObject>(env.REPO, p.repoKey).requeue(p.jobId, p.kind),
+      settled: (notice: SettledNotice & { repoKey: string }) => remote(env.REPO, notice.repoKey).settled(notice),
+      requeue: (p: { repoKey: string; jobId: string; kind: string }) => remote(env.REPO, p.repoKey).requeue(p.jobId, p.kind),
     });
     const row = this.schema.exists ? this.sql.exec<{ doc: string }>(`SELECT doc FROM job LIMIT 1`).toArray()[0] : undefined;
     this.record = row ? (JSON.parse(row.doc) as JobRecord) : null;
@@ -50,8 +46,9 @@ export class JobObject extends DurableObject<Env> {
   /** Creates the job, held until its repo chain releases it. Idempotent. */
   async create(spec: JobSpec): Promise<JobRecord> {
     if (this.record) return this.record;
-    const kind = kindNamed(spec.kind);
+    const kind = this.registry.kind(spec.kind);
     if (!kind) throw new Error(`unknown job kind "${spec.kind}"`);
+    if (!this.registry.isEnabled(kind.pipeline)) throw new Error(this.registry.disabledReason(kind.pipeline));
     const now = Date.now();
     const record: JobRecord = {
       ...spec,
@@ -216,6 +213,7 @@ export class JobObject extends DurableObject<Env> {
     const job = this.record;
     if (!job) return refuse(notFound("no such job"));
     const kind = this.kind();
+    if (!this.registry.isEnabled(kind.pipeline)) return refuse(conflict(this.registry.disabledReason(kind.pipeline), "pipeline_disabled"));
     if (manual && !kind.manualRetry)
       return refuse(conflict(`jobs of kind ${kind.kind} are not retried by hand`, "retry_not_allowed"));
     if (job.state !== kind.failed || job.phase !== "settled")
@@ -283,7 +281,7 @@ export class JobObject extends DurableObject<Env> {
   // ---- internals ----
 
   private kind(): JobKind {
-    const kind = kindNamed(this.must().kind);
+    const kind = this.registry.kind(this.must().kind);
     if (!kind) throw new Error(`job kind "${this.must().kind}" is no longer registered`);
     return kind;
   }
@@ -381,7 +379,7 @@ export class JobObject extends DurableObject<Env> {
     job.version += 1;
     job.updatedAt = Date.now();
     this.sql.exec(`INSERT OR REPLACE INTO job (id, doc) VALUES (?, ?)`, job.id, JSON.stringify(job));
-    this.outbox.add("sync", job as unknown as Json, "sync");
+    this.outbox.add("sync", job, "sync");
   }
 
   private async afterCommit(): Promise<void> {

@@ -5,13 +5,13 @@ import { DurableObject } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
 import { sql as raw } from "drizzle-orm";
 import type { Env } from "../workers/env";
-import { planJobs, kindNamed, planLifecycle, type PlannedJob, type RepoFacts } from "../workers/kinds";
+import type { Registry } from "../workers/kinds";
+import type { PlannedJob, RepoFacts } from "../workers/core/pipeline";
 import { Outbox } from "../workers/core/outbox";
 import { LazySchema } from "../workers/core/lazy-schema";
 import { remote } from "../workers/core/remote";
-import type { JobObject } from "./job";
 import { ulid } from "../workers/core/ids";
-import { EventLog, EVENTS_TABLE, type EventPage, type JobRef } from "./event-log";
+import { EventLog, EVENTS_TABLE, type EventPage } from "./event-log";
 import { answerWatcher, broadcast, closeWatcher, openWatch, upgradeRequired } from "./event-watch";
 import { conflict, notFound, refuse, type Outcome } from "../workers/core/errors";
 import { parseRepoUrl, type RepoAddress } from "../workers/core/repo-url";
@@ -19,10 +19,11 @@ import { storedError, WEAK_RETRIES, type RegistryEntry, type RegistryEventKind, 
 import type { RegistryObject } from "./registry";
 import type { WorkflowObject, WorkflowSpec } from "./workflow";
 import type { ForgeEvent } from "../workers/core/forge-event";
-import type { Json, JobSpec, SettledNotice } from "../workers/core/job";
+import type { Json, JobRef, JobSpec, SettledNotice } from "../workers/core/job";
 import { repos } from "../schema";
 
-export type { EventPage, JobRef, LoggedEvent, RegistryAction } from "./event-log";
+export type { EventPage, LoggedEvent, RegistryAction } from "./event-log";
+export type { JobRef } from "../workers/core/job";
 
 export interface Repo {
   id: string;
@@ -48,7 +49,7 @@ export interface Repo {
 }
 
 export type ReceiveResult =
-  | { status: "accepted" | "duplicate"; event: string; jobs: JobRef[] }
+  | { status: "accepted" | "duplicate"; event: string; jobs: JobRef[]; skipped?: string[] }
   | { status: "ignored"; reason: string };
 
 const SCHEMA = `
@@ -59,14 +60,22 @@ const SCHEMA = `
     job_id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, kind TEXT NOT NULL, coalesce_key TEXT,
     status TEXT NOT NULL, seq INTEGER NOT NULL);`;
 
+/** The entry (workers/index.ts) subclasses it with its registry: the pipelines that plan this repo's jobs. */
 export class RepoObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
-  private readonly outbox: Outbox;
+  private readonly outbox: Outbox<{
+    create: JobSpec;
+    release: { jobId: string };
+    sync: Repo;
+    registry: { host: string; entry: RegistryEntry };
+    "workflow-start": WorkflowSpec;
+    "workflow-ready": { id: string };
+  }>;
   private readonly schema: LazySchema;
   private repo: Repo | null;
   private readonly log: EventLog;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: Env, private readonly registry: Registry) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.schema = new LazySchema(this.sql, SCHEMA, "events");
@@ -175,13 +184,13 @@ export class RepoObject extends DurableObject<Env> {
     if (kind === "move-repo" && (!to || to.url === repo.url)) return refuse(conflict("the repo is already at that URL", "same_url"));
     this.commit(() => {
       // Archive's last visit comes before the freeze: it is queued ahead of the hold.
-      if (kind === "freeze-repo") for (const jobs of planLifecycle("beforeFreeze", repo.pipelines, this.facts()).values()) this.enqueue(jobs, null);
+      if (kind === "freeze-repo") for (const jobs of this.registry.planLifecycle("beforeFreeze", repo.pipelines, this.facts()).values()) this.enqueue(jobs, null);
       repo.hold = { workflow: id, kind, seq: this.nextSeq(), ...(to ? { to: to.url } : {}) };
       const started = kind === "move-repo" ? "move_started" : kind === "freeze-repo" ? "freeze_started" : "unfreeze_started";
       this.log.append("registry", started, { workflow: id, from: repo.url, ...(to ? { to: to.url } : {}), by });
       if (to) this.toRegistry("repo_move_accepted", { workflow: id, to: to.host === repo.host ? to.fullName : to.url, toUrl: to.url });
       const spec: WorkflowSpec = { id, kind, repoId: repo.id, repoKey: repo.key, from: repo.url, to: to?.url ?? null, by };
-      this.outbox.add("workflow-start", spec as unknown as Json);
+      this.outbox.add("workflow-start", spec);
       this.save();
       this.checkDrained();
     });
@@ -265,14 +274,16 @@ export class RepoObject extends DurableObject<Env> {
       if (!this.repo) this.registerNow(address, autoRegister!, `webhook from ${delivered.forge}`);
       const event: ForgeEvent = { id: this.log.nextId(), ...delivered };
       const repo = this.repo!;
+      const plan = this.registry.planJobs(event, repo.pipelines, this.facts());
       // A frozen or removed repo records its forge events and starts nothing.
-      const planned = repo.frozen || repo.removed ? [] : planJobs(event, repo.pipelines, this.facts());
+      const { planned, skipped } = repo.frozen || repo.removed ? { planned: [], skipped: [] } : plan;
       const jobs = this.enqueue(planned, event.id);
       this.log.append("forge", event.kind, event as unknown as Json, jobs, event.id, event.delivery);
       repo.lastEventAt = Date.now();
       // The D1 row catches up with lastEventAt at the next real change: one D1 write per delivery is too dear.
       this.save(false);
-      return { status: "accepted" as const, event: event.id, jobs };
+      const reasons = skipped.map((name) => `${this.registry.disabledReason(name)}: nothing planned for it`);
+      return { status: "accepted" as const, event: event.id, jobs, ...(reasons.length ? { skipped: reasons } : {}) };
     });
     await this.afterCommit();
     return accepted;
@@ -333,7 +344,7 @@ export class RepoObject extends DurableObject<Env> {
 
   /** A settled job was retried: it goes to the back of its pipeline's chain. */
   async requeue(jobId: string, kindName: string): Promise<void> {
-    const kind = kindNamed(kindName);
+    const kind = this.registry.kind(kindName);
     if (!kind) throw new Error(`unknown job kind "${kindName}"`);
     this.commit(() => {
       this.sql.exec(
@@ -355,7 +366,7 @@ export class RepoObject extends DurableObject<Env> {
   // ---- internals ----
 
   private jobStub(id: string) {
-    return remote<JobObject>(this.env.JOB, id);
+    return remote(this.env.JOB, id);
   }
 
   private facts(address?: RepoAddress): RepoFacts {
@@ -393,7 +404,7 @@ export class RepoObject extends DurableObject<Env> {
     const repo = this.repo!;
     const address = at ?? parseRepoUrl(repo.url);
     const entry: RegistryEntry = { source: `${repo.id}:${this.log.nextId()}`, kind, repo: repo.id, path: address.fullName, data };
-    this.outbox.add("registry", { host: address.host, entry } as unknown as Json);
+    this.outbox.add("registry", { host: address.host, entry });
   }
 
   private storeError(message: string, jobId: string | null): void {
@@ -410,7 +421,7 @@ export class RepoObject extends DurableObject<Env> {
   /** Marks the given pipelines' first work as pending (those that have any) and runs it unless an error is stored. */
   private startInit(names: string[]): void {
     const repo = this.repo!;
-    const plans = planLifecycle("init", Object.fromEntries(names.map((n) => [n, repo.pipelines[n]])), this.facts());
+    const plans = this.registry.planLifecycle("init", Object.fromEntries(names.map((n) => [n, repo.pipelines[n]])), this.facts());
     if (!plans.size) return;
     const init = (repo.init ??= { pending: [], jobs: {} });
     init.pending = [...new Set([...init.pending, ...plans.keys()])];
@@ -423,7 +434,7 @@ export class RepoObject extends DurableObject<Env> {
     const repo = this.repo!;
     const init = repo.init;
     if (!init || repo.error || repo.frozen || repo.removed) return;
-    const plans = planLifecycle("init", repo.pipelines, this.facts());
+    const plans = this.registry.planLifecycle("init", repo.pipelines, this.facts());
     for (const name of init.pending) {
       if (init.jobs[name]) continue;
       const refs = this.enqueue(plans.get(name) ?? [], null);
@@ -465,7 +476,7 @@ export class RepoObject extends DurableObject<Env> {
     const paths = { workflow, from: from.host === to.host ? from.fullName : from.url, to: to.fullName, fromUrl: from.url, toUrl: to.url };
     this.toRegistry("repo_moved", paths, to);
     if (from.host !== to.host) this.toRegistry("repo_moved", { ...paths, from: from.fullName, to: to.url }, from);
-    if (!repo.frozen && !repo.removed) for (const jobs of planLifecycle("moved", repo.pipelines, this.facts(), before).values()) this.enqueue(jobs, null);
+    if (!repo.frozen && !repo.removed) for (const jobs of this.registry.planLifecycle("moved", repo.pipelines, this.facts(), before).values()) this.enqueue(jobs, null);
   }
 
   private chainPipelines(): string[] {
@@ -486,8 +497,9 @@ export class RepoObject extends DurableObject<Env> {
     const refs: JobRef[] = [];
     const touched = new Set<string>();
     for (const plan of planned) {
-      const kind = kindNamed(plan.kind);
+      const kind = this.registry.kind(plan.kind);
       if (!kind) throw new Error(`pipeline planned unknown job kind "${plan.kind}"`);
+      if (!this.registry.isEnabled(kind.pipeline)) throw new Error(this.registry.disabledReason(kind.pipeline));
       if (plan.coalesce) {
         const waiting = this.sql
           .exec<{ job_id: string }>(
@@ -518,7 +530,7 @@ export class RepoObject extends DurableObject<Env> {
         plan.coalesce ?? null,
         this.nextSeq(),
       );
-      this.outbox.add("create", spec as unknown as Json);
+      this.outbox.add("create", spec);
       refs.push({ id: spec.id, kind: kind.kind });
       touched.add(kind.pipeline);
     }
@@ -574,7 +586,7 @@ export class RepoObject extends DurableObject<Env> {
       repo.updatedAt = Date.now();
     }
     this.sql.exec(`INSERT OR REPLACE INTO repo (id, doc) VALUES (?, ?)`, repo.id, JSON.stringify(repo));
-    if (mirror) this.outbox.add("sync", repo as unknown as Json, "sync");
+    if (mirror) this.outbox.add("sync", repo, "sync");
   }
 
   private async afterCommit(): Promise<void> {

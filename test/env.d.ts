@@ -1,10 +1,9 @@
-// Bindings the tests add to the Worker's own.
+// Bindings the tests add to the Worker's own (vitest.config.ts), merged into the generated Cloudflare.Env.
 import type { D1Migration } from "cloudflare:test";
-import type { Env as ForgelineEnv } from "../workers/env";
 
 declare global {
   namespace Cloudflare {
-    interface Env extends ForgelineEnv {
+    interface Env {
       TEST_MIGRATIONS: D1Migration[];
       /** Base URL of the loopback git server (test/git-server.mjs). */
       GIT_SERVER: string;

@@ -212,7 +212,7 @@ export function startGitServer(root, port = 0) {
       const rest = m[2];
       return void setTimeout(() => runBackend(root, req, res, rest, query), Number(m[1]));
     }
-    if ((m = /^\/_fault\/dumb(\/.*)$/.exec(path))) {
+    if (/^\/_fault\/dumb(\/.*)$/.test(path)) {
       req.resume();
       return res.writeHead(200, { "Content-Type": "text/plain" }).end("0000000000000000000000000000000000000000\trefs/heads/main\n");
     }

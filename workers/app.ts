@@ -1,43 +1,56 @@
-// The Hono app: error shape, the spine's routes and each pipeline's routes.
+// The Hono app: error shape, the spine's routes and each listed pipeline's routes, with the registry the
+// entry hands over set on every request (`c.var.registry`).
 
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import type { Env } from "./env";
 import { AppError, errorBody, notFound } from "./core/errors";
+import type { Registry, RegistryBindings, Setting } from "./kinds";
 import { hooks } from "./ingress/routes";
 import { forgeRoutes } from "./api/forges";
 import { repoRoutes } from "./api/repos";
 import { jobRoutes } from "./api/jobs";
-import { enabledModules, modules } from "./pipelines";
 import { lifecycleRoutes, registryRoutes, workflowRoutes } from "./registry/routes";
 
-export const app = new Hono<{ Bindings: Env }>();
+/** The app serving the pipelines of `registryFor(env)`; every listed pipeline's routes are mounted, gated. */
+export function buildApp(registryFor: (env: Setting) => Registry): Hono<RegistryBindings> {
+  const app = new Hono<RegistryBindings>();
 
-app.onError((err, c) => {
-  if (err instanceof AppError) return c.json(errorBody(err.code, err.message), err.status);
-  if (err instanceof HTTPException) return c.json(errorBody("http_error", err.message), err.status);
-  console.error(`${c.req.method} ${new URL(c.req.url).pathname}:`, err);
-  return c.json(errorBody("internal", "internal error; see the Worker's logs"), 500);
-});
+  app.onError((err, c) => {
+    if (err instanceof AppError) return c.json(errorBody(err.code, err.message), err.status);
+    if (err instanceof HTTPException) return c.json(errorBody("http_error", err.message), err.status);
+    console.error(`${c.req.method} ${new URL(c.req.url).pathname}:`, err);
+    return c.json(errorBody("internal", "internal error; see the Worker's logs"), 500);
+  });
 
-app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
+  app.notFound((c) =>
+    c.json(errorBody("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404),
+  );
 
-app.get("/healthz", (c) => c.json({ ok: true }));
+  app.use(async (c, next) => {
+    c.set("registry", registryFor(c.env));
+    await next();
+  });
 
-app.route("/hooks", hooks);
-app.route("/api/forges", forgeRoutes);
-app.route("/api/repos", repoRoutes);
-app.route("/api/jobs", jobRoutes);
-app.route("/api/repos", lifecycleRoutes);
-app.route("/api/registries", registryRoutes);
-app.route("/api/workflows", workflowRoutes);
-for (const m of modules) {
-  for (const r of m.routes ?? []) {
-    // A pipeline this deployment does not run answers as if absent, with the reason.
-    app.use(`${r.path}/*`, async (c, next) => {
-      if (!enabledModules(c.env).includes(m)) throw notFound(`the ${m.pipeline.name} pipeline is not enabled in this deployment (PIPELINES)`, "pipeline_disabled");
-      await next();
-    });
-    app.route(r.path, r.app);
+  app.get("/healthz", (c) => c.json({ ok: true }));
+
+  app.route("/hooks", hooks);
+  app.route("/api/forges", forgeRoutes);
+  app.route("/api/repos", repoRoutes);
+  app.route("/api/jobs", jobRoutes);
+  app.route("/api/repos", lifecycleRoutes);
+  app.route("/api/registries", registryRoutes);
+  app.route("/api/workflows", workflowRoutes);
+  // Every listed pipeline's routes, so that one this deployment does not run answers as absent, with the reason.
+  for (const m of registryFor({}).all) {
+    const name = m.pipeline.name;
+    for (const r of m.routes ?? []) {
+      app.use(`${r.path}/*`, async (c, next) => {
+        const registry = c.get("registry");
+        if (!registry.isEnabled(name)) throw notFound(registry.disabledReason(name), "pipeline_disabled");
+        await next();
+      });
+      app.route(r.path, r.app);
+    }
   }
+  return app;
 }

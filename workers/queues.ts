@@ -1,49 +1,55 @@
 // Queue consumers: the jobs queue runs each job's handler under a lease; the dead-letter queue fails
-// the jobs whose messages the queue gave up on.
+// the jobs whose messages the queue gave up on; a pipeline's own queues go to that pipeline. All of it
+// through the registry the entry hands over, so a pipeline this deployment does not run handles nothing.
 
 import type { Env } from "./env";
+import type { Registry } from "./kinds";
 import type { JobMessage } from "./core/job";
 import { JobError, messageOf } from "./core/errors";
 import { isUlid } from "./core/ids";
 import { remote } from "./core/remote";
-import type { JobObject } from "../durable-objects/job";
-import { Deferred, JobContext, LeaseLost, type JobHandler } from "./core/job-context";
+import { Deferred, JobContext, LeaseLost } from "./core/job-context";
 
-const handlers = new Map<string, JobHandler>();
-
-export type QueueHandler = (batch: MessageBatch<unknown>, env: Env) => Promise<void>;
-const queueHandlers = new Map<string, QueueHandler>();
-
-/** A pipeline that consumes a queue of its own (not job messages) registers it by queue name. */
-export function registerQueue(queue: string, handler: QueueHandler): void {
-  queueHandlers.set(queue, handler);
-}
-
-/** A pipeline gives the handler of each of its job kinds. */
-export function registerHandler(kind: string, handler: JobHandler): void {
-  handlers.set(kind, handler);
-}
+/**
+ * How long the messages of a disabled pipeline's own queue wait before the queue offers them again: long
+ * enough not to spin, short enough that turning the pipeline back on (PIPELINES) within the queue's retries
+ * loses none.
+ */
+export const DISABLED_QUEUE_RETRY_SECONDS = 300;
 
 function isJobMessage(body: unknown): body is JobMessage {
   const b = body as JobMessage | null;
   return !!b && typeof b.job === "string" && isUlid(b.job) && Number.isInteger(b.dispatch);
 }
 
-export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  const own = queueHandlers.get(batch.queue);
-  if (own) return own(batch, env);
+export async function handleQueue(batch: MessageBatch<unknown>, env: Env, registry: Registry): Promise<void> {
+  const own = registry.queue(batch.queue);
+  if (own) {
+    const name = own.module.pipeline.name;
+    if (registry.isEnabled(name)) return own.handle(batch, env);
+    // Not dropped: they come back after the delay, and the queue's own retry limit decides their end.
+    console.error(
+      `queue ${batch.queue}: ${registry.disabledReason(name)}; ${batch.messages.length} message(s) offered again in ` +
+        `${DISABLED_QUEUE_RETRY_SECONDS}s (dropped by the queue once its retries are used up)`,
+    );
+    batch.retryAll({ delaySeconds: DISABLED_QUEUE_RETRY_SECONDS });
+    return;
+  }
   const deadLetters = batch.queue.endsWith("-dlq");
-  await Promise.all(batch.messages.map((m) => (deadLetters ? buryMessage(m, env) : runMessage(m, env))));
+  await Promise.all(batch.messages.map((m) => (deadLetters ? buryMessage(m, env) : runMessage(m, env, registry))));
 }
 
-async function runMessage(message: Message<unknown>, env: Env): Promise<void> {
+async function runMessage(message: Message<unknown>, env: Env, registry: Registry): Promise<void> {
   if (!isJobMessage(message.body)) {
-    console.error("jobs queue: dropping a message that is not a job message", JSON.stringify(message.body)?.slice(0, 200));
+    console.error(
+      "jobs queue: dropping a message that is not a job message",
+      JSON.stringify(message.body)?.slice(0, 200),
+    );
     message.ack();
     return;
   }
   const { job: jobId, dispatch } = message.body;
-  const stub = remote<JobObject>(env.JOB, jobId);
+  const stub = remote(env.JOB, jobId);
   let lease: number | null = null;
   try {
     const claim = await stub.claim(dispatch);
@@ -52,8 +58,16 @@ async function runMessage(message: Message<unknown>, env: Env): Promise<void> {
       return;
     }
     lease = claim.lease;
-    const handler = handlers.get(claim.job.kind);
-    if (!handler) throw new JobError("strong", `no handler is registered for job kind "${claim.job.kind}"`);
+    const handler = registry.handler(claim.job.kind);
+    if (!handler) {
+      // A job of a pipeline this deployment does not run (PIPELINES changed under it) fails, saying why; a
+      // kind that allows it can be retried by hand once the pipeline runs again.
+      const kind = registry.kind(claim.job.kind);
+      throw new JobError(
+        "strong",
+        kind ? registry.disabledReason(kind.pipeline) : `no pipeline here declares job kind "${claim.job.kind}"`,
+      );
+    }
     await handler(new JobContext(claim.job, stub, claim.lease), env);
     message.ack();
   } catch (err) {
@@ -72,7 +86,11 @@ async function runMessage(message: Message<unknown>, env: Env): Promise<void> {
       await stub.defer(lease, err.until, err.reason);
       message.ack();
     } else if (err instanceof JobError && lease !== null) {
-      await stub.fail(lease, { strength: err.strength, message: err.message, ...(err.state ? { state: err.state } : {}) });
+      await stub.fail(lease, {
+        strength: err.strength,
+        message: err.message,
+        ...(err.state ? { state: err.state } : {}),
+      });
       message.ack();
     } else {
       // A crash (a bug, or the JobObject out of reach): the queue redelivers, and dead-letters after its retries.
@@ -95,9 +113,12 @@ async function buryMessage(message: Message<unknown>, env: Env): Promise<void> {
     message.ack();
     return;
   }
-  const stub = remote<JobObject>(env.JOB, message.body.job);
+  const stub = remote(env.JOB, message.body.job);
   try {
-    await stub.deadLetter(message.body.dispatch, "the jobs queue gave up delivering it after its retries (see the job log)");
+    await stub.deadLetter(
+      message.body.dispatch,
+      "the jobs queue gave up delivering it after its retries (see the job log)",
+    );
     message.ack();
   } catch (err) {
     console.error(`dead-letter ${message.body.job}: ${messageOf(err)}`);

@@ -3,9 +3,12 @@
 
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
-import { app } from "../../workers/app";
+import { buildApp } from "../../workers/app";
+import { testRegistryFor } from "../worker";
 import { MAX_API_BYTES } from "../../workers/core/limits";
-import { ADMIN, admin, call, json, unique } from "../support/http";
+import { ADMIN, admin, call, json, unique, type Answer } from "../support/http";
+
+const app = buildApp(testRegistryFor);
 
 const JSON_TYPE = { "Content-Type": "application/json" };
 const forge = () => ({ host: `${unique("edge")}.test`, kind: "github", webhookSecret: "12345678" });
@@ -37,7 +40,7 @@ describe("admin token (bearerAuth)", () => {
         { ...env, ADMIN_TOKEN: token },
       );
       expect(res.status, String(token)).toBe(503);
-      expect(((await res.json()) as any).error.code).toBe("admin_disabled");
+      expect(((await res.json()) as Answer).error.code).toBe("admin_disabled");
     }
   });
 

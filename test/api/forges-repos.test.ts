@@ -1,8 +1,7 @@
 // The admin API for forges and repos: auth, validation, secrets never shown, URL equivalence, listing.
 
 import { describe, expect, it } from "vitest";
-import "../support/probe";
-import { admin, call, json, unique } from "../support/http";
+import { admin, call, json, unique, type Answer } from "../support/http";
 
 describe("forges API", () => {
   it("registers a forge and never returns its secret or token", async () => {
@@ -106,7 +105,7 @@ describe("repos API", () => {
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(res.body.error.message).toContain(mention);
     }
-    const listed = (await json(call("/api/repos?host=forge.test"))).body.repos.map((r: any) => r.url);
+    const listed = (await json(call("/api/repos?host=forge.test"))).body.repos.map((r: Answer) => r.url);
     expect(listed).not.toContain("https://forge.test/a/b");
   });
 
@@ -115,9 +114,9 @@ describe("repos API", () => {
     const ids: string[] = [];
     for (const n of names) ids.push((await json(admin("/api/repos", "POST", { url: `https://list.test/o/${n}` }))).body.repo.id);
     const page1 = await json(call("/api/repos?host=list.test&limit=2"));
-    expect(page1.body.repos.map((r: any) => r.id)).toEqual([ids[2], ids[1]]);
+    expect(page1.body.repos.map((r: Answer) => r.id)).toEqual([ids[2], ids[1]]);
     const page2 = await json(call(`/api/repos?host=list.test&limit=2&cursor=${page1.body.next}`));
-    expect(page2.body.repos.map((r: any) => r.id)).toEqual([ids[0]]);
+    expect(page2.body.repos.map((r: Answer) => r.id)).toEqual([ids[0]]);
     expect(page2.body.next).toBeNull();
     const patched = await json(admin(`/api/repos/${ids[0]}`, "PATCH", { pipelines: { probe: { script: ["weak", "ok"] } } }));
     expect(patched.status).toBe(200);
@@ -126,7 +125,7 @@ describe("repos API", () => {
     expect(bad.status).toBe(400);
     expect((await json(call(`/api/repos/${ids[0]}`))).body.repo.pipelines.probe.script).toEqual(["weak", "ok"]);
     const events = (await json(call(`/api/repos/${ids[0]}/events`))).body.events;
-    expect(events.map((e: any) => e.kind)).toEqual(["registered", "config_changed"]);
+    expect(events.map((e: Answer) => e.kind)).toEqual(["registered", "config_changed"]);
     expect(events[1].data.after).toEqual({ probe: { script: ["weak", "ok"], coalesce: false } });
     expect((await json(call(`/api/repos/01ARZ3NDEKTSV4RRFFQ69G5FAV`))).status).toBe(404);
     expect((await json(admin(`/api/repos/01ARZ3NDEKTSV4RRFFQ69G5FAV/error`, "DELETE"))).status).toBe(404);

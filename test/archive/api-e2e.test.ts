@@ -3,7 +3,7 @@
 
 import { describe, expect, it, beforeAll } from "vitest";
 import { env } from "cloudflare:workers";
-import { call } from "../support/http";
+import { call, type Answer } from "../support/http";
 import { buildVarietyRepo, sh } from "./git-objects";
 import { visit } from "./visit-support";
 import { parseRepoUrl } from "../../workers/core/repo-url";
@@ -16,8 +16,8 @@ let head: string;
 async function get(path: string) {
   const res = await call(path);
   const type = res.headers.get("Content-Type") ?? "";
-  const body = type.includes("json") ? await res.json<any>() : new Uint8Array(await res.arrayBuffer());
-  return { status: res.status, body: body as any, link: res.headers.get("Link") };
+  const body = type.includes("json") ? await res.json<Answer>() : new Uint8Array(await res.arrayBuffer());
+  return { status: res.status, body: body as Answer, link: res.headers.get("Link") };
 }
 
 async function git(cmd: string): Promise<string> {
@@ -68,7 +68,7 @@ describe("reading an archived origin through /api/1", () => {
     expect(resolved.body).toMatchObject({ object_type: "content", object_id: file.body.target, swhid });
 
     const log = await get(`/api/1/revision/${head}/log/?per_page=50`);
-    expect(log.body.map((r: any) => r.id).sort()).toEqual((await git("git rev-list HEAD")).split("\n").sort());
+    expect(log.body.map((r: Answer) => r.id).sort()).toEqual((await git("git rev-list HEAD")).split("\n").sort());
   });
 
   it("answers errors in SWH's JSON shape through the Worker too", async () => {

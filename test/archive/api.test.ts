@@ -12,6 +12,7 @@ import { contentFromBlob } from "../../workers/archive/convert";
 import { snapshotId } from "../../workers/archive/manifest";
 import { originId } from "../../workers/archive/hashes";
 import type { Branch } from "../../workers/archive/model";
+import type { Answer } from "../support/http";
 
 const app = new Hono<{ Bindings: Env }>().route("/api/1", archiveApi);
 const BASE = "https://forgeline.test";
@@ -19,9 +20,9 @@ const BASE = "https://forgeline.test";
 async function get(path: string) {
   const res = await app.request(`${BASE}${path}`, {}, env);
   if (res.headers.get("Content-Type") === "application/octet-stream")
-    return { status: res.status, body: new Uint8Array(await res.arrayBuffer()) as any, link: res.headers.get("Link"), headers: res.headers };
+    return { status: res.status, body: new Uint8Array(await res.arrayBuffer()) as Answer, link: res.headers.get("Link"), headers: res.headers };
   const text = await res.text();
-  let body: any = text;
+  let body: Answer = text;
   try {
     body = JSON.parse(text);
   } catch {}
@@ -92,13 +93,13 @@ describe("origins and visits", () => {
 
   it("lists visits newest first, per_page at a time, with Link headers down to the first", async () => {
     const first = await get(`/api/1/origin/${ORIGIN}/visits/?per_page=3`);
-    expect(first.body.map((v: any) => v.visit)).toEqual([4, 3, 2]);
+    expect(first.body.map((v: Answer) => v.visit)).toEqual([4, 3, 2]);
     expect(first.body[1]).toMatchObject({ origin: ORIGIN, status: "failed", snapshot: null, type: "git", snapshot_url: null, date: "2026-01-03T00:00:00.000000+00:00" });
     expect(first.body[2]).toMatchObject({ status: "full", snapshot, snapshot_url: `${BASE}/api/1/snapshot/${snapshot}/` });
     const second = await get(nextPath(first.link)!);
-    expect(second.body.map((v: any) => v.visit)).toEqual([1]);
+    expect(second.body.map((v: Answer) => v.visit)).toEqual([1]);
     expect(second.link).toBeNull();
-    expect((await get(`/api/1/origin/${ORIGIN}/visits/?last_visit=3`)).body.map((v: any) => v.visit)).toEqual([2, 1]);
+    expect((await get(`/api/1/origin/${ORIGIN}/visits/?last_visit=3`)).body.map((v: Answer) => v.visit)).toEqual([2, 1]);
     for (const q of ["per_page=0", "per_page=abc", "per_page=100000", "last_visit=-1"])
       expect((await get(`/api/1/origin/${ORIGIN}/visits/?${q}`)).status, q).toBe(400);
   });
@@ -172,7 +173,7 @@ describe("revisions and releases", () => {
     const merge = await git("git rev-list --merges -1 HEAD");
     const m = (await get(`/api/1/revision/${merge}/`)).body;
     expect(m.merge).toBe(true);
-    expect(m.parents.map((p: any) => p.id)).toEqual((await git(`git rev-parse ${merge}^@`)).split("\n"));
+    expect(m.parents.map((p: Answer) => p.id)).toEqual((await git(`git rev-parse ${merge}^@`)).split("\n"));
     const signed = (await get(`/api/1/revision/${head}/`)).body;
     expect(signed.extra_headers.map(([k]: [string]) => k)).toEqual(["gpgsig", "encoding"]);
     expect(signed.date).toMatch(/\+00:00$/);
@@ -184,7 +185,7 @@ describe("revisions and releases", () => {
     while (path) {
       const page = await get(path);
       expect(page.status).toBe(200);
-      ids.push(...page.body.map((r: any) => r.id));
+      ids.push(...page.body.map((r: Answer) => r.id));
       path = nextPath(page.link);
     }
     // Breadth-first over parents in order, from git's own parent lists.
@@ -240,11 +241,11 @@ describe("directories and contents", () => {
       const [mode, , target, size] = meta.split(/\s+/) as [string, string, string, string];
       return { name, perms: parseInt(mode, 8), target, length: size === "-" ? null : Number(size) };
     });
-    const ours = body.map((e: any) => ({ name: e.name, perms: e.perms, target: e.target, length: e.length }));
+    const ours = body.map((e: Answer) => ({ name: e.name, perms: e.perms, target: e.target, length: e.length }));
     expect(ours).toEqual(lsTree.map((e) => (e.name.includes("caf") ? { ...e, name: "caf\\xe9.txt" } : e)));
-    expect(body.find((e: any) => e.name === "link")).toMatchObject({ type: "file", perms: 0o120000, target_url: expect.stringContaining("/content/sha1_git:") });
-    expect(body.find((e: any) => e.name === "src")).toMatchObject({ type: "dir", dir_id: root, target_url: expect.stringContaining("/directory/") });
-    expect(body.find((e: any) => e.name === "vendor")).toMatchObject({ type: "dir" });
+    expect(body.find((e: Answer) => e.name === "link")).toMatchObject({ type: "file", perms: 0o120000, target_url: expect.stringContaining("/content/sha1_git:") });
+    expect(body.find((e: Answer) => e.name === "src")).toMatchObject({ type: "dir", dir_id: root, target_url: expect.stringContaining("/directory/") });
+    expect(body.find((e: Answer) => e.name === "vendor")).toMatchObject({ type: "dir" });
   });
 
   it("finds entries by path, including a non-UTF-8 name and a submodule", async () => {
@@ -266,10 +267,10 @@ describe("directories and contents", () => {
   it("browses a revision's directory: the root listing, a sub-directory, a file's data, a submodule", async () => {
     const root = await get(`/api/1/revision/${head}/directory/`);
     expect(root.body).toMatchObject({ revision: head, path: ".", type: "dir" });
-    expect(root.body.content.map((e: any) => e.name)).toContain("README");
+    expect(root.body.content.map((e: Answer) => e.name)).toContain("README");
     const sub = await get(`/api/1/revision/${head}/directory/src/deep/`);
     expect(sub.body).toMatchObject({ path: "src/deep", type: "dir" });
-    expect(sub.body.content.map((e: any) => e.target)).toEqual([await git("git rev-parse HEAD:src/deep/file.txt")]);
+    expect(sub.body.content.map((e: Answer) => e.target)).toEqual([await git("git rev-parse HEAD:src/deep/file.txt")]);
     const file = await get(`/api/1/revision/${head}/directory/src/deep/file.txt/`);
     expect(file.body).toMatchObject({ type: "file", content: { length: 5, checksums: { sha1_git: await git("git rev-parse HEAD:src/deep/file.txt") } } });
     expect((await get(`/api/1/revision/${head}/directory/vendor/lib/`)).body).toMatchObject({ type: "rev", content: { id: "1".repeat(40) } });

@@ -20,6 +20,7 @@ import {
   sh,
   visit,
 } from "./visit-support";
+import type { Answer } from "../support/http";
 
 async function setSwitch(name: string, status: number | string | null) {
   const res = await fetch(`${env.GIT_SERVER}/_control/switch`, { method: "POST", body: JSON.stringify({ name, status }) });
@@ -39,7 +40,7 @@ async function fireRetry(id: string) {
 }
 
 /** Waits until the job is waiting for a retry (a weak error) or settled. */
-async function waitingOrSettled(id: string): Promise<any> {
+async function waitingOrSettled(id: string): Promise<Answer> {
   for (let i = 0; i < 600; i++) {
     const j = await jobView(id);
     if (j?.phase === "waiting" || j?.phase === "settled") return j;

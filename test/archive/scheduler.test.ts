@@ -204,7 +204,7 @@ describe("scheduling real origins", () => {
 
   it("a visit job that ends without the loader (cancelled) is released by the next tick and its visit failed", async () => {
     const name = repoName("cancelled");
-    const repo = await makeRepo(name, `echo a > a && git add a && git commit -qm a`);
+    await makeRepo(name, `echo a > a && git add a && git commit -qm a`);
     const sw = repoName("sw");
     await fetch(`${env.GIT_SERVER}/_control/switch`, { method: "POST", body: JSON.stringify({ name: sw, status: 503 }) });
     const url = `${env.GIT_SERVER}/_fault/switch/${sw}/acme/${name}.git`;

@@ -23,11 +23,12 @@ import { formatCore, formatSwhid, parseCore, parseSwhid, SwhidError } from "../.
 import { Blake2s, blake2s256 } from "../../workers/archive/blake2s";
 import { blake2s as nobleBlake2s } from "@noble/hashes/blake2.js";
 import type { Branch, BranchTargetType, DirectoryEntry, EntryType, ReleaseTargetType, Timestamp } from "../../workers/archive/model";
+import type { Answer } from "../support/http";
 
 interface Vector {
   name: string;
   type: "content" | "directory" | "revision" | "release" | "snapshot" | "origin";
-  input: any;
+  input: Answer;
   expected: Record<string, string | number>;
   expected_swhid: string;
   manifest_hex: string;
@@ -42,7 +43,7 @@ const dateOf = (d: { seconds: number; microseconds: number; offset_bytes: string
   offsetBytes: d.offset_bytes,
 });
 
-function revisionFields(input: any) {
+function revisionFields(input: Answer) {
   return {
     directory: input.directory,
     parents: input.parents,
@@ -55,7 +56,7 @@ function revisionFields(input: any) {
   };
 }
 
-function releaseFields(input: any) {
+function releaseFields(input: Answer) {
   return {
     name: input.name,
     target: input.target,
@@ -79,7 +80,7 @@ async function compute(v: Vector): Promise<{ id: string; hashed: Uint8Array; ext
       return { id: hashes.sha1_git, hashed: concat([objectHeader("blob", data.length), data]), extra: { ...hashes } };
     }
     case "directory": {
-      const entries: DirectoryEntry[] = v.input.entries.map((e: any) => ({ name: utf8(e.name), type: e.type as EntryType, target: e.target, perms: e.perms }));
+      const entries: DirectoryEntry[] = v.input.entries.map((e: Answer) => ({ name: utf8(e.name), type: e.type as EntryType, target: e.target, perms: e.perms }));
       const body = directoryManifest(entries);
       return { id: directoryId(entries), hashed: concat([objectHeader("tree", body.length), body]) };
     }

@@ -3,7 +3,7 @@
 
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import { admin, call, eventually, json } from "../support/http";
+import { admin, call, eventually, json, type Answer } from "../support/http";
 import { parseRepoUrl } from "../../workers/core/repo-url";
 import { knownObjects, type StoredKind } from "../../workers/archive/store";
 
@@ -70,25 +70,25 @@ export async function saveNow(url: string): Promise<string> {
   return res.body.job as string;
 }
 
-export async function jobView(id: string): Promise<any> {
+export async function jobView(id: string): Promise<Answer> {
   return (await json(call(`/api/jobs/${id}`))).body.job;
 }
 
 /** Waits until the job settles (final, or failed for good); answers its view. */
-export async function settled(id: string, timeoutMs = 45_000): Promise<any> {
-  let last: any;
+export async function settled(id: string, timeoutMs = 45_000): Promise<Answer> {
+  let last: Answer;
   try {
     return await eventually(async () => {
       last = await jobView(id);
       return last?.phase === "settled" && last;
     }, timeoutMs, `job ${id} to settle`);
   } catch (err) {
-    throw new Error(`${(err as Error).message}; last seen: ${JSON.stringify(last)?.slice(0, 3000)}`);
+    throw new Error(`${(err as Error).message}; last seen: ${JSON.stringify(last)?.slice(0, 3000)}`, { cause: err });
   }
 }
 
 /** Saves the origin now and waits for the visit's job to settle. */
-export async function visit(url: string): Promise<any> {
+export async function visit(url: string): Promise<Answer> {
   return settled(await saveNow(url));
 }
 

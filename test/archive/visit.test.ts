@@ -4,7 +4,7 @@
 
 import { describe, expect, it, beforeAll } from "vitest";
 import { env } from "cloudflare:workers";
-import { call, json, unique } from "../support/http";
+import { call, json, unique, type Answer } from "../support/http";
 import { deliver, registerForge } from "../support/webhooks";
 import { admin } from "../support/http";
 import { getSnapshot, getRevision, getContent } from "../../workers/archive/lookup";
@@ -41,7 +41,7 @@ git tag -a v2 -m "release two"
 describe("visits of one origin", () => {
   let repo: TestRepo;
   let name: string;
-  let first: any;
+  let first: Answer;
 
   beforeAll(async () => {
     name = repoName("visits");
@@ -51,7 +51,7 @@ describe("visits of one origin", () => {
   it("archives every object of a first visit, with ids equal to git's, and a snapshot of every ref", async () => {
     first = await visit(repo.url);
     expect(first.status, JSON.stringify(first.log)).toBe("full");
-    expect(first.transitions.map((t: any) => t.to)).toEqual(["created", "ongoing", "full"]);
+    expect(first.transitions.map((t: Answer) => t.to)).toEqual(["created", "ongoing", "full"]);
     const result = first.result;
     expect(result).toMatchObject({ result: "eventful", status: "full", origin: repo.origin, visit: 1, packFetched: true });
     const objects = await gitObjects(repo.bare);
@@ -149,7 +149,7 @@ describe("visits planned by webhooks", () => {
     const head = (await sh(`git rev-parse main`, { cwd: repo.bare })).stdout.trim();
     const delivered = await json(deliver({ forge: "github", event: "push", body: pushBody(name, head), secret, delivery: unique("d") }));
     expect(delivered.status).toBe(202);
-    const job = delivered.body.jobs.find((j: any) => j.kind === "archive");
+    const job = delivered.body.jobs.find((j: Answer) => j.kind === "archive");
     expect(job).toBeDefined();
     const done = await settled(job.id);
     expect(done.status, JSON.stringify(done.log)).toBe("full");

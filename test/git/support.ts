@@ -1,6 +1,7 @@
 // Test helpers for the git layer: run git CLI scripts on the loopback git server, read packs and answers.
 
 import { env } from "cloudflare:workers";
+import type { Answer } from "../support/http";
 
 export const server = () => env.GIT_SERVER;
 
@@ -77,7 +78,7 @@ export function chunked(bytes: Uint8Array, size = 4096): ReadableStream<Uint8Arr
 }
 
 /** Rejects with the error `p` fails with (fails the test if it resolves). */
-export async function failure(p: Promise<unknown>): Promise<any> {
+export async function failure(p: Promise<unknown>): Promise<Answer> {
   try {
     await p;
   } catch (err) {

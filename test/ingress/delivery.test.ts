@@ -4,8 +4,7 @@ import { describe, expect, it, beforeAll } from "vitest";
 import { env } from "cloudflare:workers";
 import { listDurableObjectIds, runInDurableObject } from "cloudflare:test";
 import githubPush from "../../../shared/fixtures/webhooks/github-push-branch.go-playground.json?raw";
-import "../support/probe";
-import { admin, call, json, unique } from "../support/http";
+import { admin, call, json, unique, type Answer } from "../support/http";
 import { deliver, registerForge, signedHeaders } from "../support/webhooks";
 import { hmacSha256Hex } from "../../workers/core/digest";
 import { parseRepoUrl } from "../../workers/core/repo-url";
@@ -32,7 +31,7 @@ async function register(name: string, pipelines: Record<string, unknown> = { pro
 }
 
 async function eventsOf(repoId: string) {
-  return (await json(call(`/api/repos/${repoId}/events`))).body.events as any[];
+  return (await json(call(`/api/repos/${repoId}/events`))).body.events as Answer[];
 }
 
 /** The repo's object holds no storage at all (tables included). */
@@ -210,7 +209,7 @@ describe("ingress answers", () => {
     expect(res.status).toBe(202);
     expect(res.body).toEqual({ ignored: "repo not registered" });
     expect(await storesNothing(`https://${HOST}/team/${name}`)).toBe(true);
-    const listed = (await json(call(`/api/repos?host=${HOST}`))).body.repos.map((r: any) => r.url);
+    const listed = (await json(call(`/api/repos?host=${HOST}`))).body.repos.map((r: Answer) => r.url);
     expect(listed).not.toContain(`https://${HOST}/team/${name}`);
   });
 

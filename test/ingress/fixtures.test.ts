@@ -10,7 +10,7 @@ import giteaCreateTag from "../../../shared/fixtures/webhooks/gitea-create-tag.w
 import gogsPush from "../../../shared/fixtures/webhooks/gogs-push-branch.go-playground.json?raw";
 import gitlabPush from "../../../shared/fixtures/webhooks/gitlab-push-branch.go-playground.json?raw";
 import gitlabTagPush from "../../../shared/fixtures/webhooks/gitlab-tag-push.go-playground.json?raw";
-import { admin, json } from "../support/http";
+import { admin, json, type Answer } from "../support/http";
 import { deliver, registerForge } from "../support/webhooks";
 import type { ForgeFamily } from "../../workers/core/forge-event";
 
@@ -173,8 +173,8 @@ describe("real webhook payloads", () => {
       expect(res.status).toBe(202);
       expect(res.body).toEqual({ event: expect.any(String), jobs: [] });
       const log = await json(admin(`/api/repos/${reg.body.repo.id}/events`, "GET"));
-      const forgeEvents = log.body.events.filter((e: any) => e.type === "forge");
-      const logged = forgeEvents.find((e: any) => e.id === res.body.event);
+      const forgeEvents = log.body.events.filter((e: Answer) => e.type === "forge");
+      const logged = forgeEvents.find((e: Answer) => e.id === res.body.event);
       expect(logged, "the event is in the repo's log").toBeDefined();
       expect(logged.data).toMatchObject({ id: res.body.event, forge: c.forge, ...c.expect });
       expect(logged.data.receivedAt).toMatch(/^\d{4}-\d\d-\d\dT/);

@@ -4,8 +4,7 @@
 import { describe, expect, it, beforeAll } from "vitest";
 import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject, evictDurableObject } from "cloudflare:test";
-import "../support/probe";
-import { admin, call, eventually, json, unique } from "../support/http";
+import { admin, call, eventually, json, unique, type Answer } from "../support/http";
 import { deliver, registerForge } from "../support/webhooks";
 import type { ProbeStep } from "../support/probe";
 
@@ -71,10 +70,10 @@ describe("job engine", () => {
     }, 20_000, "job done");
     expect(done.phase).toBe("settled");
     expect(done.attempts).toBe(1);
-    expect(done.transitions.map((t: any) => t.to)).toEqual(["created", "running", "done"]);
+    expect(done.transitions.map((t: Answer) => t.to)).toEqual(["created", "running", "done"]);
     expect(done.result).toEqual({ attempts: 1 });
     const listed = await json(call(`/api/jobs?kind=probe&status=done`));
-    expect(listed.body.jobs.map((j: any) => j.id)).toContain(jobs[0]!.id);
+    expect(listed.body.jobs.map((j: Answer) => j.id)).toContain(jobs[0]!.id);
   });
 
   it("retries weak errors with backoff on its alarm, keeping finished steps, then succeeds", async () => {
@@ -95,7 +94,7 @@ describe("job engine", () => {
     }, 20_000, "job done after retries");
     expect(done.attempts).toBe(3);
     // The first step ran once, at attempt 1, and was not redone by the retries.
-    expect(done.log.map((l: any) => l.line)).toContain("attempt 3: ok (first step done at attempt 1)");
+    expect(done.log.map((l: Answer) => l.line)).toContain("attempt 3: ok (first step done at attempt 1)");
   });
 
   it("fails after 5 retries, stores the error, and sets the repo's error", async () => {
@@ -124,7 +123,7 @@ describe("job engine", () => {
     // Cleared by an admin; the log records both.
     const cleared = await json(admin(`/api/repos/${repoId}/error`, "DELETE"));
     expect(cleared.body.repo.error).toBeNull();
-    const events = (await json(call(`/api/repos/${repoId}/events`))).body.events.map((e: any) => e.kind);
+    const events = (await json(call(`/api/repos/${repoId}/events`))).body.events.map((e: Answer) => e.kind);
     expect(events).toEqual(expect.arrayContaining(["registered", "push", "error_set", "error_cleared"]));
   });
 
@@ -152,7 +151,7 @@ describe("job engine", () => {
   it("catches a lost consumer with the watchdog and retries", async () => {
     const { name } = await repoWith(["hang", "ok"]);
     const id = (await push(name)).jobs[0]!.id;
-    await eventually(async () => (await job(id)).log.some((l: any) => l.line.startsWith("attempt 1: hang")), 20_000, "hung");
+    await eventually(async () => (await job(id)).log.some((l: Answer) => l.line.startsWith("attempt 1: hang")), 20_000, "hung");
     // Time passes beyond the heartbeat timeout.
     await runInDurableObject(jobStub(id), async (_i, state) => {
       const doc = JSON.parse(state.storage.sql.exec<{ doc: string }>("SELECT doc FROM job").one().doc);
@@ -183,7 +182,7 @@ describe("job engine", () => {
     }, 30_000, "dead-lettered");
     expect(failed.status).toBe("failed");
     expect(failed.error).toMatch(/message dead-lettered: the jobs queue gave up/);
-    expect(failed.log.filter((l: any) => l.line.includes("crashed: probe crashed")).length).toBeGreaterThanOrEqual(2);
+    expect(failed.log.filter((l: Answer) => l.line.includes("crashed: probe crashed")).length).toBeGreaterThanOrEqual(2);
   });
 
   it("serializes jobs of one pipeline per repo and coalesces waiting ones", async () => {
@@ -216,7 +215,7 @@ describe("job engine", () => {
       const j = await job(id);
       return j.status === "done" && j;
     });
-    expect(done.transitions.map((t: any) => t.to)).toEqual(["created", "running", "failed", "created", "running", "done"]);
+    expect(done.transitions.map((t: Answer) => t.to)).toEqual(["created", "running", "failed", "created", "running", "done"]);
     const again = await json(admin(`/api/jobs/${id}/retry`, "POST"));
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe("not_retryable");

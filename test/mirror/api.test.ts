@@ -5,7 +5,8 @@ import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
 import { admin, call, json } from "../support/http";
 import { unique } from "./support";
-import { maxTarBytes, reconcileMinutes, roleEnabled, type MirrorEnv } from "../../workers/mirror/roles";
+import type { Env } from "../../workers/env";
+import { maxTarBytes, reconcileMinutes, roleEnabled } from "../../workers/mirror/roles";
 import { produce } from "../../workers/mirror/producer";
 import { consume } from "../../workers/mirror/consumer";
 import type { JobContext } from "../../workers/core/job-context";
@@ -75,7 +76,8 @@ describe("/api/mirrors", () => {
   });
 
   it("roles: each deployment runs only its half; a bad MIRROR_ROLE is refused", async () => {
-    const as = (role?: string) => ({ ...(env as unknown as MirrorEnv), MIRROR_ROLE: role });
+    // MIRROR_ROLE unset (undefined) stands for a deployment that does not set it.
+    const as = (role?: string) => ({ ...env, MIRROR_ROLE: role }) as Env;
     expect([roleEnabled(as(), "producer"), roleEnabled(as(), "consumer")]).toEqual([true, true]);
     expect([roleEnabled(as("producer"), "producer"), roleEnabled(as("producer"), "consumer")]).toEqual([true, false]);
     expect([roleEnabled(as("consumer"), "producer"), roleEnabled(as("consumer"), "consumer")]).toEqual([false, true]);

@@ -8,10 +8,9 @@ import { admin, call, eventually, json } from "../support/http";
 import { encodeKey } from "../../workers/mirror/keys";
 import { offer, reconcileConsumer } from "../../workers/mirror/reconcile";
 import { syncReader, BucketUnavailable } from "../../workers/mirror/sync-bucket";
-import type { MirrorEnv } from "../../workers/mirror/roles";
 import { OTHER_RECIPIENT, RECIPIENT, run, unique } from "./support";
 
-const menv = env as unknown as MirrorEnv;
+const menv = env;
 let dest: { name: string; id: string; head: string };
 
 /** A bare destination repo with one commit, and a mirror spec pointing at it. */

@@ -6,14 +6,13 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import worker from "../../workers/index";
-import { admin, call, eventually, json } from "../support/http";
+import { admin, call, eventually, json, type Answer } from "../support/http";
 import { registerForge } from "../support/webhooks";
 import { decodeKey, encodeKey } from "../../workers/mirror/keys";
 import { reconcileConsumer, reconcileProducer } from "../../workers/mirror/reconcile";
-import type { MirrorEnv } from "../../workers/mirror/roles";
 import { IDENTITY, RECIPIENT, run, unique } from "./support";
 
-const menv = env as unknown as MirrorEnv;
+const menv = env;
 const TOKEN = "mirror-dest-token";
 const authed = (path: string, token = TOKEN) => `${env.GIT_SERVER}/_auth/x-access-token:${token}/${path}`;
 
@@ -43,7 +42,7 @@ async function createMirror(name: string, opts: { destUrl?: string; destBranch?:
   return res.body as { mirror: { id: string }; jobs: { id: string }[] };
 }
 
-async function jobsOf(kind: string, match: (input: any) => boolean) {
+async function jobsOf(kind: string, match: (input: Answer) => boolean) {
   const res = await json(call(`/api/jobs?kind=${kind}&limit=500`));
   const out = [];
   for (const j of res.body.jobs as { id: string }[]) {
@@ -53,7 +52,7 @@ async function jobsOf(kind: string, match: (input: any) => boolean) {
   return out;
 }
 
-async function settled(kind: string, match: (input: any) => boolean, what: string) {
+async function settled(kind: string, match: (input: Answer) => boolean, what: string) {
   return eventually(async () => (await jobsOf(kind, match)).find((j) => j.phase === "settled"), 45_000, what);
 }
 

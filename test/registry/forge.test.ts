@@ -4,8 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import "../support/probe";
-import { admin, call, eventually, json, unique } from "../support/http";
+import { admin, call, eventually, json, unique, type Answer } from "../support/http";
 import { deliver, registerForge } from "../support/webhooks";
 import type { ForgeObject } from "../../durable-objects/forge";
 import { preflightInterval } from "../../durable-objects/forge";
@@ -76,7 +75,7 @@ describe("forge reachability", () => {
       const j = (await json(call(`/api/jobs/${jobId}`))).body.job;
       return j.status === "done" && j;
     }, 20_000, "woken job done");
-    expect(woken.log.map((l: any) => l.line)).toContain(`dispatched (message 2): woken: forge ${host} is reachable again`);
+    expect(woken.log.map((l: Answer) => l.line)).toContain(`dispatched (message 2): woken: forge ${host} is reachable again`);
   });
 
   it("runs a preflight on demand through the API", async () => {

@@ -1,10 +1,10 @@
 // A pipeline for testing repo lifecycles: `lifeprobe` has an init (its first work), a last job before a freeze and
 // a job after a move; each job does what the test said for its repo (`outcomes`), attempt by attempt.
-// Registered by the tests that import it (the Worker and the tests share one isolate).
+// The test Worker (test/worker.ts) lists it; the tests read `ran` and set `outcomes` (they share one isolate).
 
 import { z } from "zod";
-import { registerPipeline } from "../../workers/kinds";
-import { registerHandler } from "../../workers/queues";
+import type { JobHandler } from "../../workers/core/job-context";
+import type { Pipeline, PipelineModule } from "../../workers/core/pipeline";
 import { defineKind } from "../../workers/core/machine";
 import { strong, weak } from "../../workers/core/errors";
 
@@ -34,7 +34,7 @@ const config = z.strictObject({ label: z.string().default("x") });
 
 const job = (step: string, key: string, url: string) => ({ kind: "lifeprobe", input: { step, key, url } });
 
-registerPipeline({
+const lifeprobePipeline: Pipeline<z.infer<typeof config>> = {
   name: "lifeprobe",
   config,
   kinds: [lifeprobeKind],
@@ -46,9 +46,9 @@ registerPipeline({
     beforeFreeze: (_cfg, repo) => [job("before-freeze", repo.id, repo.url)],
     moved: (_cfg, repo, from) => [{ kind: "lifeprobe", input: { step: "moved", key: repo.id, url: repo.url, from: from.url } }],
   },
-});
+};
 
-registerHandler("lifeprobe", async (ctx) => {
+const runLifeprobe: JobHandler = async (ctx) => {
   const input = ctx.input<{ step: string; key: string; url: string }>();
   const script = outcomes.get(input.url) ?? [];
   const what = script.shift() ?? "ok";
@@ -64,4 +64,6 @@ registerHandler("lifeprobe", async (ctx) => {
   if (what === "strong") throw strong(`init could not be done for ${input.step}`);
   if (what === "weak") throw weak("transient");
   return ctx.to("done", input.step);
-});
+};
+
+export const lifeprobeModule: PipelineModule = { pipeline: lifeprobePipeline as Pipeline, handlers: { lifeprobe: runLifeprobe } };

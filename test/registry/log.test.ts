@@ -3,8 +3,7 @@
 import { describe, expect, it, beforeAll } from "vitest";
 import { env } from "cloudflare:workers";
 import { evictDurableObject } from "cloudflare:test";
-import "../support/probe";
-import { admin, call, eventually, json, unique } from "../support/http";
+import { admin, call, eventually, json, unique, type Answer } from "../support/http";
 import { deliver, registerForge } from "../support/webhooks";
 import { parseRepoUrl } from "../../workers/core/repo-url";
 
@@ -41,8 +40,8 @@ function watch(id: string, after?: string) {
 }
 
 /** Collects messages from a watch socket until `count` events have arrived. */
-function collect(ws: WebSocket, count: number): Promise<any[]> {
-  const events: any[] = [];
+function collect(ws: WebSocket, count: number): Promise<Answer[]> {
+  const events: Answer[] = [];
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`only ${events.length} of ${count} events arrived`)), 15_000);
     ws.addEventListener("message", (m) => {
@@ -62,15 +61,15 @@ describe("event log", () => {
     const r = await repo();
     for (let i = 1; i <= 5; i++) expect((await push(r.name, i)).status).toBe(202);
     const all = (await json(call(`/api/repos/${r.id}/events`))).body;
-    expect(all.events.map((e: any) => e.kind)).toEqual(["registered", "push", "push", "push", "push", "push"]);
+    expect(all.events.map((e: Answer) => e.kind)).toEqual(["registered", "push", "push", "push", "push", "push"]);
     expect(all.willBlock).toBe(true);
-    const ids = all.events.map((e: any) => e.id);
+    const ids = all.events.map((e: Answer) => e.id);
     expect([...ids].sort()).toEqual(ids);
     const p1 = (await json(call(`/api/repos/${r.id}/events?limit=2`))).body;
-    expect(p1.events.map((e: any) => e.id)).toEqual(ids.slice(0, 2));
+    expect(p1.events.map((e: Answer) => e.id)).toEqual(ids.slice(0, 2));
     expect(p1).toMatchObject({ next: ids[1], willBlock: false });
     const p2 = (await json(call(`/api/repos/${r.id}/events?after=${p1.next}&limit=4`))).body;
-    expect(p2.events.map((e: any) => e.id)).toEqual(ids.slice(2, 6));
+    expect(p2.events.map((e: Answer) => e.id)).toEqual(ids.slice(2, 6));
     expect(p2).toMatchObject({ next: ids[5], willBlock: true });
     const caughtUp = (await json(call(`/api/repos/${r.id}/events?after=${ids[5]}`))).body;
     expect(caughtUp).toEqual({ events: [], next: ids[5], willBlock: true });
@@ -129,7 +128,7 @@ describe("state survives eviction", () => {
 
   it("ForgeObject keeps its reachability", async () => {
     const host = `${unique("down")}.forge.test`;
-    const stub = env.FORGE.get(env.FORGE.idFromName(host)) as any;
+    const stub = env.FORGE.get(env.FORGE.idFromName(host)) as Answer;
     await stub.reportFailure(host, `https://${host}/o/r.git/info/refs?service=git-upload-pack`, "connect ECONNREFUSED");
     await evictDurableObject(env.FORGE.get(env.FORGE.idFromName(host)));
     const s = await stub.status(host);

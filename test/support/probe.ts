@@ -1,9 +1,9 @@
 // A pipeline for testing the spine's job engine: each attempt of a `probe` job does what its script says.
-// It is registered by the tests that import it (the Worker and the tests share one isolate).
+// The test Worker (test/worker.ts) lists it beside the real pipelines.
 
 import { z } from "zod";
-import { registerPipeline } from "../../workers/kinds";
-import { registerHandler } from "../../workers/queues";
+import type { JobHandler } from "../../workers/core/job-context";
+import type { Pipeline, PipelineModule } from "../../workers/core/pipeline";
 import { defineKind } from "../../workers/core/machine";
 import { strong, weak, gone } from "../../workers/core/errors";
 
@@ -31,17 +31,19 @@ const config = z.strictObject({
   coalesce: z.boolean().default(false),
 });
 
-registerPipeline({
+const probePipeline: Pipeline<z.infer<typeof config>> = {
   name: "probe",
   config,
   kinds: [probeKind],
   plan(event, cfg) {
     if (event.kind !== "push") return [];
-    return [{ kind: "probe", input: { script: cfg.script, ref: event.ref }, ...(cfg.coalesce ? { coalesce: "probe" } : {}) }];
+    return [
+      { kind: "probe", input: { script: cfg.script, ref: event.ref }, ...(cfg.coalesce ? { coalesce: "probe" } : {}) },
+    ];
   },
-});
+};
 
-registerHandler("probe", async (ctx) => {
+const runProbe: JobHandler = async (ctx) => {
   const { script } = ctx.input<{ script: ProbeStep[] }>();
   const step = script[Math.min(ctx.job.attempts - 1, script.length - 1)] ?? "ok";
   if (ctx.state === "created") await ctx.to("running", `attempt ${ctx.job.attempts}`);
@@ -69,4 +71,6 @@ registerHandler("probe", async (ctx) => {
     case "hang":
       return;
   }
-});
+};
+
+export const probeModule: PipelineModule = { pipeline: probePipeline, handlers: { probe: runProbe } };

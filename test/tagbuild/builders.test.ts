@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
-import { admin, call, eventually, json, unique } from "../support/http";
+import { admin, call, eventually, json, unique, type Answer } from "../support/http";
 import { TestBuilder } from "./support";
 import { remote } from "../../workers/core/remote";
 import type { BuildersObject } from "../../durable-objects/builders";
@@ -51,7 +51,7 @@ describe("builder connections", () => {
   it("refuses connections without a valid builder token, and plain HTTP", async () => {
     const none = await SELF.fetch("https://forgeline.test/api/builders/connect", { headers: { Upgrade: "websocket" } });
     expect(none.status).toBe(401);
-    expect(((await none.json()) as any).error.code).toBe("bad_builder_token");
+    expect(((await none.json()) as Answer).error.code).toBe("bad_builder_token");
     const wrong = await SELF.fetch("https://forgeline.test/api/builders/connect", { headers: { Upgrade: "websocket", Authorization: "Bearer nope" } });
     expect(wrong.status).toBe(401);
     const plain = await SELF.fetch("https://forgeline.test/api/builders/connect", { headers: { Authorization: "Bearer test-builder-token" } });
@@ -68,7 +68,7 @@ describe("builder connections", () => {
     expect(await b.next()).toBe("ayt");
     b.send("ack");
     const listed = await json(call("/api/builders", { headers: { Accept: "application/json" } }));
-    expect(listed.body.builders.find((x: any) => x.id === id)).toMatchObject({ mode: "production", connected: true, state: "idle", job: null });
+    expect(listed.body.builders.find((x: Answer) => x.id === id)).toMatchObject({ mode: "production", connected: true, state: "idle", job: null });
     const html = await call("/api/builders", { headers: { Accept: "text/html" } });
     expect(html.headers.get("Content-Type")).toMatch(/text\/html/);
     expect(await html.text()).toContain(id);

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { call, eventually, json, unique } from "../support/http";
+import { call, eventually, json, unique, type Answer } from "../support/http";
 import { gitHost, jobIn, pushTag, registerTagRepo, sh, tagJob, tagRepo, tagbuildFile } from "./support";
 import { runTagbuildCron } from "../../workers/tagbuild/cron";
 import { remote } from "../../workers/core/remote";
@@ -40,7 +40,7 @@ describe("coalescing", () => {
     // The second waits (deferred), holding no build of its own.
     const waiting = await eventually(async () => {
       const j = await jobView(second);
-      return j.phase === "waiting" && j.log.some((l: any) => l.line.includes(`waiting for job ${first}`)) && j;
+      return j.phase === "waiting" && j.log.some((l: Answer) => l.line.includes(`waiting for job ${first}`)) && j;
     }, 20_000, "second job waiting");
     expect(waiting.status).toBe("noticed");
     expect((await json(call("/api/builders"))).body.queued).toBe(1);
@@ -161,7 +161,7 @@ describe("forge down", () => {
     const report = await runTagbuildCron(env, later.retryEarliest + 1);
     expect(report.retried).toEqual([id]);
     const queued = await jobIn(id, ["queued"]);
-    expect(queued.transitions.map((t: any) => t.to)).toEqual(["noticed", "failed", "noticed", "queued"]);
+    expect(queued.transitions.map((t: Answer) => t.to)).toEqual(["noticed", "failed", "noticed", "queued"]);
     expect(queued.retryEarliest).toBeNull();
   });
 });

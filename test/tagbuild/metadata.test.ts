@@ -15,7 +15,7 @@ import {
 } from "../../workers/tagbuild/metadata";
 import { checkTaggerTime, parseTagger, readTagObject } from "../../workers/tagbuild/tag-object";
 import { parseDuration, tagbuildSettings } from "../../workers/tagbuild/settings";
-import { parseBuilderLine, jobLines } from "../../durable-objects/builder-protocol";
+import { parseBuilderLine, jobLines } from "../../workers/core/builder-protocol";
 import { planTagbuild } from "../../workers/tagbuild/index";
 import type { ForgeEvent } from "../../workers/core/forge-event";
 

@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
-import { call, json, unique } from "../support/http";
+import { call, json, unique, type Answer } from "../support/http";
 import { registerForge } from "../support/webhooks";
 import { DISTRO, FORGE_TOKEN, jobIn, pushTag, registerTagRepo, sh, tagMessage, tagRepo, tagbuildFile } from "./support";
 
@@ -38,12 +38,12 @@ describe("a tag build", () => {
     b.send("message dgit says: all good");
     b.send("uploaded");
     const done = await jobIn(id, ["uploaded"]);
-    expect(done.messages.map((m: any) => m.text)).toEqual(["dgit says: all good"]);
-    expect(done.transitions.map((t: any) => t.to)).toEqual(["noticed", "queued", "building", "uploaded"]);
+    expect(done.messages.map((m: Answer) => m.text)).toEqual(["dgit says: all good"]);
+    expect(done.transitions.map((t: Answer) => t.to)).toEqual(["noticed", "queued", "building", "uploaded"]);
     expect(done.finishedAt).toBeGreaterThanOrEqual(done.buildingAt);
 
     const listed = await json(call(`/api/tagbuild/jobs?status=uploaded&repo=${encodeURIComponent(repo.url)}`, { headers: { Accept: "application/json" } }));
-    expect(listed.body.jobs.map((j: any) => j.id)).toEqual([id]);
+    expect(listed.body.jobs.map((j: Answer) => j.id)).toEqual([id]);
     const html = await call(`/api/tagbuild/jobs/${id}`, { headers: { Accept: "text/html" } });
     expect(html.headers.get("Content-Type")).toMatch(/text\/html/);
     expect(await html.text()).toContain("dgit says: all good");
@@ -85,7 +85,7 @@ describe("a tag build", () => {
 
 describe("not for us", () => {
   it("ends tag deletions before any git traffic", async () => {
-    // The repo does not exist on the server: any fetch would end irrecoverable, not not_for_us.
+    // The repo does not exist on the server: Answer fetch would end irrecoverable, not not_for_us.
     const url = `${env.GIT_SERVER}/o/${unique("never")}`;
     await registerTagRepo(url);
     const res = await pushTag(file.secret(), { url, tagName: `${DISTRO}/1.0-1` }, null, { event: "delete" });

@@ -4,7 +4,7 @@
 import { afterEach, beforeAll, expect } from "vitest";
 import { env } from "cloudflare:workers";
 import { runInDurableObject, SELF } from "cloudflare:test";
-import { admin, call, eventually, json, unique } from "../support/http";
+import { admin, call, eventually, json, unique, type Answer } from "../support/http";
 import { deliver, registerForge } from "../support/webhooks";
 
 export const BUILDER_TOKEN = "test-builder-token";
@@ -76,7 +76,7 @@ export async function pushTag(
   repo: { url: string; tagName: string },
   after: string | null,
   opts: { event?: "push" | "create" | "delete"; headers?: Record<string, string> } = {},
-): Promise<{ status: number; body: any; jobs: string[] }> {
+): Promise<{ status: number; body: Answer; jobs: string[] }> {
   const event = opts.event ?? "push";
   const repository = { html_url: repo.url, clone_url: `${repo.url}.git`, full_name: "o/x", name: "x", owner: { login: "o" } };
   const body =
@@ -87,13 +87,13 @@ export async function pushTag(
   return { ...res, jobs: (res.body.jobs ?? []).map((j: { id: string }) => j.id) };
 }
 
-export async function tagJob(id: string): Promise<any> {
+export async function tagJob(id: string): Promise<Answer> {
   const res = await json(call(`/api/tagbuild/jobs/${id}`, { headers: { Accept: "application/json" } }));
   return res.status === 200 ? res.body.job : null;
 }
 
 /** Waits until the job's status (as its JobObject says) is one of `states`. */
-export async function jobIn(id: string, states: string[], timeoutMs = 30_000): Promise<any> {
+export async function jobIn(id: string, states: string[], timeoutMs = 30_000): Promise<Answer> {
   return eventually(async () => {
     const j = await tagJob(id);
     return j && states.includes(j.status) ? j : undefined;

@@ -12,7 +12,7 @@ import { requireAdmin } from "../core/auth";
 import { jsonBody } from "../core/validate";
 import { parseCidr } from "../core/cidr";
 import { checkOutboundUrl, isLoopbackHost, outboundPolicy } from "../core/outbound";
-import { parsePipelines } from "../kinds";
+import type { Registry, RegistryBindings } from "../kinds";
 import { findForge, forgetForge, publicForge } from "./forge-store";
 import { remote } from "../core/remote";
 import type { ForgeObject } from "../../durable-objects/forge";
@@ -54,15 +54,15 @@ const patchSchema = z.strictObject({
 });
 
 /** Checks what zod cannot: the base URL against the outbound policy, the auto-registration pipelines. */
-function settle(env: Env, input: { baseUrl?: string; autoRegister?: Record<string, unknown> | false | null }) {
+function settle(env: Env, registry: Registry, input: { baseUrl?: string; autoRegister?: Record<string, unknown> | false | null }) {
   if (input.baseUrl) checkOutboundUrl(input.baseUrl, outboundPolicy(env), "baseUrl");
   if (!input.autoRegister) return input.autoRegister === undefined ? undefined : null;
-  const parsed = parsePipelines(input.autoRegister);
+  const parsed = registry.parsePipelines(input.autoRegister);
   if (!parsed.ok) throw badRequest(`autoRegister: ${parsed.problems.join("; ")}`, "invalid_input");
   return parsed.value;
 }
 
-export const forgeRoutes = new Hono<{ Bindings: Env }>();
+export const forgeRoutes = new Hono<RegistryBindings>();
 
 forgeRoutes.get("/", async (c) => {
   const rows = await drizzle(c.env.DB).select().from(forges).orderBy(asc(forges.host));
@@ -78,7 +78,7 @@ forgeRoutes.get("/:host", async (c) => {
 
 forgeRoutes.post("/", requireAdmin, jsonBody(createSchema), async (c) => {
   const input = c.req.valid("json");
-  const autoRegister = settle(c.env, input);
+  const autoRegister = settle(c.env, c.var.registry, input);
   // A forge on this machine (local development) is usually plain http.
   const local = outboundPolicy(c.env).allowLoopback && isLoopbackHost(input.host.replace(/:\d+$/, ""));
   const baseUrl = input.baseUrl ?? `${local ? "http" : "https"}://${input.host}`;
@@ -108,7 +108,7 @@ forgeRoutes.patch("/:host", requireAdmin, jsonBody(patchSchema), async (c) => {
   const row = await findForge(c.env.DB, c.req.param("host"));
   if (!row) throw notFound(`forge ${c.req.param("host")} is not registered`);
   const input = c.req.valid("json");
-  const autoRegister = settle(c.env, input);
+  const autoRegister = settle(c.env, c.var.registry, input);
   const { autoRegister: _given, ...rest } = input;
   const changes = { ...rest, ...(autoRegister !== undefined ? { autoRegister } : {}), updatedAt: Date.now() };
   await drizzle(c.env.DB).update(forges).set(changes).where(eq(forges.host, row.host));

@@ -14,7 +14,7 @@ import { jsonBody, optionalId, queryOf, wholeNumber } from "../core/validate";
 import { isUlid } from "../core/ids";
 import { parseRepoUrl } from "../core/repo-url";
 import { checkOutboundUrl, outboundPolicy } from "../core/outbound";
-import { parsePipelines } from "../kinds";
+import type { Registry, RegistryBindings } from "../kinds";
 
 const registerSchema = z.strictObject({
   url: z.string().min(1).max(2048),
@@ -31,8 +31,8 @@ const eventsQuery = z.object({
   limit: wholeNumber(1, 500, 100),
 });
 
-function pipelinesOrThrow(value: unknown): Record<string, unknown> {
-  const parsed = parsePipelines(value);
+function pipelinesOrThrow(registry: Registry, value: unknown): Record<string, unknown> {
+  const parsed = registry.parsePipelines(value);
   if (!parsed.ok) throw badRequest(parsed.problems.join("; "), "invalid_pipelines");
   return parsed.value;
 }
@@ -60,13 +60,13 @@ export async function repoStub(env: Env, id: string) {
   return remote<RepoObject>(env.REPO, row.key);
 }
 
-export const repoRoutes = new Hono<{ Bindings: Env }>();
+export const repoRoutes = new Hono<RegistryBindings>();
 
 repoRoutes.post("/", requireAdmin, jsonBody(registerSchema), async (c) => {
   const input = c.req.valid("json");
   const address = parseRepoUrl(input.url);
   checkOutboundUrl(address.cloneUrl, outboundPolicy(c.env), "url");
-  const pipelines = pipelinesOrThrow(input.pipelines ?? {});
+  const pipelines = pipelinesOrThrow(c.var.registry, input.pipelines ?? {});
   const stub = remote<RepoObject>(c.env.REPO, address.key);
   const { repo, created } = await stub.register(address, pipelines, "api");
   if (!created && JSON.stringify(repo.pipelines) !== JSON.stringify(pipelines))
@@ -97,7 +97,7 @@ repoRoutes.get("/:id", async (c) => {
 });
 
 repoRoutes.patch("/:id", requireAdmin, jsonBody(patchSchema), async (c) => {
-  const pipelines = pipelinesOrThrow(c.req.valid("json").pipelines);
+  const pipelines = pipelinesOrThrow(c.var.registry, c.req.valid("json").pipelines);
   const repo = await (await repoStub(c.env, c.req.param("id"))).configure(pipelines);
   if (!repo) throw notFound(`no repo ${c.req.param("id")}`);
   return c.json({ repo: repoView(repo) });

@@ -2,8 +2,7 @@
 // scheduler on the cron, "save code now", and the Software Heritage–compatible read API under /api/1.
 
 import { z } from "zod";
-import type { PipelineModule } from "../pipelines";
-import type { Pipeline } from "../kinds";
+import type { Pipeline, PipelineModule } from "../core/pipeline";
 import { archiveKind, plannedVisit } from "./kind";
 import { runVisit } from "./visit";
 import { saveRoutes } from "./save";

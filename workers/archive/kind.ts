@@ -1,7 +1,7 @@
 // The job kind of a visit: created → ongoing → full / partial / failed / not_found (the visit statuses).
 
 import { defineKind } from "../core/machine";
-import type { PlannedJob } from "../kinds";
+import type { PlannedJob } from "../core/pipeline";
 
 export const archiveKind = defineKind({
   kind: "archive",

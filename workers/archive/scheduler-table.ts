@@ -7,16 +7,13 @@ import { archiveSchedule, archiveVisits, jobs } from "../../schema";
 import { remote } from "../core/remote";
 import { messageOf } from "../core/errors";
 import { parseRepoUrl } from "../core/repo-url";
+import type { Env } from "../env";
 import type { RepoObject } from "../../durable-objects/repo";
 import { originId } from "./hashes";
 import { afterVisit, budgetOf, dueOrigins, newSchedule, seenAgain, type OriginSchedule, type VisitOutcome } from "./scheduler";
 import { plannedVisit } from "./kind";
 
-export interface SchedulerEnv {
-  DB: D1Database;
-  REPO: DurableObjectNamespace;
-  ARCHIVE_SCHEDULER_BUDGET?: string;
-}
+export type SchedulerEnv = Pick<Env, "DB" | "REPO" | "ARCHIVE_SCHEDULER_BUDGET">;
 
 /** A cron claim that never became a job (the tick died) is released after this long. */
 const CLAIM_TIMEOUT_MS = 10 * 60_000;

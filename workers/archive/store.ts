@@ -8,7 +8,6 @@ import { and, eq, inArray, notInArray, sql } from "drizzle-orm";
 import {
   archiveContents,
   archiveDirectories,
-  archiveOrigins,
   archiveReleases,
   archiveRevisions,
   archiveSnapshotBranches,

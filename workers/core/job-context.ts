@@ -1,9 +1,7 @@
 // What a pipeline's job handler works with: its job's record and a lease-checked line to its JobObject.
 
 import type { Env } from "../env";
-import type { JobObject, Verdict } from "../../durable-objects/job";
-import type { Json, JobRecord, LogLine } from "./job";
-import type { Remote } from "./remote";
+import type { Json, JobRecord, LeasedJob, LogLine, Verdict } from "./job";
 
 /** The lease no longer holds (job cancelled, taken over after a watchdog, or already finished): stop quietly. */
 export class LeaseLost extends Error {
@@ -29,7 +27,7 @@ export type JobHandler = (ctx: JobContext, env: Env) => Promise<void>;
 export class JobContext {
   constructor(
     private record: JobRecord,
-    private readonly stub: Remote<JobObject>,
+    private readonly stub: LeasedJob,
     readonly lease: number,
   ) {}
 

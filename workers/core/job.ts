@@ -74,6 +74,25 @@ export interface JobMessage {
   dispatch: number;
 }
 
+/** A job as an event or a submit answers it. */
+export interface JobRef {
+  id: string;
+  kind: string;
+  /** True when the event joined a job that was already waiting. */
+  coalesced?: boolean;
+}
+
+/** What a consumer's call gets back: either done, or why its lease no longer holds. */
+export type Verdict = { ok: true; job: JobRecord } | { ok: false; reason: string };
+
+/** The lease-checked calls a job's handler makes on its JobObject (through `JobContext`). */
+export interface LeasedJob {
+  move(lease: number, to: string, reason: string, result?: Json): Promise<Verdict>;
+  log(lease: number, level: LogLine["level"], line: string): Promise<Verdict>;
+  heartbeat(lease: number, note?: string): Promise<Verdict>;
+  step(lease: number, name: string, value: Json): Promise<Verdict>;
+}
+
 export type ClaimResult =
   | { ok: true; job: JobRecord; lease: number }
   | { ok: false; reason: string };
@@ -83,6 +102,14 @@ export interface FailureReport {
   strength: FailureStrength;
   message: string;
   state?: string;
+}
+
+/** What JobObject's outbox carries out after a commit, by topic. */
+export interface JobEffects {
+  dispatch: JobMessage;
+  sync: JobRecord;
+  settled: SettledNotice & { repoKey: string };
+  requeue: { repoKey: string; jobId: string; kind: string };
 }
 
 /** How RepoObject learns that a job of its chain has settled. */

@@ -1,29 +1,25 @@
 // A Durable Object's outbox: effects (RPC, queue sends, D1 writes) decided inside a storage transaction
 // and carried out after it, in order, retried from the alarm until they succeed. Nothing decided is lost.
 
-import type { Json } from "./job";
 import { messageOf } from "./errors";
 import { LazySchema } from "./lazy-schema";
 
-export interface OutboxEntry {
-  seq: number;
-  topic: string;
-  payload: Json;
-  attempts: number;
-}
-
-export type EffectHandlers = Record<string, (payload: any) => Promise<void>>;
+/**
+ * The effect of each topic, by its payload's type (`{ sync: JobRecord, … }`). Payloads are stored as JSON, so
+ * they must survive `JSON.stringify`: plain data only.
+ */
+export type EffectHandlers<Topics> = { [T in keyof Topics]: (payload: Topics[T]) => Promise<void> };
 
 const RETRY_BASE_MS = 2_000;
 const RETRY_MAX_MS = 5 * 60_000;
 
-export class Outbox {
+export class Outbox<Topics extends object> {
   private running = false;
   private readonly schema: LazySchema;
 
   constructor(
     private readonly sql: SqlStorage,
-    private readonly handlers: EffectHandlers,
+    private readonly handlers: EffectHandlers<Topics>,
     private readonly onError: (topic: string, message: string) => void = () => {},
   ) {
     this.schema = new LazySchema(
@@ -44,7 +40,7 @@ export class Outbox {
    * Adds an effect. With `dedup`, a pending effect of the same key is replaced by this one
    * (e.g. one pending D1 sync of a job, carrying its newest summary).
    */
-  add(topic: string, payload: Json, dedup?: string): void {
+  add<T extends keyof Topics & string>(topic: T, payload: Topics[T], dedup?: string): void {
     if (!(topic in this.handlers)) throw new Error(`outbox: no handler for topic ${topic}`);
     this.schema.ensure();
     const body = JSON.stringify(payload);
@@ -96,7 +92,9 @@ export class Outbox {
           .toArray()[0];
         if (!row || row.due > now) return;
         try {
-          await this.handlers[row.topic]!(JSON.parse(row.payload));
+          const handle = this.handlers[row.topic as keyof Topics] as ((payload: unknown) => Promise<void>) | undefined;
+          if (!handle) throw new Error(`outbox: no handler for topic ${row.topic}`);
+          await handle(JSON.parse(row.payload));
           // A replacement payload written while the effect ran stays pending and runs next.
           this.sql.exec(`DELETE FROM outbox WHERE seq = ? AND payload = ?`, row.seq, row.payload);
         } catch (err) {

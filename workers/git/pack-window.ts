@@ -19,7 +19,7 @@ export class PackWindow {
     }
     let src = bytes;
     if (src.length > n) src = src.subarray(src.length - n);
-    let at = (this.end + (bytes.length - src.length)) % n;
+    const at = (this.end + (bytes.length - src.length)) % n;
     const first = Math.min(src.length, n - at);
     this.ring.set(src.subarray(0, first), at);
     if (first < src.length) this.ring.set(src.subarray(first), 0);

@@ -98,5 +98,5 @@ hooks.post("/:forge", limitBody(MAX_WEBHOOK_BYTES), async (c) => {
   const result = await stub.receive(event, address, registered.autoRegister ?? null);
   if (result.status === "ignored") return c.json({ ignored: result.reason }, 202);
   if (result.status === "duplicate") c.header("X-Forgeline-Duplicate", "true");
-  return c.json({ event: result.event, jobs: result.jobs }, 202);
+  return c.json({ event: result.event, jobs: result.jobs, ...(result.status === "accepted" && result.skipped ? { skipped: result.skipped } : {}) }, 202);
 });

@@ -15,15 +15,14 @@ import { extractRepo, type ExtractedRepo } from "./extract";
 import { beatEvery, limitBytes, relabelErrors } from "./streams";
 import { BucketUnavailable, syncReader } from "./sync-bucket";
 import { objectDone, recordApplied, recordApplyError, recordObject, recordRun } from "./store";
-import { maxTarBytes, roleEnabled, type MirrorEnv } from "./roles";
+import { maxTarBytes, roleEnabled } from "./roles";
 import { destinationOf } from "./submit";
 import { asJobError, forgeAuth } from "./producer";
 import type { ConsumeInput } from "./kinds";
 
 const ZERO = "0000000000000000000000000000000000000000";
 
-export async function consume(ctx: JobContext, baseEnv: Env): Promise<void> {
-  const env = baseEnv as MirrorEnv;
+export async function consume(ctx: JobContext, env: Env): Promise<void> {
   if (!roleEnabled(env, "consumer")) throw notForUs("this deployment is not a mirror consumer (MIRROR_ROLE)");
   const { key, etag } = ctx.input<ConsumeInput>();
   const started = Date.now();
@@ -62,7 +61,7 @@ export async function consume(ctx: JobContext, baseEnv: Env): Promise<void> {
   }
 }
 
-async function apply(ctx: JobContext, env: MirrorEnv, key: string, sk: SyncKey, destinationUrl: string, seen: { etag: string }) {
+async function apply(ctx: JobContext, env: Env, key: string, sk: SyncKey, destinationUrl: string, seen: { etag: string }) {
   const identities = configured(() => parseIdentities(env.SYNC_IDENTITY));
   const max = maxTarBytes(env);
   const got = await syncReader(env).get(key);
@@ -112,7 +111,7 @@ async function apply(ctx: JobContext, env: MirrorEnv, key: string, sk: SyncKey, 
 }
 
 /** The one pack as it came, or (several packs, loose objects) one pack written from all their objects. */
-async function packToSend(env: MirrorEnv, repo: ExtractedRepo): Promise<ReadableStream<Uint8Array>> {
+async function packToSend(env: Env, repo: ExtractedRepo): Promise<ReadableStream<Uint8Array>> {
   if (repo.packs.length === 1 && repo.loose.size === 0) {
     const o = await env.MIRROR_STAGING.get(repo.packs[0]!.key);
     if (!o) throw new Error("the staged pack vanished");
@@ -121,7 +120,7 @@ async function packToSend(env: MirrorEnv, repo: ExtractedRepo): Promise<Readable
   return writePack(allObjects(env, repo));
 }
 
-async function* allObjects(env: MirrorEnv, repo: ExtractedRepo): AsyncGenerator<{ type: ObjectType; data: Uint8Array }> {
+async function* allObjects(env: Env, repo: ExtractedRepo): AsyncGenerator<{ type: ObjectType; data: Uint8Array }> {
   for (const p of repo.packs) {
     const o = await env.MIRROR_STAGING.get(p.key);
     if (!o) throw new Error("a staged pack vanished");

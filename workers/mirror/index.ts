@@ -2,7 +2,7 @@
 // producer's partition to the consumer's through the SYNC bucket, and pushed there. See README.md here.
 
 import { z } from "zod";
-import type { PipelineModule } from "../pipelines";
+import type { PipelineModule } from "../core/pipeline";
 import { consumeKind, produceKind } from "./kinds";
 import { produce } from "./producer";
 import { consume } from "./consumer";

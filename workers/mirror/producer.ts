@@ -16,15 +16,14 @@ import { stagePack, type StagedPack } from "./staged-pack";
 import { sealedSnapshot } from "./tarball";
 import { beatEvery, limitBytes } from "./streams";
 import { allMirrors, mirrorsOfSource, recordProduceError, recordProduced, recordRun, type MirrorRow } from "./store";
-import { maxTarBytes, roleEnabled, type MirrorEnv } from "./roles";
+import { maxTarBytes, roleEnabled } from "./roles";
 import { submitConsume } from "./submit";
 import type { ProduceInput } from "./kinds";
 
 /** A long upload reports to its JobObject this often, so the watchdog knows it is alive. */
 const HEARTBEAT_BYTES = 64 * 1024 * 1024;
 
-export async function produce(ctx: JobContext, baseEnv: Env): Promise<void> {
-  const env = baseEnv as MirrorEnv;
+export async function produce(ctx: JobContext, env: Env): Promise<void> {
   if (!roleEnabled(env, "producer")) throw notForUs("this deployment is not a mirror producer (MIRROR_ROLE)");
   const { sourceUrl, branch } = ctx.input<ProduceInput>();
   const specs = await mirrorsOfSource(env.DB, sourceUrl, branch);
@@ -43,7 +42,7 @@ export async function produce(ctx: JobContext, baseEnv: Env): Promise<void> {
   }
 }
 
-async function produceAll(ctx: JobContext, env: MirrorEnv, specs: MirrorRow[], branch: string) {
+async function produceAll(ctx: JobContext, env: Env, specs: MirrorRow[], branch: string) {
   const recipients = configured(() => parseRecipients(env.SYNC_RECIPIENTS));
   const source = specs[0]!;
   const auth = await forgeAuth(env, source.sourceCloneUrl);
@@ -107,7 +106,7 @@ export function syncKeyOf(spec: MirrorRow, commit: string): SyncKey {
  * Deletes, from SYNC, objects of `current` mirrors' destinations at another commit, and (with `current` null:
  * the reconcile) objects whose destination no mirror has any more. Keys that are not sync keys are left alone.
  */
-export async function pruneBucket(env: MirrorEnv, all: MirrorRow[], current: MirrorRow[] | null, commit?: string): Promise<string[]> {
+export async function pruneBucket(env: Env, all: MirrorRow[], current: MirrorRow[] | null, commit?: string): Promise<string[]> {
   const configured = new Set(all.map((m) => destinationOf(syncKeyOf(m, ""))));
   const mine = new Set((current ?? []).map((m) => destinationOf(syncKeyOf(m, ""))));
   const stale: string[] = [];
@@ -138,7 +137,7 @@ async function openStaged(bucket: R2Bucket, key: string): Promise<ReadableStream
 }
 
 /** The forge token of the URL's host, when the registry has one: private repos need it. */
-export async function forgeAuth(env: MirrorEnv, url: string): Promise<GitAuth | undefined> {
+export async function forgeAuth(env: Env, url: string): Promise<GitAuth | undefined> {
   const forge = await findForge(env.DB, hostOf(url));
   return forge?.token ? tokenAuth(forge.token) : undefined;
 }

@@ -9,7 +9,7 @@ import { allMirrors, forgetObjects, objectDone, objectsDone, recordRun } from ".
 import { pruneBucket } from "./producer";
 import { destinationOf, submitConsume, submitProduce } from "./submit";
 import { syncReader } from "./sync-bucket";
-import { reconcileMinutes, roleEnabled, type MirrorEnv } from "./roles";
+import { reconcileMinutes, roleEnabled } from "./roles";
 
 export interface ConsumerSweep {
   submitted: string[];
@@ -17,8 +17,7 @@ export interface ConsumerSweep {
 }
 
 /** The cron task: each enabled role reconciles every MIRROR_RECONCILE_MINUTES. */
-export async function reconcileTick(baseEnv: Env, now: number): Promise<void> {
-  const env = baseEnv as MirrorEnv;
+export async function reconcileTick(env: Env, now: number): Promise<void> {
   if (Math.floor(now / 60_000) % reconcileMinutes(env) !== 0) return;
   const work: Promise<unknown>[] = [];
   if (roleEnabled(env, "producer")) work.push(reconcileProducer(env));
@@ -27,7 +26,7 @@ export async function reconcileTick(baseEnv: Env, now: number): Promise<void> {
   for (const r of results) if (r.status === "rejected") console.error(`mirror reconcile: ${messageOf(r.reason)}`);
 }
 
-export async function reconcileProducer(env: MirrorEnv): Promise<{ sources: number; removed: string[] }> {
+export async function reconcileProducer(env: Env): Promise<{ sources: number; removed: string[] }> {
   const specs = await allMirrors(env.DB);
   const sources = new Map(specs.map((m) => [`${m.sourceUrl}\n${m.sourceBranch}`, m]));
   for (const m of sources.values()) await submitProduce(env, m.sourceUrl, m.sourceBranch);
@@ -35,7 +34,7 @@ export async function reconcileProducer(env: MirrorEnv): Promise<{ sources: numb
   return { sources: sources.size, removed };
 }
 
-export async function reconcileConsumer(env: MirrorEnv): Promise<ConsumerSweep> {
+export async function reconcileConsumer(env: Env): Promise<ConsumerSweep> {
   const started = Date.now();
   const sweep: ConsumerSweep = { submitted: [], skipped: [] };
   try {
@@ -61,7 +60,7 @@ export async function reconcileConsumer(env: MirrorEnv): Promise<ConsumerSweep> 
  * Starts the consume job for one object, unless its key is not a sync key or names a destination this side
  * does not know: those are reported (logged, and returned) and skipped; the other objects go on.
  */
-export async function offer(env: MirrorEnv, key: string, etag: string): Promise<{ ok: true } | { ok: false; reason: string }> {
+export async function offer(env: Env, key: string, etag: string): Promise<{ ok: true } | { ok: false; reason: string }> {
   let destination;
   try {
     destination = await destinationOf(env, decodeKey(key));
@@ -86,8 +85,7 @@ export async function offer(env: MirrorEnv, key: string, etag: string): Promise<
 }
 
 /** R2 event notification (object-create on SYNC) → a consume job. Other actions are ignored. */
-export async function onSyncEvents(batch: MessageBatch<unknown>, baseEnv: Env): Promise<void> {
-  const env = baseEnv as MirrorEnv;
+export async function onSyncEvents(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   for (const message of batch.messages) {
     const body = message.body as { action?: string; object?: { key?: string; eTag?: string } } | null;
     const key = body?.object?.key;

@@ -17,7 +17,7 @@ import type { Env } from "../env";
 import { isBranchName, isDestinationPath } from "./keys";
 import { allMirrors, mirrorById, mirrorView, runStats } from "./store";
 import { renderMetrics } from "./metrics";
-import { roleEnabled, type MirrorEnv } from "./roles";
+import { roleEnabled } from "./roles";
 import { submitProduce } from "./submit";
 
 const branch = z.string().min(1).max(255).refine(isBranchName, { message: "is not a valid branch name" });
@@ -45,7 +45,7 @@ mirrorRoutes.get("/metrics", async (c) => {
 
 mirrorRoutes.post("/", requireAdmin, jsonBody(createSchema), async (c) => {
   const input = c.req.valid("json");
-  const env = c.env as MirrorEnv;
+  const env = c.env;
   const source = parseRepoUrl(input.source.url);
   checkOutboundUrl(source.cloneUrl, outboundPolicy(env), "source.url");
   const destination = parseRepoUrl(input.destination.url);
@@ -85,7 +85,7 @@ mirrorRoutes.get("/:id", async (c) => {
 
 /** Runs the producer for this mirror's source branch now, whatever the webhooks and the reconcile do. */
 mirrorRoutes.post("/:id/sync", requireAdmin, async (c) => {
-  const env = c.env as MirrorEnv;
+  const env = c.env;
   const m = isUlid(c.req.param("id")) ? await mirrorById(env.DB, c.req.param("id")) : null;
   if (!m) throw notFound(`no mirror ${c.req.param("id")}`);
   if (!roleEnabled(env, "producer")) throw conflict("this deployment is not a mirror producer (MIRROR_ROLE)", "not_producer");
@@ -101,7 +101,7 @@ mirrorRoutes.delete("/:id", requireAdmin, async (c) => {
 });
 
 /** Pushes to the source then start the producer: the source repo gets the mirror pipeline, registered if need be. */
-async function enableOnSource(env: MirrorEnv, source: ReturnType<typeof parseRepoUrl>): Promise<void> {
+async function enableOnSource(env: Env, source: ReturnType<typeof parseRepoUrl>): Promise<void> {
   const stub = remote<RepoObject>(env.REPO, source.key);
   const { repo, created } = await stub.register(source, { mirror: {} }, "mirror");
   if (!created && !Object.hasOwn(repo.pipelines, "mirror")) await stub.configure({ ...repo.pipelines, mirror: {} });

@@ -5,12 +5,12 @@ import type { RepoObject } from "../../durable-objects/repo";
 import { remote } from "../core/remote";
 import { parseRepoUrl } from "../core/repo-url";
 import type { JobRef } from "../../durable-objects/repo";
-import type { MirrorEnv } from "./roles";
+import type { Env } from "../env";
 import type { ConsumeInput, ProduceInput } from "./kinds";
 import type { SyncKey } from "./keys";
 import { mirrorOfKey } from "./store";
 
-export async function submitProduce(env: MirrorEnv, sourceUrl: string, branch: string): Promise<JobRef[]> {
+export async function submitProduce(env: Env, sourceUrl: string, branch: string): Promise<JobRef[]> {
   const address = parseRepoUrl(sourceUrl);
   const input: ProduceInput = { sourceUrl: address.url, branch };
   return remote<RepoObject>(env.REPO, address.key).submit(address, [
@@ -19,14 +19,14 @@ export async function submitProduce(env: MirrorEnv, sourceUrl: string, branch: s
 }
 
 /** Where a key's destination is: the spec configured here, else `MIRROR_DESTINATION_BASE/<group>/<project>`. */
-export async function destinationOf(env: MirrorEnv, key: SyncKey): Promise<{ url: string; mirrorId: string | null } | null> {
+export async function destinationOf(env: Env, key: SyncKey): Promise<{ url: string; mirrorId: string | null } | null> {
   const spec = await mirrorOfKey(env.DB, key);
   if (spec) return { url: spec.destinationUrl, mirrorId: spec.id };
   if (!env.MIRROR_DESTINATION_BASE) return null;
   return { url: `${env.MIRROR_DESTINATION_BASE.replace(/\/+$/, "")}/${key.group}/${key.project_name}`, mirrorId: null };
 }
 
-export async function submitConsume(env: MirrorEnv, destinationUrl: string, object: ConsumeInput): Promise<JobRef[]> {
+export async function submitConsume(env: Env, destinationUrl: string, object: ConsumeInput): Promise<JobRef[]> {
   const address = parseRepoUrl(destinationUrl);
   return remote<RepoObject>(env.REPO, address.key).submit(address, [
     { kind: "mirror-consume", input: { key: object.key, etag: object.etag }, coalesce: `consume:${object.key}\n${object.etag}` },

@@ -4,7 +4,7 @@
 // SYNC_S3_BUCKET).
 
 import { AwsClient } from "aws4fetch";
-import type { MirrorEnv } from "./roles";
+import type { Env } from "../env";
 
 export interface SyncObject {
   key: string;
@@ -29,7 +29,7 @@ export interface SyncReader {
   get(key: string): Promise<{ object: SyncObject; body: ReadableStream<Uint8Array> } | null>;
 }
 
-export function syncReader(env: MirrorEnv): SyncReader {
+export function syncReader(env: Env): SyncReader {
   if (env.SYNC_S3_ENDPOINT) return s3Reader(env);
   return bindingReader(env.SYNC);
 }
@@ -67,8 +67,8 @@ export function bindingReader(bucket: R2Bucket): SyncReader {
   };
 }
 
-function s3Reader(env: MirrorEnv): SyncReader {
-  const missing = ["SYNC_S3_ACCESS_KEY_ID", "SYNC_S3_SECRET_ACCESS_KEY", "SYNC_S3_BUCKET"].filter((k) => !env[k as keyof MirrorEnv]);
+function s3Reader(env: Env): SyncReader {
+  const missing = ["SYNC_S3_ACCESS_KEY_ID", "SYNC_S3_SECRET_ACCESS_KEY", "SYNC_S3_BUCKET"].filter((k) => !env[k as keyof Env]);
   if (missing.length) throw new Error(`SYNC_S3_ENDPOINT is set but ${missing.join(", ")} ${missing.length > 1 ? "are" : "is"} not`);
   const client = new AwsClient({
     accessKeyId: env.SYNC_S3_ACCESS_KEY_ID!,

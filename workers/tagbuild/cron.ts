@@ -3,7 +3,7 @@
 // TAG_MAX_AGE (kept at least that long: replay protection depends on them).
 
 import type { Env } from "../env";
-import type { CronTask } from "../pipelines";
+import type { CronTask } from "../core/pipeline";
 import { messageOf } from "../core/errors";
 import { remote } from "../core/remote";
 import type { ForgeObject, Reachability } from "../../durable-objects/forge";

@@ -2,9 +2,8 @@
 // handed to an external builder (modelled on Debian's tag2upload service manager).
 
 import { z } from "zod";
-import type { PipelineModule } from "../pipelines";
 import type { ForgeEvent } from "../core/forge-event";
-import type { RepoFacts } from "../kinds";
+import type { Pipeline, PipelineModule, PlannedJob, RepoFacts } from "../core/pipeline";
 import { TAGBUILD, tagbuildKind } from "./kind";
 import { isDistroName, plausibleTagName } from "./metadata";
 import { runTagbuild, type TagbuildInput } from "./job";
@@ -34,7 +33,7 @@ const config = z.strictObject({
 export type TagbuildConfig = z.infer<typeof config>;
 
 /** Which tag events become jobs: plausible tag names of our distro (and the allowed pattern), pushed or deleted. */
-export function planTagbuild(event: ForgeEvent, cfg: TagbuildConfig, repo: RepoFacts) {
+export function planTagbuild(event: ForgeEvent, cfg: TagbuildConfig, repo: RepoFacts): PlannedJob[] {
   if (event.kind !== "tag_push" && event.kind !== "tag_delete") return [];
   const name = event.tag?.name ?? event.ref?.replace(/^refs\/tags\//, "");
   if (!name) return [];
@@ -55,8 +54,10 @@ export function planTagbuild(event: ForgeEvent, cfg: TagbuildConfig, repo: RepoF
   return [{ kind: TAGBUILD, input: input as never, coalesce: `tag:${name}:${pushedId ?? ""}:${event.kind}` }];
 }
 
+const tagbuildPipeline: Pipeline<TagbuildConfig> = { name: TAGBUILD, config, kinds: [tagbuildKind], plan: planTagbuild };
+
 export const tagbuildModule: PipelineModule = {
-  pipeline: { name: TAGBUILD, config, kinds: [tagbuildKind], plan: planTagbuild },
+  pipeline: tagbuildPipeline,
   handlers: { [TAGBUILD]: runTagbuild },
   routes: [
     { path: "/api/tagbuild", app: tagbuildRoutes },

@@ -99,7 +99,7 @@ export function dgitLines(message: string): DgitLine[] {
       const eq = w.indexOf("=");
       const key = eq < 0 ? w : w.slice(0, eq);
       if (!key) throw new MetadataError(`malformed metadata item "${clip(w)}" (no key)`);
-      if (/[\s\]\[]/.test(w)) throw new MetadataError(`malformed metadata item "${clip(w)}"`);
+      if (/[\s\][]/.test(w)) throw new MetadataError(`malformed metadata item "${clip(w)}"`);
       return { key, value: eq < 0 ? null : w.slice(eq + 1) };
     });
     out.push({ items });

@@ -11,7 +11,7 @@ import { isUlid } from "../core/ids";
 import { optionalId, optionalJsonBody, queryOf, wholeNumber } from "../core/validate";
 import { remote } from "../core/remote";
 import type { JobObject } from "../../durable-objects/job";
-import { isBuilderId } from "../../durable-objects/builder-protocol";
+import { isBuilderId } from "../core/builder-protocol";
 import { buildersHub } from "./job";
 import { tagbuildSettings } from "./settings";
 import { tagbuildKind } from "./kind";
