@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { OBSERVER_TOKENS, SECRET, api, commit, git, kill, makeRepo, startObserver, startSystem, until } from "../test/e2e/observer-system.mjs";
+import { OBSERVER_TOKENS, SECRET, api, commit, kill, makeRepo, startObserver, startSystem, until } from "../test/e2e/observer-system.mjs";
 
 const { values: opt } = parseArgs({
   options: {

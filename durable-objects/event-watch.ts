@@ -39,16 +39,16 @@ export function openWatch(
 }
 
 /** Sends committed events to every watcher whose attachment `matches` them. */
-export function broadcast(
+export function broadcast<A = unknown>(
   ctx: DurableObjectState,
   events: LoggedEvent[],
-  matches: (attachment: any, event: LoggedEvent) => boolean = () => true,
+  matches: (attachment: A, event: LoggedEvent) => boolean = () => true,
 ): void {
   if (!events.length) return;
   for (const ws of ctx.getWebSockets(TAG)) {
-    let attachment: unknown = null;
+    let attachment = null as A;
     try {
-      attachment = ws.deserializeAttachment();
+      attachment = ws.deserializeAttachment() as A;
     } catch {
       // A socket without an attachment watches everything.
     }

@@ -15,9 +15,7 @@ import { EventLog, EVENTS_TABLE, type EventPage } from "./event-log";
 import { answerWatcher, broadcast, closeWatcher, openWatch, upgradeRequired } from "./event-watch";
 import { conflict, notFound, refuse, type Outcome } from "../workers/core/errors";
 import { parseRepoUrl, type RepoAddress } from "../workers/core/repo-url";
-import { storedError, WEAK_RETRIES, type RegistryEntry, type RegistryEventKind, type RepoHold, type WorkflowKind } from "../workers/core/lifecycle";
-import type { RegistryObject } from "./registry";
-import type { WorkflowObject, WorkflowSpec } from "./workflow";
+import { storedError, WEAK_RETRIES, type RegistryEntry, type RegistryEventKind, type RepoHold, type WorkflowKind, type WorkflowSpec } from "../workers/core/lifecycle";
 import type { ForgeEvent } from "../workers/core/forge-event";
 import type { Json, JobRef, JobSpec, SettledNotice } from "../workers/core/job";
 import { repos } from "../schema";
@@ -84,9 +82,9 @@ export class RepoObject extends DurableObject<Env> {
       release: (p: { jobId: string }) => this.jobStub(p.jobId).release().then(() => {}),
       sync: (repo: Repo) => this.syncRow(repo),
       registry: (p: { host: string; entry: RegistryEntry }) =>
-        remote<RegistryObject>(env.REGISTRY, p.host).record(p.host, p.entry).then(() => {}),
-      "workflow-start": (spec: WorkflowSpec) => remote<WorkflowObject>(env.WORKFLOW, spec.id).start(spec),
-      "workflow-ready": (p: { id: string }) => remote<WorkflowObject>(env.WORKFLOW, p.id).repoReady(),
+        remote(env.REGISTRY, p.host).record(p.host, p.entry).then(() => {}),
+      "workflow-start": (spec: WorkflowSpec) => remote(env.WORKFLOW, spec.id).start(spec),
+      "workflow-ready": (p: { id: string }) => remote(env.WORKFLOW, p.id).repoReady(),
     });
     // Watchers ping to keep their socket alive without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
@@ -99,14 +97,14 @@ export class RepoObject extends DurableObject<Env> {
   /** The repo, also through this object's name when it is a moved repo's new URL. */
   async view(): Promise<Repo | null> {
     const target = this.aliasOf();
-    if (target) return remote<RepoObject>(this.env.REPO, target).view();
+    if (target) return remote(this.env.REPO, target).view();
     return this.repo;
   }
 
   /** Registers the repo; a second call returns the existing one unchanged. */
   async register(address: RepoAddress, pipelines: Record<string, unknown>, via: string): Promise<{ repo: Repo; created: boolean }> {
     const target = this.aliasOf();
-    if (target) return remote<RepoObject>(this.env.REPO, target).register(address, pipelines, via);
+    if (target) return remote(this.env.REPO, target).register(address, pipelines, via);
     if (this.repo) return { repo: this.repo, created: false };
     this.commit(() => this.registerNow(address, pipelines, via));
     await this.afterCommit();
@@ -265,7 +263,7 @@ export class RepoObject extends DurableObject<Env> {
     autoRegister: Record<string, unknown> | null,
   ): Promise<ReceiveResult> {
     const target = this.aliasOf();
-    if (target) return remote<RepoObject>(this.env.REPO, target).receive(delivered, address, autoRegister);
+    if (target) return remote(this.env.REPO, target).receive(delivered, address, autoRegister);
     const seen = this.schema.exists ? this.log.delivered(delivered.delivery) : undefined;
     if (seen) return { status: "duplicate", event: seen.id, jobs: seen.jobs };
     if (!this.repo && !autoRegister) return { status: "ignored", reason: "repo not registered" };
@@ -295,7 +293,7 @@ export class RepoObject extends DurableObject<Env> {
    */
   async submit(address: RepoAddress, planned: PlannedJob[]): Promise<JobRef[]> {
     const target = this.aliasOf();
-    if (target) return remote<RepoObject>(this.env.REPO, target).submit(address, planned);
+    if (target) return remote(this.env.REPO, target).submit(address, planned);
     if (this.repo?.frozen || this.repo?.removed) return [];
     const refs = this.commit(() => this.enqueue(planned, null, address));
     await this.afterCommit();

@@ -7,23 +7,12 @@ import { LazySchema } from "../workers/core/lazy-schema";
 import { remote } from "../workers/core/remote";
 import { conflict, messageOf, notFound, refuse, type Outcome } from "../workers/core/errors";
 import { parseRepoUrl } from "../workers/core/repo-url";
-import { WORKFLOW_STATES, type WorkflowKind } from "../workers/core/lifecycle";
+import { WORKFLOW_STATES, type WorkflowSpec } from "../workers/core/lifecycle";
 import type { Json } from "../workers/core/job";
 import { EventLog, EVENTS_TABLE, type EventPage } from "./event-log";
 import { answerWatcher, broadcast, closeWatcher, openWatch, upgradeRequired } from "./event-watch";
-import type { RepoObject } from "./repo";
 
-/** What the repo hands over when it starts a run. */
-export interface WorkflowSpec {
-  id: string;
-  kind: WorkflowKind;
-  repoId: string;
-  /** Names the repo's RepoObject. */
-  repoKey: string;
-  from: string;
-  to: string | null;
-  by: string;
-}
+export type { WorkflowSpec } from "../workers/core/lifecycle";
 
 export interface Workflow extends WorkflowSpec {
   state: string;
@@ -155,7 +144,7 @@ export class WorkflowObject extends DurableObject<Env> {
     if (!mayEnd) return;
     let outcome: Outcome<unknown>;
     try {
-      outcome = await remote<RepoObject>(this.env.REPO, run.repoKey).endWorkflow(run.id, "done");
+      outcome = await remote(this.env.REPO, run.repoKey).endWorkflow(run.id, "done");
     } catch (err) {
       console.error(`workflow ${run.id}: ending it on the repo failed, retrying: ${messageOf(err)}`);
       await this.ctx.storage.setAlarm(Date.now() + RETRY_MS);
@@ -177,8 +166,8 @@ export class WorkflowObject extends DurableObject<Env> {
       this.log.append("workflow", "failed", { reason });
     });
     await this.ctx.storage.deleteAlarm();
-    await remote<RepoObject>(this.env.REPO, run.repoKey).endWorkflow(run.id, "failed", reason);
-    if (run.to) remote<RepoObject>(this.env.REPO, parseRepoUrl(run.to).key).dropAlias(run.repoKey);
+    await remote(this.env.REPO, run.repoKey).endWorkflow(run.id, "failed", reason);
+    if (run.to) await remote(this.env.REPO, parseRepoUrl(run.to).key).dropAlias(run.repoKey);
   }
 
   private step(state: string, by: string | null, reason: string | null): void {

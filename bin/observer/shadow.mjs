@@ -126,6 +126,6 @@ export async function checkRoot(root) {
     await writeFile(probe, "");
     await unlink(probe);
   } catch (err) {
-    throw new Error(`observer root ${root} is not writable: ${err.code ?? err.message}`);
+    throw new Error(`observer root ${root} is not writable: ${err.code ?? err.message}`, { cause: err });
   }
 }

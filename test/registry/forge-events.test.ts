@@ -8,7 +8,7 @@ import githubTransferred from "../../../shared/fixtures/webhooks/github-reposito
 import gitlabRenamed from "../../../shared/fixtures/webhooks/gitlab-system-project-renamed.go-playground.json?raw";
 import gitlabTransferred from "../../../shared/fixtures/webhooks/gitlab-system-project-transferred.go-playground.json?raw";
 import giteaCreated from "../../../shared/fixtures/webhooks/gitea-repository-created.go-playground.json?raw";
-import { admin, call, eventually, json } from "../support/http";
+import { admin, call, eventually, json, type Answer } from "../support/http";
 import { deliver, registerForge } from "../support/webhooks";
 import type { ForgeFamily } from "../../workers/core/forge-event";
 
@@ -39,7 +39,7 @@ async function repo(id: string) {
 }
 
 async function kinds(id: string): Promise<string[]> {
-  return (await json(call(`/api/repos/${id}/events?limit=500`))).body.events.map((e: any) => e.kind);
+  return (await json(call(`/api/repos/${id}/events?limit=500`))).body.events.map((e: Answer) => e.kind);
 }
 
 /** Observers' halves of a move, then its end. */
@@ -53,7 +53,7 @@ async function finish(workflow: string) {
 }
 
 async function registryEvents(host: string) {
-  return (await json(call(`/api/registries/${host}/events?limit=500`))).body.events as any[];
+  return (await json(call(`/api/registries/${host}/events?limit=500`))).body.events as Answer[];
 }
 
 describe("GitHub repository events", () => {
@@ -114,7 +114,7 @@ describe("GitHub repository events", () => {
     expect(res.body.ignored).toBe("repo not registered");
     const logged = (await registryEvents("github.com")).find((e) => e.id === res.body.logged);
     expect(logged).toMatchObject({ kind: "repo_unknown_event", data: { repo: null, path: "octocat/nobody-knows", action: "move" } });
-    const listed = (await json(call("/api/repos?host=github.com"))).body.repos.map((r: any) => r.url);
+    const listed = (await json(call("/api/repos?host=github.com"))).body.repos.map((r: Answer) => r.url);
     expect(listed).not.toContain("https://github.com/Octocoders/nobody-knows");
     expect(listed).not.toContain("https://github.com/octocat/nobody-knows");
   });

@@ -2,7 +2,7 @@
 // retries), init not re-run while an error is stored and re-run once it is cleared; observers' error reports.
 
 import { describe, expect, it } from "vitest";
-import { admin, call, eventually, json, unique } from "../support/http";
+import { admin, call, eventually, json, unique, type Answer } from "../support/http";
 import { outcomes, ran, type LifeStep } from "./lifecycle-probe";
 
 const HOST = "life.forge.test";
@@ -18,7 +18,7 @@ async function register(pipelines: Record<string, unknown> = {}, script?: LifeSt
 }
 
 async function kinds(id: string): Promise<string[]> {
-  return (await json(call(`/api/repos/${id}/events?limit=500`))).body.events.map((e: any) => e.kind);
+  return (await json(call(`/api/repos/${id}/events?limit=500`))).body.events.map((e: Answer) => e.kind);
 }
 
 async function repo(id: string) {
@@ -48,7 +48,7 @@ describe("stored errors", () => {
     const path = new URL(r.url).pathname.slice(1);
     await eventually(async () => {
       const events = (await json(call(`/api/registries/${HOST}/events?prefix=${path}`))).body.events;
-      return events.some((e: any) => e.kind === "repo_error_set" && e.data.message === stored);
+      return events.some((e: Answer) => e.kind === "repo_error_set" && e.data.message === stored);
     }, 10_000, "repo_error_set in the registry");
   });
 

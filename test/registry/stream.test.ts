@@ -2,7 +2,7 @@
 // the list of registries, and the hibernating WebSocket watch with a prefix.
 
 import { describe, expect, it, beforeAll } from "vitest";
-import { admin, call, eventually, json, unique } from "../support/http";
+import { admin, call, eventually, json, unique, type Answer } from "../support/http";
 import { registerForge } from "../support/webhooks";
 
 const HOST = "stream.forge.test";
@@ -21,8 +21,8 @@ async function page(query: string) {
   return json(call(`/api/registries/${HOST}/events?${query}`));
 }
 
-function collect(ws: WebSocket, count: number): Promise<any[]> {
-  const events: any[] = [];
+function collect(ws: WebSocket, count: number): Promise<Answer[]> {
+  const events: Answer[] = [];
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`only ${events.length} of ${count} events arrived`)), 15_000);
     ws.addEventListener("message", (m) => {
@@ -45,11 +45,11 @@ describe("registry stream", () => {
     const c = await register(`acme/sub/${tag}-c`);
     const all = await eventually(async () => {
       const r = (await page("limit=500")).body;
-      const mine = r.events.filter((e: any) => String(e.data.path).includes(tag));
+      const mine = r.events.filter((e: Answer) => String(e.data.path).includes(tag));
       return mine.length === 3 && r;
     }, 10_000, "three repo_added events");
-    const mine = all.events.filter((e: any) => String(e.data.path).includes(tag));
-    expect(mine.map((e: any) => [e.kind, e.data.repo, e.data.path])).toEqual([
+    const mine = all.events.filter((e: Answer) => String(e.data.path).includes(tag));
+    expect(mine.map((e: Answer) => [e.kind, e.data.repo, e.data.path])).toEqual([
       ["repo_added", a, `acme/${tag}-a`],
       ["repo_added", b, `acme-corp/${tag}-b`],
       ["repo_added", c, `acme/sub/${tag}-c`],
@@ -61,11 +61,11 @@ describe("registry stream", () => {
     const walked: string[] = [];
     for (;;) {
       const p = (await page(`after=${cursor}&limit=1`)).body;
-      walked.push(...p.events.map((e: any) => e.id));
+      walked.push(...p.events.map((e: Answer) => e.id));
       cursor = p.next;
       if (p.willBlock) break;
     }
-    expect(walked).toEqual(all.events.map((e: any) => e.id));
+    expect(walked).toEqual(all.events.map((e: Answer) => e.id));
     expect((await page(`after=${cursor}`)).body).toEqual({ events: [], next: cursor, willBlock: true });
   });
 
@@ -77,14 +77,14 @@ describe("registry stream", () => {
     await eventually(async () => (await page(`prefix=${tag}-corp/`)).body.events.length === 1, 10_000, "events logged");
     for (const prefix of [`${tag}/`, tag, `${tag}//`, `/${tag}/`]) {
       const r = (await page(`prefix=${encodeURIComponent(prefix)}`)).body;
-      expect(r.events.map((e: any) => e.data.path)).toEqual([`${tag}/one`, `${tag}/deep/three`]);
+      expect(r.events.map((e: Answer) => e.data.path)).toEqual([`${tag}/one`, `${tag}/deep/three`]);
       expect(r.willBlock).toBe(true);
     }
     // A filtered reader's cursor moves past events it was not shown, so it does not rescan them.
     const filtered = (await page(`prefix=${tag}-corp`)).body;
     const unfiltered = (await page("limit=500")).body;
     expect(filtered.next).toBe(unfiltered.next);
-    expect(filtered.events.map((e: any) => e.data.path)).toEqual([`${tag}-corp/two`]);
+    expect(filtered.events.map((e: Answer) => e.data.path)).toEqual([`${tag}-corp/two`]);
   });
 
   it("refuses a cursor that is not a ULID, and changes nothing", async () => {
@@ -103,7 +103,7 @@ describe("registry stream", () => {
     await json(admin("/api/repos", "POST", { url: `https://${other}/x/y`, pipelines: {} }));
     const list = (await json(call("/api/registries"))).body.registries;
     expect(list).toEqual(expect.arrayContaining([{ host: other, forge: null, repos: 1 }, expect.objectContaining({ host: HOST, forge: "gitea" })]));
-    const mine = list.find((r: any) => r.host === HOST);
+    const mine = list.find((r: Answer) => r.host === HOST);
     expect(mine.repos).toBeGreaterThanOrEqual(6);
   });
 
@@ -114,7 +114,7 @@ describe("registry stream", () => {
     const res = await call(`/api/registries/${HOST}/events/watch?prefix=${tag}`, { headers: { Upgrade: "websocket" } });
     expect(res.status).toBe(101);
     const ws = res.webSocket!;
-    const messages: any[] = [];
+    const messages: Answer[] = [];
     ws.addEventListener("message", (m) => {
       messages.push(JSON.parse(m.data as string));
     });

@@ -4,7 +4,7 @@
 import { describe, expect, it, beforeAll } from "vitest";
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
-import { admin, call, eventually, json, unique } from "../support/http";
+import { admin, call, eventually, json, unique, type Answer } from "../support/http";
 import { deliver, registerForge } from "../support/webhooks";
 import { outcomes, ran, released } from "./lifecycle-probe";
 
@@ -27,7 +27,7 @@ async function register(path: string, script: ("ok" | "hold")[] = []) {
 }
 
 async function kinds(id: string): Promise<string[]> {
-  return (await json(call(`/api/repos/${id}/events?limit=500`))).body.events.map((e: any) => e.kind);
+  return (await json(call(`/api/repos/${id}/events?limit=500`))).body.events.map((e: Answer) => e.kind);
 }
 
 async function push(path: string, n = 1) {
@@ -50,7 +50,7 @@ async function job(id: string) {
   return (await json(call(`/api/jobs/${id}`))).body.job;
 }
 
-async function workflowEvents(id: string): Promise<any[]> {
+async function workflowEvents(id: string): Promise<Answer[]> {
   return (await json(call(`/api/workflows/${id}/events`))).body.events;
 }
 
@@ -115,9 +115,9 @@ describe("move-repo", () => {
     // The registry: accepted, then moved, from the old path to the new.
     const registry = await eventually(async () => {
       const all = (await json(call(`/api/registries/${HOST}/events?prefix=new-${tag}/`))).body.events;
-      return all.some((e: any) => e.kind === "repo_moved") && all;
+      return all.some((e: Answer) => e.kind === "repo_moved") && all;
     }, 10_000, "repo_moved");
-    expect(registry.map((e: any) => [e.kind, e.data.repo])).toEqual([
+    expect(registry.map((e: Answer) => [e.kind, e.data.repo])).toEqual([
       ["repo_move_accepted", r.id],
       ["repo_moved", r.id],
     ]);
@@ -199,7 +199,7 @@ describe("freeze-repo and unfreeze-repo", () => {
       const all = (await json(call(`/api/registries/${HOST}/events?prefix=${r.path.split("/")[0]}`))).body.events;
       return all.length === 3 && all;
     }, 10_000, "registry events");
-    expect(registry.map((e: any) => e.kind)).toEqual(["repo_added", "repo_frozen", "repo_unfrozen"]);
+    expect(registry.map((e: Answer) => e.kind)).toEqual(["repo_added", "repo_frozen", "repo_unfrozen"]);
     // A workflow's step posted on a freeze: it has none.
     expect((await step(wf, "released")).body.error.code).toBe("wrong_step");
   });
@@ -211,7 +211,7 @@ describe("freeze-repo and unfreeze-repo", () => {
     const res = await call(`/api/workflows/${wf}/events/watch`, { headers: { Upgrade: "websocket" } });
     expect(res.status).toBe(101);
     const ws = res.webSocket!;
-    const messages: any[] = [];
+    const messages: Answer[] = [];
     ws.addEventListener("message", (m) => {
       messages.push(JSON.parse(m.data as string));
     });

@@ -48,6 +48,18 @@ export interface RepoHold {
   ready?: boolean;
 }
 
+/** What the repo hands over when it starts a run. */
+export interface WorkflowSpec {
+  id: string;
+  kind: WorkflowKind;
+  repoId: string;
+  /** Names the repo's RepoObject. */
+  repoKey: string;
+  from: string;
+  to: string | null;
+  by: string;
+}
+
 /** Observer errors: a weak one is stored after this many retries (the next weak report stores it). */
 export const WEAK_RETRIES = 5;
 
