@@ -29,6 +29,18 @@ function gitAsync(args) {
   return new Promise((resolve, reject) => execFile("git", args, (err, out) => (err ? reject(err) : resolve(out))));
 }
 
+/** `wrangler dev` answers 503 "restarted mid-request" when its workerd restarts; registering again is idempotent. */
+async function again(work, tries = 5) {
+  for (let i = 1; ; i++) {
+    try {
+      return await work();
+    } catch (err) {
+      if (i >= tries || !/restarted mid-request|fetch failed/.test(err.message)) throw err;
+      await new Promise((r) => setTimeout(r, 500 * i));
+    }
+  }
+}
+
 function quantile(xs, q) {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
@@ -45,19 +57,20 @@ function pushBody(url, after) {
   return JSON.stringify({ ref: "refs/heads/main", before: "0".repeat(40), after, commits: [], repository: { html_url: url } });
 }
 
-async function deliver(base, url, after) {
+async function deliver(base, url, after, delivery = randomUUID()) {
   const body = pushBody(url, after);
   const res = await fetch(`${base}/hooks/gitea`, {
     method: "POST",
     headers: {
       "Content-Type": "application/json",
       "X-Gitea-Event": "push",
-      "X-Gitea-Delivery": randomUUID(),
+      "X-Gitea-Delivery": delivery,
       "X-Gitea-Signature": createHmac("sha256", SECRET).update(body).digest("hex"),
     },
     body,
   });
   if (res.status !== 202) throw new Error(`webhook ${res.status}: ${await res.text()}`);
+
 }
 
 /** The shadow's main ref, read from disk (no process per poll). */
@@ -82,10 +95,14 @@ try {
   }
   const t0 = Date.now();
   const ids = [];
-  await inParallel(urls, 16, async (url) => ids.push((await api(sys.base, "POST", "/api/repos", { url, pipelines: {} })).repo.id));
+  await inParallel(urls, 16, async (url) => ids.push((await again(() => api(sys.base, "POST", "/api/repos", { url, pipelines: {} }))).repo.id));
   // Each repo's log: registered plus EVENTS - 1 pushes.
   const deliveries = urls.flatMap((url) => Array.from({ length: EVENTS - 1 }, (_, n) => [url, n.toString(16).padStart(40, "0")]));
-  await inParallel(deliveries, 32, ([url, after]) => deliver(sys.base, url, after));
+  // Same delivery id on a retry: the repo log stores each delivery once.
+  await inParallel(deliveries, 32, ([url, after]) => {
+    const id = randomUUID();
+    return again(() => deliver(sys.base, url, after, id));
+  });
   console.log(`setup: ${REPOS} repos × ${EVENTS} events (${REPOS * EVENTS} repo events) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
   // Load phase.
