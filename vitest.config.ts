@@ -28,6 +28,7 @@ export default defineConfig(async () => {
             // Limits low enough for a test to cross (en_ult's 45 MB and en_tw's 1000 files stay under them).
             PUBLISH_MAX_BYTES: String(64 * 1024 * 1024),
             PUBLISH_MAX_FILES: "3000",
+            OBSERVER_TOKENS: "test-observer-token,second-observer-token",
           },
         },
       })),

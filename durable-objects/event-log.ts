@@ -1,5 +1,5 @@
-// The repo's append-only event log in the RepoObject's SQLite: ids in append order, pages by cursor,
-// and the lines for watchers held back until the transaction that appended them commits.
+// An append-only event log in a Durable Object's SQLite (a repo's, a registry's, a workflow's): ids in append
+// order, pages by cursor (optionally filtered), and the events for watchers held back until their transaction commits.
 
 import { ulidAfter } from "../workers/core/ids";
 import type { Json, JobRef } from "../workers/core/job";
@@ -8,8 +8,8 @@ export type RegistryAction = "registered" | "config_changed" | "error_set" | "er
 
 export interface LoggedEvent {
   id: string;
-  /** `forge`: a normalized webhook delivery; `registry`: a change to the repo itself. */
-  type: "forge" | "registry";
+  /** `forge`: a normalized webhook delivery; `registry`: a change to the repo itself; `workflow`: a workflow's step. */
+  type: "forge" | "registry" | "workflow";
   kind: string;
   at: number;
   data: Json;
@@ -25,6 +25,16 @@ export interface EventPage {
 }
 
 export const PAGE_MAX = 500;
+
+/** A subset of a log: `where` over the events table's columns (with `params`), and the same test in code for watchers. */
+export interface EventFilter {
+  where: string;
+  params: SqlStorageValue[];
+  test(event: LoggedEvent): boolean;
+}
+
+/** Rows a filtered page looks at per call at most, so a sparse filter cannot make one read scan the whole log. */
+const SCAN_MAX = 5_000;
 
 export const EVENTS_TABLE = `
   CREATE TABLE IF NOT EXISTS events (
@@ -42,8 +52,8 @@ interface EventRow {
 }
 
 export class EventLog {
-  /** Watch messages appended in the current transaction; sent once it commits. */
-  private unsent: string[] = [];
+  /** Events appended in the current transaction; sent to watchers once it commits. */
+  private unsent: LoggedEvent[] = [];
   private lastId: string | null;
 
   /** `ready` says whether the table exists yet (the schema is created lazily, on the first write). */
@@ -74,18 +84,41 @@ export class EventLog {
       JSON.stringify(data),
       JSON.stringify(jobs),
     );
-    this.unsent.push(JSON.stringify({ type: "event", event: { id, type, kind, at, data, jobs } }));
+    this.unsent.push({ id, type, kind, at, data, jobs });
   }
 
-  page(after: string | null, limit: number): EventPage {
+  page(after: string | null, limit: number, filter?: EventFilter): EventPage {
     const n = Math.max(1, Math.min(PAGE_MAX, limit));
-    const rows = this.sql.exec<EventRow>(`SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?`, after ?? "", n + 1).toArray();
+    if (!filter) {
+      const rows = this.sql.exec<EventRow>(`SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?`, after ?? "", n + 1).toArray();
+      const events = rows.slice(0, n).map(toLogged);
+      return { events, next: events.length ? events[events.length - 1]!.id : after, willBlock: rows.length <= n };
+    }
+    // Filtered: look at a bounded window of ids after the cursor; the cursor moves past what was looked at,
+    // matching or not, so a reader never rescans rows it was shown to skip.
+    const window = this.sql
+      .exec<{ id: string }>(`SELECT id FROM events WHERE id > ? ORDER BY id LIMIT 1 OFFSET ?`, after ?? "", SCAN_MAX - 1)
+      .toArray()[0]?.id;
+    const bound = window ?? "\uffff";
+    const rows = this.sql
+      .exec<EventRow>(
+        `SELECT * FROM events WHERE id > ? AND id <= ? AND (${filter.where}) ORDER BY id LIMIT ?`,
+        after ?? "",
+        bound,
+        ...filter.params,
+        n + 1,
+      )
+      .toArray();
     const events = rows.slice(0, n).map(toLogged);
-    return { events, next: events.length ? events[events.length - 1]!.id : after, willBlock: rows.length <= n };
+    if (rows.length > n) return { events, next: events[events.length - 1]!.id, willBlock: false };
+    if (window) return { events, next: window, willBlock: false };
+    const last = this.lastLoggedId();
+    const next = last && last > (after ?? "") ? last : after;
+    return { events, next, willBlock: true };
   }
 
-  /** The committed lines for watchers, handed over once. */
-  takeUnsent(): string[] {
+  /** The committed events for watchers, handed over once. */
+  takeUnsent(): LoggedEvent[] {
     const messages = this.unsent;
     this.unsent = [];
     return messages;

@@ -11,9 +11,11 @@ import { Outbox } from "../workers/core/outbox";
 import { DoSchema, type SchemaSpec } from "../workers/core/do-migrations";
 import { remote } from "../workers/core/remote";
 import { ulid } from "../workers/core/ids";
-import { EventLog, EVENTS_TABLE, PAGE_MAX, type EventPage } from "./event-log";
-import { summarize } from "../workers/core/errors";
-import type { RepoAddress } from "../workers/core/repo-url";
+import { EventLog, EVENTS_TABLE, type EventPage } from "./event-log";
+import { answerWatcher, broadcast, closeWatcher, openWatch, upgradeRequired } from "./event-watch";
+import { conflict, notFound, refuse, type Outcome } from "../workers/core/errors";
+import { parseRepoUrl, type RepoAddress } from "../workers/core/repo-url";
+import { storedError, WEAK_RETRIES, type RegistryEntry, type RegistryEventKind, type RepoHold, type WorkflowKind, type WorkflowSpec } from "../workers/core/lifecycle";
 import type { ForgeEvent } from "../workers/core/forge-event";
 import type { Json, JobRef, JobSpec, SettledNotice } from "../workers/core/job";
 import { repos } from "../schema";
@@ -33,6 +35,15 @@ export interface Repo {
   updatedAt: number;
   lastEventAt: number | null;
   version: number;
+  /** Lifecycle (registry room); absent on records written before it. A frozen or removed repo starts no job. */
+  frozen?: boolean;
+  removed?: boolean;
+  /** The workflow the repo is in: it holds new jobs until it ends. */
+  hold?: RepoHold | null;
+  /** Weak errors reported by observers since the last stored or cleared error. */
+  weakErrors?: number;
+  /** Init: the pipelines whose first work is still to do, and the job doing it now. */
+  init?: { pending: string[]; jobs: Record<string, string> } | null;
 }
 
 export type ReceiveResult =
@@ -50,13 +61,22 @@ export const REPO_SCHEMA: SchemaSpec = {
   CREATE TABLE IF NOT EXISTS chain (
     job_id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, kind TEXT NOT NULL, coalesce_key TEXT,
     status TEXT NOT NULL, seq INTEGER NOT NULL);`,
+    // The URL this repo's object stands in for after a move (the registry's lifecycle workflows).
+    `CREATE TABLE IF NOT EXISTS alias (target TEXT NOT NULL);`,
   ],
 };
 
 /** The entry (workers/index.ts) subclasses it with its registry: the pipelines that plan this repo's jobs. */
 export class RepoObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
-  private readonly outbox: Outbox<{ create: JobSpec; release: { jobId: string }; sync: Repo }>;
+  private readonly outbox: Outbox<{
+    create: JobSpec;
+    release: { jobId: string };
+    sync: Repo;
+    registry: { host: string; entry: RegistryEntry };
+    "workflow-start": WorkflowSpec;
+    "workflow-ready": { id: string };
+  }>;
   private readonly schema: DoSchema;
   private repo: Repo | null;
   private readonly log: EventLog;
@@ -69,6 +89,10 @@ export class RepoObject extends DurableObject<Env> {
       create: (spec: JobSpec) => this.jobStub(spec.id).create(spec).then(() => {}),
       release: (p: { jobId: string }) => this.jobStub(p.jobId).release().then(() => {}),
       sync: (repo: Repo) => this.syncRow(repo),
+      registry: (p: { host: string; entry: RegistryEntry }) =>
+        remote(env.REGISTRY, p.host).record(p.host, p.entry).then(() => {}),
+      "workflow-start": (spec: WorkflowSpec) => remote(env.WORKFLOW, spec.id).start(spec),
+      "workflow-ready": (p: { id: string }) => remote(env.WORKFLOW, p.id).repoReady(),
     });
     // Watchers ping to keep their socket alive without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
@@ -78,12 +102,17 @@ export class RepoObject extends DurableObject<Env> {
 
   // ---- registry ----
 
-  view(): Repo | null {
+  /** The repo, also through this object's name when it is a moved repo's new URL. */
+  async view(): Promise<Repo | null> {
+    const target = this.aliasOf();
+    if (target) return remote(this.env.REPO, target).view();
     return this.repo;
   }
 
   /** Registers the repo; a second call returns the existing one unchanged. */
   async register(address: RepoAddress, pipelines: Record<string, unknown>, via: string): Promise<{ repo: Repo; created: boolean }> {
+    const target = this.aliasOf();
+    if (target) return remote(this.env.REPO, target).register(address, pipelines, via);
     if (this.repo) return { repo: this.repo, created: false };
     this.commit(() => this.registerNow(address, pipelines, via));
     await this.afterCommit();
@@ -96,25 +125,138 @@ export class RepoObject extends DurableObject<Env> {
     if (JSON.stringify(repo.pipelines) === JSON.stringify(pipelines)) return repo;
     this.commit(() => {
       this.log.append("registry", "config_changed", { before: repo.pipelines as Json, after: pipelines as Json });
+      const added = Object.keys(pipelines).filter((name) => !(name in repo.pipelines));
       repo.pipelines = pipelines;
+      // A pipeline taken off the repo has no first work left to do.
+      if (repo.init) repo.init.pending = repo.init.pending.filter((name) => name in pipelines);
+      if (repo.init && !repo.init.pending.length) repo.init = null;
+      this.startInit(added);
       this.save();
     });
     await this.afterCommit();
     return repo;
   }
 
+  /** Clears the stored error; the init steps it left pending run again. */
   async clearError(): Promise<Repo | null> {
     const repo = this.repo;
     if (!repo) return null;
     if (repo.error) {
       this.commit(() => {
         this.log.append("registry", "error_cleared", { message: repo.error!.message });
+        this.toRegistry("repo_error_cleared", { message: repo.error!.message });
         repo.error = null;
+        repo.weakErrors = 0;
+        this.runInit();
         this.save();
       });
       await this.afterCommit();
     }
     return repo;
+  }
+
+  /**
+   * An error reported from outside (an observer): a strong one is stored at once; a weak one counts, and is
+   * stored once it has been retried WEAK_RETRIES times. Answers whether it was stored.
+   */
+  async reportError(strength: "strong" | "weak", message: string, by: string): Promise<Outcome<{ stored: boolean; weakErrors: number }>> {
+    const repo = this.repo;
+    if (!repo) return refuse(notFound("repo is not registered"));
+    const stored = this.commit(() => {
+      repo.weakErrors = strength === "weak" ? (repo.weakErrors ?? 0) + 1 : 0;
+      if (strength === "weak" && repo.weakErrors <= WEAK_RETRIES) {
+        this.save(false);
+        return false;
+      }
+      this.storeError(`${by}: ${message}`, null);
+      return true;
+    });
+    await this.afterCommit();
+    return { ok: true, value: { stored, weakErrors: repo.weakErrors ?? 0 } };
+  }
+
+  // ---- workflows (the registry room's WorkflowObject drives them; this object serializes them with jobs) ----
+
+  /**
+   * Starts a workflow on the repo: refused while another runs, for a freeze of a frozen repo or an unfreeze of
+   * one that is not. New jobs are held from now; the workflow is told once the jobs that were there have ended.
+   */
+  async beginWorkflow(id: string, kind: WorkflowKind, to: RepoAddress | null, by: string): Promise<Outcome<Repo>> {
+    const repo = this.repo;
+    if (!repo) return refuse(notFound("repo is not registered"));
+    if (repo.hold) return refuse(conflict(`repo is in workflow ${repo.hold.workflow} (${repo.hold.kind}); wait for it to end`, "repo_busy"));
+    if (kind === "freeze-repo" && repo.frozen) return refuse(conflict("repo is already frozen", "already_frozen"));
+    if (kind === "unfreeze-repo" && !repo.frozen) return refuse(conflict("repo is not frozen", "not_frozen"));
+    if (kind === "move-repo" && (!to || to.url === repo.url)) return refuse(conflict("the repo is already at that URL", "same_url"));
+    this.commit(() => {
+      // Archive's last visit comes before the freeze: it is queued ahead of the hold.
+      if (kind === "freeze-repo") for (const jobs of this.registry.planLifecycle("beforeFreeze", repo.pipelines, this.facts()).values()) this.enqueue(jobs, null);
+      repo.hold = { workflow: id, kind, seq: this.nextSeq(), ...(to ? { to: to.url } : {}) };
+      const started = kind === "move-repo" ? "move_started" : kind === "freeze-repo" ? "freeze_started" : "unfreeze_started";
+      this.log.append("registry", started, { workflow: id, from: repo.url, ...(to ? { to: to.url } : {}), by });
+      if (to) this.toRegistry("repo_move_accepted", { workflow: id, to: to.host === repo.host ? to.fullName : to.url, toUrl: to.url });
+      const spec: WorkflowSpec = { id, kind, repoId: repo.id, repoKey: repo.key, from: repo.url, to: to?.url ?? null, by };
+      this.outbox.add("workflow-start", spec);
+      this.save();
+      this.checkDrained();
+    });
+    await this.afterCommit();
+    return { ok: true, value: repo };
+  }
+
+  /**
+   * Ends the repo's side of a workflow: a move takes the new URL (id, log and jobs stay), a freeze or unfreeze
+   * takes effect, a failure changes nothing; then held jobs may start. Idempotent per workflow id.
+   */
+  async endWorkflow(id: string, outcome: "done" | "failed", reason = ""): Promise<Outcome<Repo>> {
+    const repo = this.repo;
+    if (!repo) return refuse(notFound("repo is not registered"));
+    if (repo.hold?.workflow !== id) return { ok: true, value: repo };
+    const hold = repo.hold;
+    this.commit(() => {
+      if (outcome === "failed") this.log.append("registry", `${hold.kind.replace("-repo", "")}_failed`, { workflow: id, reason });
+      else if (hold.kind === "move-repo") this.moveTo(parseRepoUrl(hold.to!), id);
+      else {
+        repo.frozen = hold.kind === "freeze-repo";
+        this.log.append("registry", repo.frozen ? "frozen" : "unfrozen", { workflow: id });
+        this.toRegistry(repo.frozen ? "repo_frozen" : "repo_unfrozen", { workflow: id });
+      }
+      repo.hold = null;
+      this.save();
+      for (const pipeline of this.chainPipelines()) this.pump(pipeline);
+    });
+    await this.afterCommit();
+    return { ok: true, value: repo };
+  }
+
+  /** The forge deleted the repo: it is kept (archives never forget) but starts no job any more. */
+  async remove(by: string): Promise<Repo | null> {
+    const repo = this.repo;
+    if (!repo || repo.removed) return repo;
+    this.commit(() => {
+      repo.removed = true;
+      this.log.append("registry", "removed", { by });
+      this.toRegistry("repo_removed", { by });
+      this.save();
+    });
+    await this.afterCommit();
+    return repo;
+  }
+
+  /** Reserves this object's name (a move's destination) for the repo whose object is `target`. */
+  /** Answers whether this call made the claim (false: it was already this repo's). */
+  claimAlias(target: string): Outcome<boolean> {
+    const current = this.aliasOf();
+    if (current === target) return { ok: true, value: false };
+    if (this.repo || current) return refuse(conflict(`${this.repo?.url ?? "that URL"} is already registered as another repo`, "url_taken"));
+    this.schema.ensure();
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS alias (target TEXT NOT NULL)`);
+    this.sql.exec(`INSERT INTO alias (target) VALUES (?)`, target);
+    return { ok: true, value: true };
+  }
+
+  dropAlias(target: string): void {
+    if (this.aliasOf() === target) this.sql.exec(`DELETE FROM alias`);
   }
 
   // ---- events ----
@@ -128,6 +270,8 @@ export class RepoObject extends DurableObject<Env> {
     address: RepoAddress,
     autoRegister: Record<string, unknown> | null,
   ): Promise<ReceiveResult> {
+    const target = this.aliasOf();
+    if (target) return remote(this.env.REPO, target).receive(delivered, address, autoRegister);
     const seen = this.schema.exists ? this.log.delivered(delivered.delivery) : undefined;
     if (seen) return { status: "duplicate", event: seen.id, jobs: seen.jobs };
     if (!this.repo && !autoRegister) return { status: "ignored", reason: "repo not registered" };
@@ -136,7 +280,9 @@ export class RepoObject extends DurableObject<Env> {
       if (!this.repo) this.registerNow(address, autoRegister!, `webhook from ${delivered.forge}`);
       const event: ForgeEvent = { id: this.log.nextId(), ...delivered };
       const repo = this.repo!;
-      const { planned, skipped } = this.registry.planJobs(event, repo.pipelines, this.facts());
+      const plan = this.registry.planJobs(event, repo.pipelines, this.facts());
+      // A frozen or removed repo records its forge events and starts nothing.
+      const { planned, skipped } = repo.frozen || repo.removed ? { planned: [], skipped: [] } : plan;
       const jobs = this.enqueue(planned, event.id);
       this.log.append("forge", event.kind, event as unknown as Json, jobs, event.id, event.delivery);
       repo.lastEventAt = Date.now();
@@ -154,6 +300,9 @@ export class RepoObject extends DurableObject<Env> {
    * registered too: the chain still serializes work on the URL.
    */
   async submit(address: RepoAddress, planned: PlannedJob[]): Promise<JobRef[]> {
+    const target = this.aliasOf();
+    if (target) return remote(this.env.REPO, target).submit(address, planned);
+    if (this.repo?.frozen || this.repo?.removed) return [];
     const refs = this.commit(() => this.enqueue(planned, null, address));
     await this.afterCommit();
     return refs;
@@ -166,31 +315,17 @@ export class RepoObject extends DurableObject<Env> {
 
   /** WebSocket watch: sends every event after `?after=` and then each new one as it is appended. */
   override async fetch(request: Request): Promise<Response> {
-    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket")
-      return Response.json({ error: { code: "upgrade_required", message: "expected a WebSocket upgrade" } }, { status: 426 });
-    const after = new URL(request.url).searchParams.get("after");
-    const pair = new WebSocketPair();
-    const [client, server] = [pair[0], pair[1]];
-    this.ctx.acceptWebSocket(server, ["watch"]);
-    let cursor = after;
-    for (;;) {
-      const page = this.events(cursor, PAGE_MAX);
-      for (const event of page.events) server.send(JSON.stringify({ type: "event", event }));
-      cursor = page.next;
-      if (page.willBlock) break;
-    }
-    server.send(JSON.stringify({ type: "caught-up", next: cursor }));
-    return new Response(null, { status: 101, webSocket: client });
+    const refused = upgradeRequired(request);
+    if (refused) return refused;
+    return openWatch(this.ctx, new URL(request.url).searchParams.get("after"), (cursor, limit) => this.events(cursor, limit));
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    if (typeof message === "string" && message !== "ping")
-      ws.send(JSON.stringify({ type: "error", message: "watchers only listen; send nothing but ping" }));
+    answerWatcher(ws, message);
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
-    // 1005, 1006 and 1015 only describe a close; they cannot be sent back.
-    ws.close([1005, 1006, 1015].includes(code) ? 1000 : code, "closing");
+    closeWatcher(ws, code);
   }
 
   // ---- the job chain ----
@@ -205,12 +340,10 @@ export class RepoObject extends DurableObject<Env> {
         this.sql.exec(`DELETE FROM chain WHERE job_id = ?`, notice.jobId);
         this.pump(row.pipeline);
       }
-      if (notice.error && this.repo) {
-        const message = summarize(`${notice.kind}: ${notice.error}`);
-        this.repo.error = { message, at: Date.now(), jobId: notice.jobId };
-        this.log.append("registry", "error_set", { message, job: notice.jobId });
-        this.save();
-      }
+      const repo = this.repo;
+      if (repo?.init) this.settleInit(notice);
+      if (notice.error && repo) this.storeError(`${notice.kind}: ${notice.error}`, notice.jobId);
+      this.checkDrained();
     });
     await this.afterCommit();
   }
@@ -265,7 +398,102 @@ export class RepoObject extends DurableObject<Env> {
       version: 0,
     };
     this.log.append("registry", "registered", { url: address.url, pipelines: pipelines as Json, via });
+    this.toRegistry("repo_added", { url: address.url, via });
+    this.startInit(Object.keys(pipelines));
     this.save();
+  }
+
+  // ---- lifecycle internals ----
+
+  /** Hands an entry to the registry of the repo's host (or of `host`), after the transaction commits. */
+  private toRegistry(kind: RegistryEventKind, data: { [key: string]: Json }, at?: RepoAddress): void {
+    const repo = this.repo!;
+    const address = at ?? parseRepoUrl(repo.url);
+    const entry: RegistryEntry = { source: `${repo.id}:${this.log.nextId()}`, kind, repo: repo.id, path: address.fullName, data };
+    this.outbox.add("registry", { host: address.host, entry });
+  }
+
+  private storeError(message: string, jobId: string | null): void {
+    const repo = this.repo!;
+    const at = Date.now();
+    const stored = storedError(message, at);
+    repo.error = { message: stored, at, jobId };
+    repo.weakErrors = 0;
+    this.log.append("registry", "error_set", { message: stored, job: jobId });
+    this.toRegistry("repo_error_set", { message: stored });
+    this.save();
+  }
+
+  /** Marks the given pipelines' first work as pending (those that have any) and runs it unless an error is stored. */
+  private startInit(names: string[]): void {
+    const repo = this.repo!;
+    const plans = this.registry.planLifecycle("init", Object.fromEntries(names.map((n) => [n, repo.pipelines[n]])), this.facts());
+    if (!plans.size) return;
+    const init = (repo.init ??= { pending: [], jobs: {} });
+    init.pending = [...new Set([...init.pending, ...plans.keys()])];
+    this.log.append("registry", "init_started", { pipelines: [...plans.keys()] });
+    this.runInit();
+  }
+
+  /** Starts each pending init step that has no job yet; never while an error is stored. */
+  private runInit(): void {
+    const repo = this.repo!;
+    const init = repo.init;
+    if (!init || repo.error || repo.frozen || repo.removed) return;
+    const plans = this.registry.planLifecycle("init", repo.pipelines, this.facts());
+    for (const name of init.pending) {
+      if (init.jobs[name]) continue;
+      const refs = this.enqueue(plans.get(name) ?? [], null);
+      if (refs[0]) init.jobs[name] = refs[0].id;
+    }
+  }
+
+  private settleInit(notice: SettledNotice): void {
+    const init = this.repo!.init!;
+    const name = Object.keys(init.jobs).find((n) => init.jobs[n] === notice.jobId);
+    if (!name) return;
+    delete init.jobs[name];
+    if (!notice.error) init.pending = init.pending.filter((n) => n !== name);
+    if (!init.pending.length) {
+      this.repo!.init = null;
+      this.log.append("registry", "init_completed", {});
+    }
+    this.save(false);
+  }
+
+  /** A workflow waiting for the jobs that were there before it is told once none is left. */
+  private checkDrained(): void {
+    const hold = this.repo?.hold;
+    if (!hold || hold.ready) return;
+    if (this.sql.exec(`SELECT 1 FROM chain WHERE seq < ? LIMIT 1`, hold.seq).toArray().length) return;
+    hold.ready = true;
+    this.outbox.add("workflow-ready", { id: hold.workflow });
+    this.save(false);
+  }
+
+  private moveTo(to: RepoAddress, workflow: string): void {
+    const repo = this.repo!;
+    const from = parseRepoUrl(repo.url);
+    const before = this.facts();
+    repo.url = to.url;
+    repo.cloneUrl = to.cloneUrl;
+    repo.host = to.host;
+    this.log.append("registry", "moved", { workflow, from: from.url, to: to.url });
+    const paths = { workflow, from: from.host === to.host ? from.fullName : from.url, to: to.fullName, fromUrl: from.url, toUrl: to.url };
+    this.toRegistry("repo_moved", paths, to);
+    if (from.host !== to.host) this.toRegistry("repo_moved", { ...paths, from: from.fullName, to: to.url }, from);
+    if (!repo.frozen && !repo.removed) for (const jobs of this.registry.planLifecycle("moved", repo.pipelines, this.facts(), before).values()) this.enqueue(jobs, null);
+  }
+
+  private chainPipelines(): string[] {
+    return this.sql.exec<{ pipeline: string }>(`SELECT DISTINCT pipeline FROM chain`).toArray().map((r) => r.pipeline);
+  }
+
+  /** The object this one forwards to, when its name is a moved repo's new URL. */
+  private aliasOf(): string | null {
+    if (!this.schema.exists) return null;
+    const table = this.sql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alias'`).toArray().length;
+    return table ? (this.sql.exec<{ target: string }>(`SELECT target FROM alias LIMIT 1`).toArray()[0]?.target ?? null) : null;
   }
 
   /** Adds planned jobs to the chain (joining a waiting job with the same coalesce key) and starts what may start. */
@@ -322,10 +550,13 @@ export class RepoObject extends DurableObject<Env> {
       .exec(`SELECT 1 FROM chain WHERE pipeline = ? AND status = 'running' LIMIT 1`, pipeline)
       .toArray().length;
     if (running) return;
+    // A workflow holds the jobs queued after it began.
+    const held = this.repo?.hold?.seq ?? Number.MAX_SAFE_INTEGER;
     const next = this.sql
       .exec<{ job_id: string }>(
-        `SELECT job_id FROM chain WHERE pipeline = ? AND status = 'waiting' ORDER BY seq LIMIT 1`,
+        `SELECT job_id FROM chain WHERE pipeline = ? AND status = 'waiting' AND seq < ? ORDER BY seq LIMIT 1`,
         pipeline,
+        held,
       )
       .toArray()[0];
     if (!next) return;
@@ -365,16 +596,7 @@ export class RepoObject extends DurableObject<Env> {
   }
 
   private async afterCommit(): Promise<void> {
-    const messages = this.log.takeUnsent();
-    for (const ws of messages.length ? this.ctx.getWebSockets("watch") : []) {
-      for (const message of messages) {
-        try {
-          ws.send(message);
-        } catch {
-          // A socket closing under us is the watcher's loss; it resumes from its cursor.
-        }
-      }
-    }
+    broadcast(this.ctx, this.log.takeUnsent());
     await this.outbox.drain();
     const due = this.outbox.nextDue();
     if (due !== null) await this.ctx.storage.setAlarm(due);

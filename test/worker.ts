@@ -8,12 +8,15 @@ import type { Env } from "../workers/env";
 import { RepoObject as RepoChain } from "../durable-objects/repo";
 import { JobObject as JobMachine } from "../durable-objects/job";
 import { probeModule } from "./support/probe";
+import { lifeprobeModule } from "./registry/lifecycle-probe";
 
 export { ForgeObject } from "../durable-objects/forge";
 export { BuildersObject } from "../durable-objects/builders";
+export { RegistryObject } from "../durable-objects/registry";
+export { WorkflowObject } from "../durable-objects/workflow";
 
 /** The test Worker's pipelines: the real ones and the probe. */
-export const testModules = [...modules, probeModule];
+export const testModules = [...modules, probeModule, lifeprobeModule];
 export const testRegistryFor = registries(testModules);
 
 export class RepoObject extends RepoChain {

@@ -10,6 +10,7 @@ import { forgeRoutes } from "./api/forges";
 import { repoRoutes } from "./api/repos";
 import { jobRoutes } from "./api/jobs";
 import { dashboard } from "./pages";
+import { lifecycleRoutes, registryRoutes, workflowRoutes } from "./registry/routes";
 
 /** The app serving the pipelines of `registryFor(env)`; every listed pipeline's routes are mounted, gated. */
 export function buildApp(registryFor: (env: Setting) => Registry): Hono<RegistryBindings> {
@@ -37,6 +38,9 @@ export function buildApp(registryFor: (env: Setting) => Registry): Hono<Registry
   app.route("/api/forges", forgeRoutes);
   app.route("/api/repos", repoRoutes);
   app.route("/api/jobs", jobRoutes);
+  app.route("/api/repos", lifecycleRoutes);
+  app.route("/api/registries", registryRoutes);
+  app.route("/api/workflows", workflowRoutes);
   // Every listed pipeline's routes, so that one this deployment does not run answers as absent, with the reason.
   for (const m of registryFor({}).all) {
     const name = m.pipeline.name;

@@ -13,6 +13,8 @@ import { JobObject as JobMachine } from "../durable-objects/job";
 
 export { ForgeObject } from "../durable-objects/forge";
 export { BuildersObject } from "../durable-objects/builders";
+export { RegistryObject } from "../durable-objects/registry";
+export { WorkflowObject } from "../durable-objects/workflow";
 
 /** The Worker's handlers for the pipelines of `registryFor(env)`. */
 export function workerFor(registryFor: (env: Setting) => Registry) {

@@ -161,6 +161,21 @@ export class Registry {
     }
     return { planned, skipped };
   }
+
+  /** Every job the repo's enabled pipelines plan for one lifecycle step (registry room), by pipeline. */
+  planLifecycle(
+    step: "init" | "beforeFreeze" | "moved",
+    config: Record<string, unknown>,
+    repo: RepoFacts,
+    from?: RepoFacts,
+  ): Map<string, PlannedJob[]> {
+    const out = new Map<string, PlannedJob[]>();
+    for (const [name, pipelineConfig] of Object.entries(config)) {
+      const hook = this.isEnabled(name) ? this.pipelines.get(name)?.lifecycle?.[step] : undefined;
+      if (hook) out.set(name, hook(pipelineConfig, repo, from ?? repo));
+    }
+    return out;
+  }
 }
 
 /** A registry per PIPELINES value, built once: what the entry and the Durable Objects ask for with their env. */

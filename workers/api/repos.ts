@@ -57,7 +57,7 @@ export function repoView(repo: Repo) {
 }
 
 /** The RepoObject of a repo id (ids live in D1; the object is named by the repo's key). */
-async function repoStub(env: Env, id: string) {
+export async function repoStub(env: Env, id: string) {
   if (!isUlid(id)) throw notFound(`no repo ${id}`);
   const row = (await drizzle(env.DB).select({ key: repos.key }).from(repos).where(eq(repos.id, id)).limit(1))[0];
   if (!row) throw notFound(`no repo ${id}`);

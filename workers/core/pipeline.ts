@@ -35,6 +35,13 @@ export interface Pipeline<C = unknown> {
   kinds: JobKind[];
   /** Decides which jobs a forge event starts on a repo with this pipeline enabled. Pure. */
   plan(event: ForgeEvent, config: C, repo: RepoFacts): PlannedJob[];
+  /** Lifecycle plans (registry room), each optional and pure: the pipeline's first work on a new repo (its init),
+   * its last work before the repo freezes, and its work after the repo moved (`from`: where it was). */
+  lifecycle?: {
+    init?(config: C, repo: RepoFacts): PlannedJob[];
+    beforeFreeze?(config: C, repo: RepoFacts): PlannedJob[];
+    moved?(config: C, repo: RepoFacts, from: RepoFacts): PlannedJob[];
+  };
 }
 
 export interface CronTask {

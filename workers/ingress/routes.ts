@@ -16,6 +16,8 @@ import { obj, type DeliveryMeta, type Normalized, type Obj } from "./normalized"
 import { githubHomeUrl, normalizeGithub } from "./github";
 import { giteaHomeUrl, normalizeGitea } from "./gitea";
 import { gitlabEventType, gitlabHomeUrl, normalizeGitlab } from "./gitlab";
+import { readRepoAction, systemHookHome } from "../registry/forge-actions";
+import { applyRepoAction } from "../registry/forge-apply";
 
 const FAMILIES: Record<ForgeFamily, { home(p: Obj): string | null; normalize(t: string, p: Obj, m: DeliveryMeta): Normalized }> = {
   github: { home: githubHomeUrl, normalize: normalizeGithub },
@@ -44,7 +46,7 @@ hooks.post("/:forge", limitBody(MAX_WEBHOOK_BYTES), async (c) => {
   }
   if (!payload) throw badRequest("body is not a JSON object", "malformed_json");
 
-  const home = family.home(payload);
+  const home = family.home(payload) ?? systemHookHome(forge, c.req.raw.headers, new URL(c.req.url), payload);
   if (!home) throw badRequest("payload names no repository URL to find its forge by", "missing_fields");
   let host: string;
   try {
@@ -68,6 +70,14 @@ hooks.post("/:forge", limitBody(MAX_WEBHOOK_BYTES), async (c) => {
   const eventType = forge === "gitlab" ? gitlabEventType(header, payload) : header;
   if (!eventType) throw badRequest(`missing ${HEADERS[forge].event[0]} header`, "missing_fields");
   const delivery = firstHeader(c.req.raw.headers, HEADERS[forge].delivery) ?? `sha256:${await sha256Hex(body)}`;
+
+  // Repository events (renamed, transferred, archived, deleted, created) are the registry room's lifecycle actions.
+  const action = readRepoAction(forge, eventType, payload, home);
+  if (action && !action.ok) {
+    if ("invalid" in action) throw badRequest(action.invalid, "missing_fields");
+    return c.json({ ignored: action.ignored }, 202);
+  }
+  if (action) return c.json(await applyRepoAction(c.env, action.action, { forge, delivery, autoRegister: registered.autoRegister ?? null }), 202);
 
   let normalized: Normalized;
   try {
