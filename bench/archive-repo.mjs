@@ -41,12 +41,21 @@ export async function generate(dir, { commits = 1000, files = 12, blobBytes = 26
   const from = append ? commits : 0;
   const count = append || commits;
   const gitEnv = { ...process.env, GIT_CONFIG_NOSYSTEM: "1" };
-  const fi = spawn("git", ["fast-import", "--quiet", "--done"], { cwd: dir, env: gitEnv, stdio: ["pipe", "inherit", "inherit"] });
-  const done = new Promise((resolve, reject) => fi.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`git fast-import exited ${code}`)))));
+  const fi = spawn("git", ["fast-import", "--quiet", "--done"], {
+    cwd: dir,
+    env: gitEnv,
+    stdio: ["pipe", "inherit", "inherit"],
+  });
+  const done = new Promise((resolve, reject) =>
+    fi.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`git fast-import exited ${code}`)))),
+  );
   const write = (chunk) => (fi.stdin.write(chunk) ? Promise.resolve() : new Promise((r) => fi.stdin.once("drain", r)));
   for (let i = from; i < from + count; i++) {
     const random = prng(0x5eed + i * 7919);
-    const lines = [`commit refs/heads/main\n`, `committer Bench Author <bench@forgeline.invalid> ${1_600_000_000 + i * 3600} +0000\n`];
+    const lines = [
+      `commit refs/heads/main\n`,
+      `committer Bench Author <bench@forgeline.invalid> ${1_600_000_000 + i * 3600} +0000\n`,
+    ];
     const message = Buffer.from(`commit ${i}: change ${files} files\n`);
     lines.push(`data ${message.length}\n`, message);
     if (i > 0) lines.push(i === from ? `from refs/heads/main^0\n` : "");
@@ -57,7 +66,10 @@ export async function generate(dir, { commits = 1000, files = 12, blobBytes = 26
     }
     lines.push("\n");
     for (const l of lines) if (l) await write(l);
-    if (i % 97 === 0) await write(`tag v${i}\nfrom refs/heads/main\ntagger Bench Author <bench@forgeline.invalid> ${1_600_000_000 + i * 3600} +0000\ndata 8\nrelease\n\n`);
+    if (i % 97 === 0)
+      await write(
+        `tag v${i}\nfrom refs/heads/main\ntagger Bench Author <bench@forgeline.invalid> ${1_600_000_000 + i * 3600} +0000\ndata 8\nrelease\n\n`,
+      );
   }
   await write("done\n");
   fi.stdin.end();
@@ -74,10 +86,16 @@ export function repoStats(dir) {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const [dir, ...rest] = process.argv.slice(2);
   if (!dir) {
-    console.error("usage: node bench/archive-repo.mjs <bare repo dir> [--commits N] [--files N] [--blob-bytes N] [--append N]");
+    console.error(
+      "usage: node bench/archive-repo.mjs <bare repo dir> [--commits N] [--files N] [--blob-bytes N] [--append N]",
+    );
     process.exit(2);
   }
-  const opts = Object.fromEntries(rest.flatMap((a, i) => (a.startsWith("--") ? [[a.slice(2).replace(/-(.)/g, (_, c) => c.toUpperCase()), Number(rest[i + 1])]] : [])));
+  const opts = Object.fromEntries(
+    rest.flatMap((a, i) =>
+      a.startsWith("--") ? [[a.slice(2).replace(/-(.)/g, (_, c) => c.toUpperCase()), Number(rest[i + 1])]] : [],
+    ),
+  );
   await generate(dir, opts);
   console.log(JSON.stringify(repoStats(dir)));
 }

@@ -56,10 +56,16 @@ function git(argv, cwd) {
 function timedGit(argv, cwd) {
   return new Promise((resolve, reject) => {
     const start = performance.now();
-    const p = spawn("git", argv, { cwd, env: { ...env, GIT_CONFIG_NOSYSTEM: "1" }, stdio: ["ignore", "ignore", "pipe"] });
+    const p = spawn("git", argv, {
+      cwd,
+      env: { ...env, GIT_CONFIG_NOSYSTEM: "1" },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     let err = "";
     p.stderr.on("data", (d) => (err += d));
-    p.on("exit", (code) => (code === 0 ? resolve((performance.now() - start) / 1000) : reject(new Error(`git ${argv.join(" ")}: ${err}`))));
+    p.on("exit", (code) =>
+      code === 0 ? resolve((performance.now() - start) / 1000) : reject(new Error(`git ${argv.join(" ")}: ${err}`)),
+    );
   });
 }
 
@@ -113,7 +119,10 @@ function latencyProbe(path) {
   const done = (async () => {
     while (running) {
       const asked = performance.now();
-      await fetch(`${base}${path}`, { signal: AbortSignal.timeout(30_000) }).then((r) => r.arrayBuffer(), () => null);
+      await fetch(`${base}${path}`, { signal: AbortSignal.timeout(30_000) }).then(
+        (r) => r.arrayBuffer(),
+        () => null,
+      );
       times.push(performance.now() - asked);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -123,7 +132,11 @@ function latencyProbe(path) {
       running = false;
       await done;
       const sorted = [...times].sort((a, b) => a - b);
-      return { n: sorted.length, p99: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0, max: sorted.at(-1) ?? 0 };
+      return {
+        n: sorted.length,
+        p99: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0,
+        max: sorted.at(-1) ?? 0,
+      };
     },
   };
 }
@@ -135,27 +148,48 @@ async function visit(url, workerd) {
   const health = latencyProbe("/healthz");
   const api = latencyProbe("/api/jobs?limit=1");
   const start = performance.now();
-  const res = await fetch(`${base}/api/1/origin/save/git/url/${url}/`, { method: "POST", headers: { Authorization: `Bearer ${ADMIN}` } });
+  const res = await fetch(`${base}/api/1/origin/save/git/url/${url}/`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${ADMIN}` },
+  });
   if (!res.ok) throw new Error(`save code now: ${res.status} ${await res.text()}`);
   const { job: id } = await res.json();
   let job;
   for (;;) {
     const asked = performance.now();
     // A poll can stall behind the local R2/D1 simulators' backlog; a fresh one a moment later gets through.
-    const answer = await fetch(`${base}/api/jobs/${id}`, { signal: AbortSignal.timeout(3000) }).then((r) => r.json(), () => null);
+    const answer = await fetch(`${base}/api/jobs/${id}`, { signal: AbortSignal.timeout(3000) }).then(
+      (r) => r.json(),
+      () => null,
+    );
     const took = performance.now() - asked;
     if (!answer) continue;
     job = answer.job;
-    if (args.includes("--verbose") && took > 1000) console.error(`poll took ${(took / 1000).toFixed(1)} s (job ${job?.phase}) at +${((performance.now() - start) / 1000).toFixed(1)} s`);
+    if (args.includes("--verbose") && took > 1000)
+      console.error(
+        `poll took ${(took / 1000).toFixed(1)} s (job ${job?.phase}) at +${((performance.now() - start) / 1000).toFixed(1)} s`,
+      );
     if (job?.phase === "settled") break;
     await new Promise((r) => setTimeout(r, 50));
   }
-  if (args.includes("--verbose")) console.error(JSON.stringify({ benchStart: Date.now() - (performance.now() - start), job: { createdAt: job.createdAt, startedAt: job.startedAt, finishedAt: job.finishedAt }, log: job.log }, null, 1));
+  if (args.includes("--verbose"))
+    console.error(
+      JSON.stringify(
+        {
+          benchStart: Date.now() - (performance.now() - start),
+          job: { createdAt: job.createdAt, startedAt: job.startedAt, finishedAt: job.finishedAt },
+          log: job.log,
+        },
+        null,
+        1,
+      ),
+    );
   const wall = (performance.now() - start) / 1000;
   clearInterval(sampler);
   const latency = { health: await health.stop(), api: await api.stop() };
   peak = Math.max(peak, rssKiB(workerd).rss);
-  if (job.status !== "full") throw new Error(`visit ended ${job.status}: ${job.error}\n${JSON.stringify(job.log, null, 1)}`);
+  if (job.status !== "full")
+    throw new Error(`visit ended ${job.status}: ${job.error}\n${JSON.stringify(job.log, null, 1)}`);
   return { wall, run: (job.finishedAt - job.startedAt) / 1000, result: job.result, before, peak, latency };
 }
 
@@ -177,10 +211,22 @@ try {
   console.error("starting wrangler dev …");
   // The Worker runs from a copy of the sources: an edit in the tree during the run would restart the runtime.
   const src = join(tmp, "src");
-  for (const part of ["workers", "durable-objects", "schema", "migrations", "wrangler.toml", "package.json", "tsconfig.json"])
+  for (const part of [
+    "workers",
+    "durable-objects",
+    "schema",
+    "migrations",
+    "wrangler.toml",
+    "package.json",
+    "tsconfig.json",
+  ])
     cpSync(join(root, part), join(src, part), { recursive: true });
   symlinkSync(join(root, "node_modules"), join(src, "node_modules"));
-  spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { cwd: src, env, stdio: "ignore" });
+  spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
+    cwd: src,
+    env,
+    stdio: "ignore",
+  });
   const vars = join(tmp, "bench.vars");
   const stepObjects = opt("step-objects") ? `ARCHIVE_STEP_OBJECTS=${Number(opt("step-objects"))}\n` : "";
   writeFileSync(vars, `ADMIN_TOKEN=${ADMIN}\nALLOW_LOOPBACK=true\n${stepObjects}`);
@@ -189,7 +235,14 @@ try {
   dev = await unstable_startWorker({
     config: join(src, "wrangler.toml"),
     envFiles: [vars],
-    dev: { inspector: false, remote: false, persist: state, watch: false, logLevel: "warn", server: { hostname: "127.0.0.1", port } },
+    dev: {
+      inspector: false,
+      remote: false,
+      persist: state,
+      watch: false,
+      logLevel: "warn",
+      server: { hostname: "127.0.0.1", port },
+    },
   });
   await dev.ready;
   await waitReady();
@@ -230,7 +283,9 @@ try {
     `${label.padEnd(30)} ${v.wall.toFixed(2).padStart(7)} s (in job ${v.run.toFixed(2)} s)  ${String(v.result.objects).padStart(7)} objects  ` +
     `${(v.result.objects / v.wall).toFixed(0).padStart(6)} obj/s  pack ${(v.result.packBytes / MB).toFixed(1).padStart(6)} MB  ` +
     `RSS ${mb(v.before)} → peak ${mb(v.peak)} (+${mb(v.peak - v.before)})  | ${refLabel} ${ref.toFixed(2)} s, ratio ${(v.wall / ref).toFixed(1)}×`;
-  console.log(`\nforgeline archive benchmark: ${repoPath ?? "generated repo"} of ${stats.objects} objects, pack ${(stats.packBytes / MB).toFixed(1)} MB; wrangler dev on ${base}`);
+  console.log(
+    `\nforgeline archive benchmark: ${repoPath ?? "generated repo"} of ${stats.objects} objects, pack ${(stats.packBytes / MB).toFixed(1)} MB; wrangler dev on ${base}`,
+  );
   console.log(row("(1) first full visit", first, "git clone --mirror", cloneTime));
   const t = first.result.stepTotals ?? {};
   const ms = (x) => `${x.toFixed(0)} ms`;
@@ -251,7 +306,12 @@ try {
     `targets: ≤ 200 R2 writes: ${t.r2Writes <= 200 ? "met" : "NOT met"}; no step over 1,000 subrequests: ${t.maxSubrequests <= 1000 ? "met" : "NOT met"}; ` +
       `/healthz p99 < 500 ms during the first visit: ${first.latency.health.p99 < 500 ? "met" : "NOT met"}`,
   );
-  if (first.result.result !== "eventful" || second.result.result !== "uneventful" || second.result.packFetched || (third && third.result.result !== "eventful"))
+  if (
+    first.result.result !== "eventful" ||
+    second.result.result !== "uneventful" ||
+    second.result.packFetched ||
+    (third && third.result.result !== "eventful")
+  )
     throw new Error(`unexpected visit results: ${JSON.stringify([first.result, second.result, third?.result])}`);
 } finally {
   await dev?.dispose();

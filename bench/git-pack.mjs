@@ -73,23 +73,34 @@ function workerdPid() {
 // 1. The pack: a synthetic history through git fast-import, then one repack with deltas.
 const repo = reuse ?? join(tmp, "repo.git");
 if (!reuse) {
-log(`generating a ~${mb} MB repository in ${tmp}`);
-execFileSync("git", ["init", "-q", "--bare", repo]);
-await new Promise((resolve, reject) => {
-  const gen = spawn("node", [join(root, "bench/git-pack/generate.mjs"), String(mb)], { stdio: ["ignore", "pipe", "inherit"] });
-  const imp = spawn("git", ["fast-import", "--quiet"], { cwd: repo, stdio: ["pipe", "inherit", "inherit"] });
-  gen.stdout.pipe(imp.stdin);
-  imp.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`fast-import exited ${code}`))));
-});
-log("repacking (git repack -adf --window=10 --depth=50)");
-execFileSync("git", ["-c", "core.bigFileThreshold=512k", "-c", "pack.threads=2", "repack", "-adfq", "--window=10", "--depth=50"], { cwd: repo });
+  log(`generating a ~${mb} MB repository in ${tmp}`);
+  execFileSync("git", ["init", "-q", "--bare", repo]);
+  await new Promise((resolve, reject) => {
+    const gen = spawn("node", [join(root, "bench/git-pack/generate.mjs"), String(mb)], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const imp = spawn("git", ["fast-import", "--quiet"], { cwd: repo, stdio: ["pipe", "inherit", "inherit"] });
+    gen.stdout.pipe(imp.stdin);
+    imp.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`fast-import exited ${code}`))));
+  });
+  log("repacking (git repack -adf --window=10 --depth=50)");
+  execFileSync(
+    "git",
+    ["-c", "core.bigFileThreshold=512k", "-c", "pack.threads=2", "repack", "-adfq", "--window=10", "--depth=50"],
+    { cwd: repo },
+  );
 }
 const packDir = join(repo, "objects/pack");
-const packFile = join(packDir, readdirSync(packDir).find((f) => f.endsWith(".pack")));
+const packFile = join(
+  packDir,
+  readdirSync(packDir).find((f) => f.endsWith(".pack")),
+);
 const packBytes = statSync(packFile).size;
 const packMB = packBytes / 1024 / 1024;
 const checksum = packFile.match(/pack-([0-9a-f]{40})\.pack$/)[1];
-const objectCount = Number(execFileSync("git", ["count-objects", "-v"], { cwd: repo, encoding: "utf8" }).match(/in-pack: (\d+)/)[1]);
+const objectCount = Number(
+  execFileSync("git", ["count-objects", "-v"], { cwd: repo, encoding: "utf8" }).match(/in-pack: (\d+)/)[1],
+);
 log(`pack: ${packMB.toFixed(1)} MiB, ${objectCount} objects`);
 if (packMB < 100) log(`warning: the pack is under 100 MiB; raise --mb`);
 
@@ -97,7 +108,10 @@ if (packMB < 100) log(`warning: the pack is under 100 MiB; raise --mb`);
 async function timeGit(threads) {
   const out = join(tmp, `ref-${threads}.idx`);
   const t0 = performance.now();
-  const child = spawn("git", ["index-pack", ...(threads ? [`--threads=${threads}`] : []), "-o", out, packFile], { cwd: tmp, stdio: "ignore" });
+  const child = spawn("git", ["index-pack", ...(threads ? [`--threads=${threads}`] : []), "-o", out, packFile], {
+    cwd: tmp,
+    stdio: "ignore",
+  });
   const rss = sampleRss(child.pid);
   const code = await new Promise((r) => child.on("exit", r));
   const { peak } = rss.stop();
@@ -142,7 +156,9 @@ await mf.ready;
 const pid = workerdPid();
 const rss = sampleRss(pid);
 const t0 = performance.now();
-const res = await mf.dispatchFetch(`http://bench/?pack=${encodeURIComponent(packUrl)}&cache=${cache}&window=${windowBytes}${spill ? "&spill=1" : ""}`);
+const res = await mf.dispatchFetch(
+  `http://bench/?pack=${encodeURIComponent(packUrl)}&cache=${cache}&window=${windowBytes}${spill ? "&spill=1" : ""}`,
+);
 const body = await res.text();
 const seconds = (performance.now() - t0) / 1000;
 const mem = rss.stop();
@@ -151,7 +167,9 @@ server.close();
 if (!res.ok) throw new Error(`worker answered ${res.status}: ${body}`);
 const result = JSON.parse(body);
 if (result.checksum !== checksum || result.count !== objectCount)
-  throw new Error(`readPack disagrees with git: ${result.count} objects / ${result.checksum}, git ${objectCount} / ${checksum}`);
+  throw new Error(
+    `readPack disagrees with git: ${result.count} objects / ${result.checksum}, git ${objectCount} / ${checksum}`,
+  );
 
 // 4. The live set of the same parse (Node, forced GC): what readPack itself keeps, garbage excluded.
 const liveBuilt = await esbuild.build({
@@ -170,7 +188,12 @@ const liveMem = JSON.parse(
 if (liveMem.checksum !== checksum) throw new Error("live-memory run disagrees on the checksum");
 
 const report = {
-  pack: { MiB: +packMB.toFixed(1), objects: objectCount, types: result.types, inflatedMiB: +(result.bytes / 1024 / 1024).toFixed(1) },
+  pack: {
+    MiB: +packMB.toFixed(1),
+    objects: objectCount,
+    types: result.types,
+    inflatedMiB: +(result.bytes / 1024 / 1024).toFixed(1),
+  },
   readPack: {
     seconds: +seconds.toFixed(2),
     MiBps: +(packMB / seconds).toFixed(1),
@@ -184,8 +207,16 @@ const report = {
     peakLiveMiBNodeForcedGc: liveMem.peakLiveMiB,
   },
   gitIndexPack: {
-    threads1: { seconds: +git1.seconds.toFixed(2), MiBps: +(packMB / git1.seconds).toFixed(1), peakRssMiB: +git1.peakMiB.toFixed(0) },
-    threadsDefault: { seconds: +gitN.seconds.toFixed(2), MiBps: +(packMB / gitN.seconds).toFixed(1), peakRssMiB: +gitN.peakMiB.toFixed(0) },
+    threads1: {
+      seconds: +git1.seconds.toFixed(2),
+      MiBps: +(packMB / git1.seconds).toFixed(1),
+      peakRssMiB: +git1.peakMiB.toFixed(0),
+    },
+    threadsDefault: {
+      seconds: +gitN.seconds.toFixed(2),
+      MiBps: +(packMB / gitN.seconds).toFixed(1),
+      peakRssMiB: +gitN.peakMiB.toFixed(0),
+    },
   },
   ratio: {
     readPackVsGit1Thread: +(git1.seconds / seconds).toFixed(2),

@@ -78,7 +78,20 @@ function measure(title, requests) {
 await run(wrangler, ["d1", "migrations", "apply", "DB", "--local", ...common]);
 const dev = spawn(
   wrangler,
-  ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(port + 1000), "--var", `ADMIN_TOKEN:${ADMIN}`, "--log-level", "warn", ...common],
+  [
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--inspector-port",
+    String(port + 1000),
+    "--var",
+    `ADMIN_TOKEN:${ADMIN}`,
+    "--log-level",
+    "warn",
+    ...common,
+  ],
   { cwd: root, env, stdio: ["ignore", "ignore", "inherit"] },
 );
 try {
@@ -125,10 +138,14 @@ try {
 
   const row = (r) =>
     `${r.title.padEnd(56)} ${r.rps.toFixed(0).padStart(7)} req/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   (${r.total} requests, ${r.non2xx} non-2xx, ${r.errors} errors)`;
-  console.log(`\nforgeline ingress benchmark: ${connections} connections, ${duration} s each, ${repoCount} repos, wrangler dev on ${base}`);
+  console.log(
+    `\nforgeline ingress benchmark: ${connections} connections, ${duration} s each, ${repoCount} repos, wrangler dev on ${base}`,
+  );
   console.log(row(health));
   console.log(row(hooks));
-  console.log(`webhook / healthz throughput ratio: ${(hooks.rps / health.rps).toFixed(2)} (target ≥ 0.5); webhook p99 ${hooks.p99} ms (target < 50 ms)`);
+  console.log(
+    `webhook / healthz throughput ratio: ${(hooks.rps / health.rps).toFixed(2)} (target ≥ 0.5); webhook p99 ${hooks.p99} ms (target < 50 ms)`,
+  );
   if (hooks.non2xx || hooks.errors) process.exitCode = 1;
 } finally {
   dev.kill("SIGTERM");

@@ -16,7 +16,9 @@ import { unstable_startWorker } from "wrangler";
 import { startGitServer } from "../test/git-server.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const opts = Object.fromEntries(process.argv.slice(2).flatMap((a, i, all) => (a.startsWith("--") ? [[a.slice(2), all[i + 1]]] : [])));
+const opts = Object.fromEntries(
+  process.argv.slice(2).flatMap((a, i, all) => (a.startsWith("--") ? [[a.slice(2), all[i + 1]]] : [])),
+);
 const megabytes = Number(opts.mb ?? 24);
 const port = Number(opts.port ?? 8791);
 const ADMIN = "bench-admin-token";
@@ -35,7 +37,13 @@ const sh = async (script, cwd = repos) =>
     await promisify(execFile)("bash", ["-euo", "pipefail", "-c", script], {
       cwd,
       maxBuffer: 1 << 30,
-      env: { ...process.env, GIT_AUTHOR_NAME: "Bench", GIT_AUTHOR_EMAIL: "bench@forgeline.invalid", GIT_COMMITTER_NAME: "Bench", GIT_COMMITTER_EMAIL: "bench@forgeline.invalid" },
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: "Bench",
+        GIT_AUTHOR_EMAIL: "bench@forgeline.invalid",
+        GIT_COMMITTER_NAME: "Bench",
+        GIT_COMMITTER_EMAIL: "bench@forgeline.invalid",
+      },
     })
   ).stdout.toString();
 const seconds = (ms) => (ms / 1000).toFixed(2);
@@ -49,9 +57,13 @@ const timeline = [];
 let sampler;
 try {
   // ---- a repo with a pack of at least 20 MB (random blobs do not compress) ----
-  await sh(`git init -q --bare src.git && git init -q --bare dst.git && git init -q --bare dst-cli.git && git clone -q src.git w 2>/dev/null`);
+  await sh(
+    `git init -q --bare src.git && git init -q --bare dst.git && git init -q --bare dst-cli.git && git clone -q src.git w 2>/dev/null`,
+  );
   const files = Math.max(4, Math.ceil(megabytes / 2));
-  await sh(`cd w && for c in $(seq 1 ${files}); do head -c $((${megabytes} * 1048576 / ${files})) /dev/urandom > blob$c; seq 1 20000 | sed "s/$/ line of commit $c/" > text$c; git add . && git commit -q -m "commit $c"; done && git push -q origin HEAD:main && git --git-dir=../src.git symbolic-ref HEAD refs/heads/main`);
+  await sh(
+    `cd w && for c in $(seq 1 ${files}); do head -c $((${megabytes} * 1048576 / ${files})) /dev/urandom > blob$c; seq 1 20000 | sed "s/$/ line of commit $c/" > text$c; git add . && git commit -q -m "commit $c"; done && git push -q origin HEAD:main && git --git-dir=../src.git symbolic-ref HEAD refs/heads/main`,
+  );
   await sh(`git --git-dir=src.git gc -q`);
   const packBytes = Number(/size-pack: (\d+)/.exec(await sh(`git --git-dir=src.git count-objects -v`))[1]) * 1024;
   const commit = (await sh(`git --git-dir=src.git rev-parse main`)).trim();
@@ -59,7 +71,11 @@ try {
 
   step(`repo generated: pack ${packBytes} bytes; starting the worker`);
   // ---- the Worker ----
-  const migrate = spawnSync(join(root, "node_modules", ".bin", "wrangler"), ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { cwd: root, env: { ...process.env, CI: "true" }, stdio: ["ignore", "ignore", "inherit"] });
+  const migrate = spawnSync(
+    join(root, "node_modules", ".bin", "wrangler"),
+    ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state],
+    { cwd: root, env: { ...process.env, CI: "true" }, stdio: ["ignore", "ignore", "inherit"] },
+  );
   if (migrate.status !== 0) throw new Error("migrations failed");
   const before = new Set(workerdPids());
   worker = await unstable_startWorker({
@@ -70,7 +86,14 @@ try {
       SYNC_RECIPIENTS: { type: "plain_text", value: RECIPIENT },
       SYNC_IDENTITY: { type: "plain_text", value: IDENTITY },
     },
-    dev: { inspector: false, persist: state, watch: false, liveReload: false, logLevel: "warn", server: { hostname: "127.0.0.1", port } },
+    dev: {
+      inspector: false,
+      persist: state,
+      watch: false,
+      liveReload: false,
+      logLevel: "warn",
+      server: { hostname: "127.0.0.1", port },
+    },
   });
   await worker.ready;
   const base = `http://127.0.0.1:${port}`;
@@ -116,7 +139,12 @@ try {
   };
 
   // ---- the Worker: producer, then the consumer it starts ----
-  const idle = Math.max(0, ...workerdPids().filter((p) => !before.has(p)).map((pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]) * 1024));
+  const idle = Math.max(
+    0,
+    ...workerdPids()
+      .filter((p) => !before.has(p))
+      .map((pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]) * 1024),
+  );
   step("worker ready; creating the mirror (producer, then consumer)");
   const t0 = Date.now();
   await api("/api/mirrors", "POST", {
@@ -139,20 +167,35 @@ try {
   step("the same work with git, tar and age");
   writeFileSync(join(work, "identity"), IDENTITY + "\n");
   let t = Date.now();
-  await sh(`rm -rf cli && mkdir cli && cd cli && git clone -q --mirror ${server.url}/src.git repo.git && tar czf - repo.git | age -r ${RECIPIENT} > ../object.tar.age`);
+  await sh(
+    `rm -rf cli && mkdir cli && cd cli && git clone -q --mirror ${server.url}/src.git repo.git && tar czf - repo.git | age -r ${RECIPIENT} > ../object.tar.age`,
+  );
   const cliProduce = Date.now() - t;
   t = Date.now();
-  await sh(`rm -rf out && mkdir out && cd out && age -d -i ../../identity ../object.tar.age | tar xzf - && git --git-dir=repo.git push -q --force ${server.url}/dst-cli.git main:refs/heads/main`);
+  await sh(
+    `rm -rf out && mkdir out && cd out && age -d -i ../../identity ../object.tar.age | tar xzf - && git --git-dir=repo.git push -q --force ${server.url}/dst-cli.git main:refs/heads/main`,
+  );
   const cliConsume = Date.now() - t;
 
   const peak = Math.max(0, ...rss.values());
-  const peakIn = (job) => Math.max(0, ...timeline.filter(([t]) => t >= job.startedAt && t <= job.finishedAt).map(([, b]) => b));
-  console.log(`\nforgeline mirror benchmark: pack ${(packBytes / 1048576).toFixed(1)} MiB (${files} commits, random blobs), object ${(objectBytes / 1048576).toFixed(1)} MiB`);
-  console.log(`producer   worker ${seconds(workerProduce).padStart(7)} s   CLI (git clone --mirror | tar czf | age) ${seconds(cliProduce).padStart(7)} s   ratio ${(workerProduce / cliProduce).toFixed(2)}`);
-  console.log(`consumer   worker ${seconds(workerConsume).padStart(7)} s   CLI (age -d | tar xzf | git push)        ${seconds(cliConsume).padStart(7)} s   ratio ${(workerConsume / cliConsume).toFixed(2)}`);
-  console.log(`VmRSS peak while the producer job ran: ${(peakIn(produce) / 1048576).toFixed(0)} MiB; while the consumer job ran: ${(peakIn(consume) / 1048576).toFixed(0)} MiB (sampled every 200 ms)`);
+  const peakIn = (job) =>
+    Math.max(0, ...timeline.filter(([t]) => t >= job.startedAt && t <= job.finishedAt).map(([, b]) => b));
+  console.log(
+    `\nforgeline mirror benchmark: pack ${(packBytes / 1048576).toFixed(1)} MiB (${files} commits, random blobs), object ${(objectBytes / 1048576).toFixed(1)} MiB`,
+  );
+  console.log(
+    `producer   worker ${seconds(workerProduce).padStart(7)} s   CLI (git clone --mirror | tar czf | age) ${seconds(cliProduce).padStart(7)} s   ratio ${(workerProduce / cliProduce).toFixed(2)}`,
+  );
+  console.log(
+    `consumer   worker ${seconds(workerConsume).padStart(7)} s   CLI (age -d | tar xzf | git push)        ${seconds(cliConsume).padStart(7)} s   ratio ${(workerConsume / cliConsume).toFixed(2)}`,
+  );
+  console.log(
+    `VmRSS peak while the producer job ran: ${(peakIn(produce) / 1048576).toFixed(0)} MiB; while the consumer job ran: ${(peakIn(consume) / 1048576).toFixed(0)} MiB (sampled every 200 ms)`,
+  );
   console.log(`end to end (POST /api/mirrors → destination pushed, queue hops included): ${seconds(endToEnd)} s`);
-  console.log(`peak RSS of workerd: ${(peak / 1048576).toFixed(0)} MiB (VmHWM; idle before the run ${(idle / 1048576).toFixed(0)} MiB; ${rss.size} workerd process(es): ${[...rss.entries()].map(([p, b]) => `${p}=${(b / 1048576).toFixed(0)}MiB`).join(", ")})`);
+  console.log(
+    `peak RSS of workerd: ${(peak / 1048576).toFixed(0)} MiB (VmHWM; idle before the run ${(idle / 1048576).toFixed(0)} MiB; ${rss.size} workerd process(es): ${[...rss.entries()].map(([p, b]) => `${p}=${(b / 1048576).toFixed(0)}MiB`).join(", ")})`,
+  );
 } finally {
   clearInterval(sampler);
   await worker?.dispose().catch(() => {});

@@ -11,9 +11,17 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import usfm from "usfm-js";
 import { startSystem } from "../test/support/tagbuild-dev.mjs";
-import { commitChange, makeContentRepo, pushBranch, registerPublishRepo, settledBuild } from "../test/support/publish-dev.mjs";
+import {
+  commitChange,
+  makeContentRepo,
+  pushBranch,
+  registerPublishRepo,
+  settledBuild,
+} from "../test/support/publish-dev.mjs";
 
-const opts = Object.fromEntries(process.argv.slice(2).flatMap((a, i, all) => (a.startsWith("--") ? [[a.slice(2), all[i + 1]]] : [])));
+const opts = Object.fromEntries(
+  process.argv.slice(2).flatMap((a, i, all) => (a.startsWith("--") ? [[a.slice(2), all[i + 1]]] : [])),
+);
 const port = Number(opts.port ?? 8813);
 
 /** Pids of `workerd` processes started under `ancestor`. */
@@ -49,8 +57,12 @@ const sys = await startSystem({ port });
 const rows = [];
 try {
   // wrangler dev may still be reloading once after it first answers.
-  for (let ok = 0; ok < 3; ) {
-    ok = (await fetch(`${sys.base}/healthz`).then((r) => r.ok).catch(() => false)) ? ok + 1 : 0;
+  for (let ok = 0; ok < 3;) {
+    ok = (await fetch(`${sys.base}/healthz`)
+      .then((r) => r.ok)
+      .catch(() => false))
+      ? ok + 1
+      : 0;
     await new Promise((r) => setTimeout(r, 1000));
   }
   const pids = workerdPids(sys.devPid);
@@ -66,7 +78,16 @@ try {
     const b = await settledBuild(sys.base, id, 900_000);
     const wall = Date.now() - t0;
     const steps = (b.log ?? []).filter((l) => /^(fetch|tree|plan|convert): \d+ ms$/.test(l)).join(", ");
-    rows.push({ label, status: b.build.status, wall, converted: b.build.filesConverted, reused: b.build.filesReused, peakMb: Math.round(peak / 1024), growthMb: Math.round((peak - baseline) / 1024), steps });
+    rows.push({
+      label,
+      status: b.build.status,
+      wall,
+      converted: b.build.filesConverted,
+      reused: b.build.filesReused,
+      peakMb: Math.round(peak / 1024),
+      growthMb: Math.round((peak - baseline) / 1024),
+      steps,
+    });
     void startPeak;
     return b;
   }
@@ -89,13 +110,19 @@ try {
 
   // References, same run: usfm-js alone over the same books in Node, and git fetching the same tree (depth 1).
   const refs = [];
-  for (const [label, repo] of [["en_ult", ult], ["en-ulb-v7", ulb]]) {
+  for (const [label, repo] of [
+    ["en_ult", ult],
+    ["en-ulb-v7", ulb],
+  ]) {
     const books = readdirSync(repo.work).filter((f) => /^\d\d-\w+\.usfm$/.test(f));
     const t0 = Date.now();
     for (const f of books) usfm.toJSON(readFileSync(join(repo.work, f), "utf8"));
     refs.push(`usfm-js alone, ${label} (${books.length} books, Node): ${Date.now() - t0} ms`);
     const t1 = Date.now();
-    execFileSync("bash", ["-c", `d=$(mktemp -d); git clone -q --depth 1 "${sys.git}/o/${label === "en_ult" ? "en_ult" : "en-ulb"}.git" "$d"; rm -rf "$d"`]);
+    execFileSync("bash", [
+      "-c",
+      `d=$(mktemp -d); git clone -q --depth 1 "${sys.git}/o/${label === "en_ult" ? "en_ult" : "en-ulb"}.git" "$d"; rm -rf "$d"`,
+    ]);
     refs.push(`git clone --depth 1, ${label} from the same server: ${Date.now() - t1} ms`);
   }
   for (const r of [ult, ulb, obs]) r.cleanup();
@@ -103,7 +130,9 @@ try {
   console.log(`\npublish builds against wrangler dev (workerd RSS before: ${Math.round(baseline / 1024)} MB)`);
   console.log("build                      status    wall ms  converted  reused  peak RSS MB  growth MB  steps");
   for (const r of rows)
-    console.log(`${r.label.padEnd(26)} ${r.status.padEnd(9)} ${String(r.wall).padStart(7)}  ${String(r.converted).padStart(9)}  ${String(r.reused).padStart(6)}  ${String(r.peakMb).padStart(11)}  ${String(r.growthMb).padStart(9)}  ${r.steps}`);
+    console.log(
+      `${r.label.padEnd(26)} ${r.status.padEnd(9)} ${String(r.wall).padStart(7)}  ${String(r.converted).padStart(9)}  ${String(r.reused).padStart(6)}  ${String(r.peakMb).padStart(11)}  ${String(r.growthMb).padStart(9)}  ${r.steps}`,
+    );
   console.log("\nreferences (same run):");
   for (const r of refs) console.log(`  ${r}`);
 } finally {

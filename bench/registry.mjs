@@ -10,7 +10,17 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { OBSERVER_TOKENS, SECRET, api, commit, kill, makeRepo, startObserver, startSystem, until } from "../test/e2e/observer-system.mjs";
+import {
+  OBSERVER_TOKENS,
+  SECRET,
+  api,
+  commit,
+  kill,
+  makeRepo,
+  startObserver,
+  startSystem,
+  until,
+} from "../test/e2e/observer-system.mjs";
 
 const { values: opt } = parseArgs({
   options: {
@@ -48,13 +58,21 @@ function quantile(xs, q) {
 
 async function inParallel(items, width, work) {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await work(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await work(items[next++]);
+    }),
+  );
 }
 
 function pushBody(url, after) {
-  return JSON.stringify({ ref: "refs/heads/main", before: "0".repeat(40), after, commits: [], repository: { html_url: url } });
+  return JSON.stringify({
+    ref: "refs/heads/main",
+    before: "0".repeat(40),
+    after,
+    commits: [],
+    repository: { html_url: url },
+  });
 }
 
 async function deliver(base, url, after, delivery = randomUUID()) {
@@ -70,14 +88,15 @@ async function deliver(base, url, after, delivery = randomUUID()) {
     body,
   });
   if (res.status !== 202) throw new Error(`webhook ${res.status}: ${await res.text()}`);
-
 }
 
 /** The shadow's main ref, read from disk (no process per poll). */
 function refOf(gitDir) {
   const loose = join(gitDir, "refs", "heads", "main");
   if (existsSync(loose)) return readFileSync(loose, "utf8").trim();
-  const packed = readFileSync(join(gitDir, "packed-refs"), "utf8").split("\n").find((l) => l.endsWith(" refs/heads/main"));
+  const packed = readFileSync(join(gitDir, "packed-refs"), "utf8")
+    .split("\n")
+    .find((l) => l.endsWith(" refs/heads/main"));
   return packed?.split(" ")[0];
 }
 
@@ -95,23 +114,43 @@ try {
   }
   const t0 = Date.now();
   const ids = [];
-  await inParallel(urls, 16, async (url) => ids.push((await again(() => api(sys.base, "POST", "/api/repos", { url, pipelines: {} }))).repo.id));
+  await inParallel(urls, 16, async (url) =>
+    ids.push((await again(() => api(sys.base, "POST", "/api/repos", { url, pipelines: {} }))).repo.id),
+  );
   // Each repo's log: registered plus EVENTS - 1 pushes.
-  const deliveries = urls.flatMap((url) => Array.from({ length: EVENTS - 1 }, (_, n) => [url, n.toString(16).padStart(40, "0")]));
+  const deliveries = urls.flatMap((url) =>
+    Array.from({ length: EVENTS - 1 }, (_, n) => [url, n.toString(16).padStart(40, "0")]),
+  );
   // Same delivery id on a retry: the repo log stores each delivery once.
   await inParallel(deliveries, 32, ([url, after]) => {
     const id = randomUUID();
     return again(() => deliver(sys.base, url, after, id));
   });
-  console.log(`setup: ${REPOS} repos × ${EVENTS} events (${REPOS * EVENTS} repo events) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `setup: ${REPOS} repos × ${EVENTS} events (${REPOS * EVENTS} repo events) in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
 
   // Load phase.
-  observer = startObserver(sys, { token: OBSERVER_TOKENS[0], prefixes: ["bench/"], root: observerRoot, extra: process.env.BENCH_VERBOSE ? ["--verbose"] : [] });
-  observer.exited.then((code) => console.error(`observer exited (${code}):\n${observer.stderrText.split("\n").slice(-20).join("\n")}`));
-  const loaded = await until(async () => observer.statuses.find((s) => s.status === "loaded"), 1_800_000, "observer loaded", 200);
+  observer = startObserver(sys, {
+    token: OBSERVER_TOKENS[0],
+    prefixes: ["bench/"],
+    root: observerRoot,
+    extra: process.env.BENCH_VERBOSE ? ["--verbose"] : [],
+  });
+  observer.exited.then((code) =>
+    console.error(`observer exited (${code}):\n${observer.stderrText.split("\n").slice(-20).join("\n")}`),
+  );
+  const loaded = await until(
+    async () => observer.statuses.find((s) => s.status === "loaded"),
+    1_800_000,
+    "observer loaded",
+    200,
+  );
   const eventsFolded = loaded.folded + loaded.repoEvents;
-  console.log(`load phase: ${loaded.repos} shadows, ${loaded.folded} registry + ${loaded.repoEvents} repo events folded in ${(loaded.ms / 1000).toFixed(2)} s` +
-    ` → ${Math.round(eventsFolded / (loaded.ms / 1000))} events/s folded (goal: 20,000 events under 10 s)`);
+  console.log(
+    `load phase: ${loaded.repos} shadows, ${loaded.folded} registry + ${loaded.repoEvents} repo events folded in ${(loaded.ms / 1000).toFixed(2)} s` +
+      ` → ${Math.round(eventsFolded / (loaded.ms / 1000))} events/s folded (goal: 20,000 events under 10 s)`,
+  );
 
   // Live: pushes to one real (non-shared) repo, webhook → shadow ref updated, beside `git fetch` of the same change.
   const live = makeRepo(sys.gitRoot, "bench/live", 1);
@@ -137,8 +176,12 @@ try {
     fetched.push(performance.now() - f0);
   }
   const ms = (x) => `${x.toFixed(0)} ms`;
-  console.log(`push → shadow updated (${PUSHES} pushes): median ${ms(quantile(observed, 0.5))}, p99 ${ms(quantile(observed, 0.99))} (goal p99 < 2 s)`);
-  console.log(`git fetch of the same change:           median ${ms(quantile(fetched, 0.5))}, p99 ${ms(quantile(fetched, 0.99))}`);
+  console.log(
+    `push → shadow updated (${PUSHES} pushes): median ${ms(quantile(observed, 0.5))}, p99 ${ms(quantile(observed, 0.99))} (goal p99 < 2 s)`,
+  );
+  console.log(
+    `git fetch of the same change:           median ${ms(quantile(fetched, 0.5))}, p99 ${ms(quantile(fetched, 0.99))}`,
+  );
   rmSync(reference, { recursive: true, force: true });
 } catch (err) {
   console.error(`bench failed: ${err.message}`);

@@ -47,7 +47,8 @@ function scenario(name, { origins, objects, visitsPerMonth, dedup }) {
   // Each month 1% new objects arrive; they cost R2 writes at the measured rate per object, and each eventful
   // visit (a third of them) at least 4 writes (pack chunk, pack.json, .idx, one content pack).
   const newObjectsPerMonth = objects * 0.01;
-  const classA = (newObjectsPerMonth * measured.r2WritesPerVisit) / measured.objectsPerVisit + visitsPerMonth * (1 / 3) * 4;
+  const classA =
+    (newObjectsPerMonth * measured.r2WritesPerVisit) / measured.objectsPerVisit + visitsPerMonth * (1 / 3) * 4;
   const perFileClassA = newObjectsPerMonth * measured.contentShare + visitsPerMonth * (1 / 3) * 3;
   const dollars = (r2 / 1e9) * limits.r2StoragePerGBMonth + (classA / 1e6) * limits.r2ClassAPerMillion;
   return {
@@ -71,19 +72,42 @@ function scenario(name, { origins, objects, visitsPerMonth, dedup }) {
 const repos = Number(opt("repos", 10_000));
 const perRepo = Number(opt("objects-per-repo", 30_000));
 const rows = [
-  scenario(`forge of ${repos.toLocaleString()} repos`, { origins: repos, objects: repos * perRepo, visitsPerMonth: repos * 30, dedup: 0.7 }),
-  scenario("Software Heritage (400 M origins, 20 G nodes)", { origins: 400e6, objects: 20e9, visitsPerMonth: 400e6 / 3, dedup: 1 }),
+  scenario(`forge of ${repos.toLocaleString()} repos`, {
+    origins: repos,
+    objects: repos * perRepo,
+    visitsPerMonth: repos * 30,
+    dedup: 0.7,
+  }),
+  scenario("Software Heritage (400 M origins, 20 G nodes)", {
+    origins: 400e6,
+    objects: 20e9,
+    visitsPerMonth: 400e6 / 3,
+    dedup: 1,
+  }),
 ];
 
-const fmt = (n, d = 1) => (n >= 1e9 ? `${(n / 1e9).toFixed(d)} G` : n >= 1e6 ? `${(n / 1e6).toFixed(d)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(d)} k` : n.toFixed(d));
+const fmt = (n, d = 1) =>
+  n >= 1e9
+    ? `${(n / 1e9).toFixed(d)} G`
+    : n >= 1e6
+      ? `${(n / 1e6).toFixed(d)} M`
+      : n >= 1e3
+        ? `${(n / 1e3).toFixed(d)} k`
+        : n.toFixed(d);
 console.log("measured:", JSON.stringify(measured));
 for (const r of rows) {
   console.log(`\n${r.name}`);
-  console.log(`  objects stored ${fmt(r.stored)}; D1 ${r.d1GB.toFixed(1)} GB → ${r.d1Shards} database(s) of ≤ 8 GB (ids sharded by their first ${r.shardPrefixHexDigits} hex digit(s))`);
-  console.log(`  R2 ${r.r2TB.toFixed(2)} TB; class A writes per month ${fmt(r.r2ClassAPerMonth)} (one object per file would be ${fmt(r.r2ClassAPerMonthOnePerFile)})`);
+  console.log(
+    `  objects stored ${fmt(r.stored)}; D1 ${r.d1GB.toFixed(1)} GB → ${r.d1Shards} database(s) of ≤ 8 GB (ids sharded by their first ${r.shardPrefixHexDigits} hex digit(s))`,
+  );
+  console.log(
+    `  R2 ${r.r2TB.toFixed(2)} TB; class A writes per month ${fmt(r.r2ClassAPerMonth)} (one object per file would be ${fmt(r.r2ClassAPerMonthOnePerFile)})`,
+  );
   console.log(
     `  first archiving: ${fmt(r.initialClassA)} class A writes ($${((r.initialClassA / 1e6) * limits.r2ClassAPerMillion).toFixed(0)}); ` +
       `one object per file: ${fmt(r.initialClassAOnePerFile)} ($${((r.initialClassAOnePerFile / 1e6) * limits.r2ClassAPerMillion).toFixed(0)})`,
   );
-  console.log(`  R2 price per month ≈ $${r.r2DollarsPerMonth.toFixed(0)} (storage $${limits.r2StoragePerGBMonth}/GB-month, class A $${limits.r2ClassAPerMillion}/M)`);
+  console.log(
+    `  R2 price per month ≈ $${r.r2DollarsPerMonth.toFixed(0)} (storage $${limits.r2StoragePerGBMonth}/GB-month, class A $${limits.r2ClassAPerMillion}/M)`,
+  );
 }

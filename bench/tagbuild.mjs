@@ -10,9 +10,21 @@ import { promisify } from "node:util";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DISTRO, SECRET, api, killBuilder, makeTagRepo, pushTag, startBuilder, startSystem, until } from "../test/support/tagbuild-dev.mjs";
+import {
+  DISTRO,
+  SECRET,
+  api,
+  killBuilder,
+  makeTagRepo,
+  pushTag,
+  startBuilder,
+  startSystem,
+  until,
+} from "../test/support/tagbuild-dev.mjs";
 
-const opts = Object.fromEntries(process.argv.slice(2).flatMap((a, i, all) => (a.startsWith("--") ? [[a.slice(2), all[i + 1]]] : [])));
+const opts = Object.fromEntries(
+  process.argv.slice(2).flatMap((a, i, all) => (a.startsWith("--") ? [[a.slice(2), all[i + 1]]] : [])),
+);
 const tagCount = Number(opts.tags ?? 200);
 const repoCount = Number(opts.repos ?? 50);
 const builderCount = Number(opts.builders ?? 4);
@@ -75,7 +87,9 @@ try {
       const repo = makeTagRepo(sys.gitRoot, v === 1 ? name : `${name}-v${v}`, { source: name, version: `1.0-${v}` });
       if (v > 1) {
         // Move the tag into the repo's main bare repo: one repo, several tags.
-        execFileSync("git", ["fetch", "-q", repo.path, `refs/tags/${repo.tagName}:refs/tags/${repo.tagName}`], { cwd: join(sys.gitRoot, "o", `${name}.git`) });
+        execFileSync("git", ["fetch", "-q", repo.path, `refs/tags/${repo.tagName}:refs/tags/${repo.tagName}`], {
+          cwd: join(sys.gitRoot, "o", `${name}.git`),
+        });
       }
       pushes.push({ url, tagName: repo.tagName, tagId: repo.tagId });
     }
@@ -83,8 +97,19 @@ try {
   }
 
   for (let i = 0; i < builderCount; i++)
-    builders.push(startBuilder(sys.base, { id: `bench-${i}`, exec: 'test -s "$FORGELINE_TAG_FILE" && echo "forgeline-message built $FORGELINE_SOURCE"' }));
-  await until(async () => (await api(sys.base, "GET", "/api/builders")).builders.filter((b) => b.connected).length === builderCount || undefined, 60_000, "builders connected");
+    builders.push(
+      startBuilder(sys.base, {
+        id: `bench-${i}`,
+        exec: 'test -s "$FORGELINE_TAG_FILE" && echo "forgeline-message built $FORGELINE_SOURCE"',
+      }),
+    );
+  await until(
+    async () =>
+      (await api(sys.base, "GET", "/api/builders")).builders.filter((b) => b.connected).length === builderCount ||
+      undefined,
+    60_000,
+    "builders connected",
+  );
 
   // Reference, same run: the git CLI fetching one tag as minimally as Forgeline does.
   const ref = [];
@@ -93,7 +118,21 @@ try {
     execFileSync("git", ["init", "-q", "--bare", dir]);
     const t = performance.now();
     // Asynchronously: the git server runs in this very process.
-    await promisify(execFile)("git", ["-c", "protocol.version=2", "fetch", "-q", "--depth", "1", "--filter=tree:0", `${p.url}.git`, `refs/tags/${p.tagName}:refs/tags/${p.tagName}`], { cwd: dir });
+    await promisify(execFile)(
+      "git",
+      [
+        "-c",
+        "protocol.version=2",
+        "fetch",
+        "-q",
+        "--depth",
+        "1",
+        "--filter=tree:0",
+        `${p.url}.git`,
+        `refs/tags/${p.tagName}:refs/tags/${p.tagName}`,
+      ],
+      { cwd: dir },
+    );
     ref.push(performance.now() - t);
     rmSync(dir, { recursive: true, force: true });
   }
@@ -116,7 +155,9 @@ try {
   const jobs = await until(
     async () => {
       const { jobs } = await api(sys.base, "GET", "/api/tagbuild/jobs?limit=500");
-      const final = jobs.filter((j) => ["uploaded", "irrecoverable", "not_for_us", "failed"].includes(j.status) && j.finishedAt);
+      const final = jobs.filter(
+        (j) => ["uploaded", "irrecoverable", "not_for_us", "failed"].includes(j.status) && j.finishedAt,
+      );
       return final.length >= pushes.length ? jobs : undefined;
     },
     20 * 60_000,
@@ -128,13 +169,21 @@ try {
   const toFinal = jobs.map((j) => j.finishedAt - sentAt.get(j.id));
   const statuses = jobs.reduce((acc, j) => ({ ...acc, [j.status]: (acc[j.status] ?? 0) + 1 }), {});
 
-  console.log(`\nforgeline tag-build benchmark: ${pushes.length} tag pushes over ${repoCount} repos, ${builderCount} reference builders, wrangler dev on ${sys.base}`);
+  console.log(
+    `\nforgeline tag-build benchmark: ${pushes.length} tag pushes over ${repoCount} repos, ${builderCount} reference builders, wrangler dev on ${sys.base}`,
+  );
   console.log(`outcomes: ${JSON.stringify(statuses)}`);
   console.log(`webhooks sent in ${hooksDone - start} ms (${concurrency} in flight)`);
-  console.log(`webhook → building   median ${ms(pct(toBuilding, 50))}   p99 ${ms(pct(toBuilding, 99))}   (${toBuilding.length} jobs)`);
+  console.log(
+    `webhook → building   median ${ms(pct(toBuilding, 50))}   p99 ${ms(pct(toBuilding, 99))}   (${toBuilding.length} jobs)`,
+  );
   console.log(`webhook → final      median ${ms(pct(toFinal, 50))}   p99 ${ms(pct(toFinal, 99))}`);
-  console.log(`throughput           ${(pushes.length / ((end - start) / 1000)).toFixed(2)} jobs/s (first webhook to last final state: ${end - start} ms)`);
-  console.log(`reference: git CLI fetch of one tag (depth 1, filter tree:0, protocol v2), ${ref.length} runs: median ${ms(pct(ref, 50))}   p99 ${ms(pct(ref, 99))}`);
+  console.log(
+    `throughput           ${(pushes.length / ((end - start) / 1000)).toFixed(2)} jobs/s (first webhook to last final state: ${end - start} ms)`,
+  );
+  console.log(
+    `reference: git CLI fetch of one tag (depth 1, filter tree:0, protocol v2), ${ref.length} runs: median ${ms(pct(ref, 50))}   p99 ${ms(pct(ref, 99))}`,
+  );
   console.log(`workerd peak RSS: ${(peakKb / 1024).toFixed(0)} MiB`);
   if (statuses.uploaded !== pushes.length) process.exitCode = 1;
 } finally {

@@ -23,7 +23,9 @@ const PROTOCOL_VERSION = 1;
 
 function usage(message) {
   if (message) console.error(`forgeline-builder: ${message}`);
-  console.error("usage: forgeline-builder --url <forgeline URL> --token <builder token> --exec <command> [--id ID] [--mode production|testing] [--once] [--exit-on-restart]");
+  console.error(
+    "usage: forgeline-builder --url <forgeline URL> --token <builder token> --exec <command> [--id ID] [--mode production|testing] [--once] [--exit-on-restart]",
+  );
   process.exit(2);
 }
 
@@ -47,8 +49,13 @@ try {
 if (args.help) usage();
 if (!args.url || !args.token || !args.exec) usage("--url, --token and --exec are required");
 if (args.mode !== "production" && args.mode !== "testing") usage("--mode must be production or testing");
-const builderId = args.id ?? `${hostname().replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 40)}-${process.pid}`;
-if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(builderId)) usage(`builder id ${builderId} is not valid (letters, digits, . _ -)`);
+const builderId =
+  args.id ??
+  `${hostname()
+    .replace(/[^A-Za-z0-9._-]/g, "-")
+    .slice(0, 40)}-${process.pid}`;
+if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(builderId))
+  usage(`builder id ${builderId} is not valid (letters, digits, . _ -)`);
 
 const endpoint = (() => {
   const u = new URL("/api/builders/connect", args.url);
@@ -107,7 +114,8 @@ function connect() {
     }
     const line = data.toString("utf8");
     if (stage === "greeting") {
-      if (line !== "forgeline-ready") return violation(`expected forgeline-ready, got ${JSON.stringify(line.slice(0, 60))}`);
+      if (line !== "forgeline-ready")
+        return violation(`expected forgeline-ready, got ${JSON.stringify(line.slice(0, 60))}`);
       send(`builder-version ${PROTOCOL_VERSION}`);
       send(`builder-id ${builderId} ${args.mode}`);
       stage = "idle";
@@ -159,7 +167,11 @@ function connect() {
           }
         },
         (err) => {
-          send(`message builder failure: ${String(err.message ?? err).replace(/[\r\n\0]/g, " ").slice(0, 300)}`);
+          send(
+            `message builder failure: ${String(err.message ?? err)
+              .replace(/[\r\n\0]/g, " ")
+              .slice(0, 300)}`,
+          );
           send("irrecoverable");
           job = null;
           stage = "idle";
@@ -216,7 +228,8 @@ async function run(job, publish, signal) {
         const line = pending.slice(0, nl);
         pending = pending.slice(nl + 1);
         const m = /^forgeline-message (.+)$/.exec(line);
-        if (m) publish(m[1].replace(/[\r\n\0]/g, "").slice(0, 1000)); // the protocol refuses control characters
+        if (m)
+          publish(m[1].replace(/[\r\n\0]/g, "").slice(0, 1000)); // the protocol refuses control characters
         else process.stdout.write(line + "\n");
       }
     });

@@ -16,12 +16,23 @@ import { readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
-import { NotAShadow, checkRoot, dropShadow, fetchShadow, initShadow, moveShadow, setWritable, shadowPath } from "./observer/shadow.mjs";
+import {
+  NotAShadow,
+  checkRoot,
+  dropShadow,
+  fetchShadow,
+  initShadow,
+  moveShadow,
+  setWritable,
+  shadowPath,
+} from "./observer/shadow.mjs";
 import { Limit, normalizePrefix, underAny } from "./observer/limits.mjs";
 
 function usage(message) {
   if (message) console.error(`forgeline-observer: ${message}`);
-  console.error("usage: forgeline-observer --url <forgeline URL> --token <observer token> --registry <host> --prefix <path/> [--prefix …] --root <dir> [--exec <command>]");
+  console.error(
+    "usage: forgeline-observer --url <forgeline URL> --token <observer token> --registry <host> --prefix <path/> [--prefix …] --root <dir> [--exec <command>]",
+  );
   process.exit(2);
 }
 
@@ -47,7 +58,8 @@ try {
   usage(err.message);
 }
 if (args.help) usage();
-if (!args.url || !args.token || !args.registry || !args.prefix?.length || !args.root) usage("--url, --token, --registry, --prefix and --root are required");
+if (!args.url || !args.token || !args.registry || !args.prefix?.length || !args.root)
+  usage("--url, --token, --registry, --prefix and --root are required");
 
 const BASE = args.url.replace(/\/+$/, "");
 const HOST = args.registry.toLowerCase();
@@ -61,7 +73,8 @@ const registryLimit = new Limit(Number(args["registry-concurrency"]));
 const say = (line) => console.error(`[forgeline-observer ${HOST} ${PREFIXES.join(",")}] ${line}`);
 const trace = (line) => args.verbose && say(line);
 /** A line on stdout per milestone, for scripts and tests that wait on the observer. */
-const status = (what, extra = {}) => process.stdout.write(`${JSON.stringify({ status: what, at: Date.now(), ...extra })}\n`);
+const status = (what, extra = {}) =>
+  process.stdout.write(`${JSON.stringify({ status: what, at: Date.now(), ...extra })}\n`);
 
 // ---- state (cursors and held repos), written atomically after every completed action ----
 
@@ -93,7 +106,11 @@ function save() {
 async function api(method, path, body) {
   const res = await fetch(BASE + path, {
     method,
-    headers: { Authorization: `Bearer ${args.token}`, Accept: "application/json", ...(body ? { "Content-Type": "application/json" } : {}) },
+    headers: {
+      Authorization: `Bearer ${args.token}`,
+      Accept: "application/json",
+      ...(body ? { "Content-Type": "application/json" } : {}),
+    },
     body: body ? JSON.stringify(body) : undefined,
   });
   const text = await res.text();
@@ -127,7 +144,8 @@ function follow(path, cursor, onEvent) {
       if (text === "pong") return;
       const msg = JSON.parse(text);
       trace(`${path}: ${msg.type} ${msg.event?.kind ?? msg.next ?? ""}`);
-      if (msg.type === "event") chain = chain.then(() => onEvent(msg.event)).catch((err) => say(`${path}: ${err.message}`));
+      if (msg.type === "event")
+        chain = chain.then(() => onEvent(msg.event)).catch((err) => say(`${path}: ${err.message}`));
     });
     ws.on("error", (err) => say(`${path}: ${err.message}`));
     ws.on("close", () => {
@@ -148,7 +166,9 @@ function serialize(id, what, work) {
     work().catch(async (err) => {
       const strength = err instanceof NotAShadow ? "strong" : "weak";
       say(`${what} of ${id} failed (${strength}): ${err.message}`);
-      await api("POST", `/api/repos/${id}/error`, { strength, message: `${what}: ${err.message}` }).catch((e) => say(`reporting: ${e.message}`));
+      await api("POST", `/api/repos/${id}/error`, { strength, message: `${what}: ${err.message}` }).catch((e) =>
+        say(`reporting: ${e.message}`),
+      );
       if (strength === "weak" && !stopping) setTimeout(() => serialize(id, what, work), RETRY_MS);
     });
   const next = (chains.get(id) ?? Promise.resolve()).then(run);
@@ -162,7 +182,12 @@ async function exec(action) {
   await new Promise((resolve) => {
     const child = spawn("sh", ["-c", args.exec], {
       stdio: ["pipe", "inherit", "inherit"],
-      env: { ...process.env, FORGELINE_ACTION: action.action, FORGELINE_REPO_ID: action.repo, FORGELINE_SHADOW: action.shadow ?? "" },
+      env: {
+        ...process.env,
+        FORGELINE_ACTION: action.action,
+        FORGELINE_REPO_ID: action.repo,
+        FORGELINE_SHADOW: action.shadow ?? "",
+      },
     });
     child.on("exit", (code) => {
       if (code) say(`--exec exited ${code} for ${action.action} of ${action.repo}`);
@@ -245,7 +270,10 @@ async function waitForStep(workflow, step) {
 /** The two halves of a move: the old place (if this observer holds it) releases, the new one (if it is ours) acquires. */
 async function move(id, accepted, want) {
   const { workflow, to, toUrl } = accepted;
-  const report = (event) => registryLimit.run(() => api("POST", `/api/workflows/${workflow}/events`, { event, by: `${HOST}:${PREFIXES.join(",")}` }));
+  const report = (event) =>
+    registryLimit.run(() =>
+      api("POST", `/api/workflows/${workflow}/events`, { event, by: `${HOST}:${PREFIXES.join(",")}` }),
+    );
   const held = state.repos[id];
   if (held) {
     await report("released").catch((err) => say(`released of ${workflow}: ${err.message}`));
@@ -319,19 +347,23 @@ async function loadRegistry(prefix) {
 function followRegistry(prefix) {
   const path = `/api/registries/${encodeURIComponent(HOST)}/events/watch?prefix=${encodeURIComponent(prefix)}`;
   const pending = [];
-  follow(path, () => state.streams[prefix], async (event) => {
-    const w = fold(event);
-    const entry = { id: event.id, done: false };
-    pending.push(entry);
-    const finished = () => {
-      entry.done = true;
-      while (pending[0]?.done) state.streams[prefix] = pending.shift().id;
-      return save();
-    };
-    // Not awaited: other repos' events go on while this one's activity (perhaps a move waiting on its workflow) runs.
-    if (w && event.data.repo) act(event.data.repo, w, event.id).then(finished);
-    else finished();
-  });
+  follow(
+    path,
+    () => state.streams[prefix],
+    async (event) => {
+      const w = fold(event);
+      const entry = { id: event.id, done: false };
+      pending.push(entry);
+      const finished = () => {
+        entry.done = true;
+        while (pending[0]?.done) state.streams[prefix] = pending.shift().id;
+        return save();
+      };
+      // Not awaited: other repos' events go on while this one's activity (perhaps a move waiting on its workflow) runs.
+      if (w && event.data.repo) act(event.data.repo, w, event.id).then(finished);
+      else finished();
+    },
+  );
 }
 
 // ---- each held repo's own stream: pushes fetch the shadow ----
@@ -354,14 +386,18 @@ function startRepoStream(id, freshClone) {
     }
     if (changed && !freshClone) await fetchNow(id, held.cursor);
     await save();
-    follow(`/api/repos/${id}/events/watch`, () => state.repos[id]?.cursor, async (event) => {
-      if (!state.repos[id]) return;
-      if (REF_EVENTS.has(event.kind)) await serialize(id, "fetch", () => fetchNow(id, event.id));
-      if (state.repos[id]) {
-        state.repos[id].cursor = event.id;
-        await save();
-      }
-    });
+    follow(
+      `/api/repos/${id}/events/watch`,
+      () => state.repos[id]?.cursor,
+      async (event) => {
+        if (!state.repos[id]) return;
+        if (REF_EVENTS.has(event.kind)) await serialize(id, "fetch", () => fetchNow(id, event.id));
+        if (state.repos[id]) {
+          state.repos[id].cursor = event.id;
+          await save();
+        }
+      },
+    );
   });
 }
 
@@ -402,5 +438,7 @@ await save();
 await Promise.all([...chains.values()]);
 const ms = Date.now() - started;
 status("loaded", { repos: Object.keys(state.repos).length, folded, repoEvents: repoEventsFolded, ms });
-say(`loaded: ${Object.keys(state.repos).length} shadows, ${folded} registry and ${repoEventsFolded} repo events folded in ${ms} ms`);
+say(
+  `loaded: ${Object.keys(state.repos).length} shadows, ${folded} registry and ${repoEventsFolded} repo events folded in ${ms} ms`,
+);
 for (const prefix of PREFIXES) followRegistry(prefix);

@@ -10,10 +10,18 @@ import { summarize } from "../workers/core/errors";
 import type { JobObject } from "./job";
 import { PROTOCOL_VERSION, jobLines, parseBuilderLine, type BuilderMode } from "../workers/core/builder-protocol";
 import { DoSchema } from "../workers/core/do-migrations";
-import { BUILDERS_SCHEMA, MAX_MESSAGES, seconds, type BuildState, type BuildStatus, type BuildSubmission, type BuilderView, type Conn } from "./builder-records";
+import {
+  BUILDERS_SCHEMA,
+  MAX_MESSAGES,
+  seconds,
+  type BuildState,
+  type BuildStatus,
+  type BuildSubmission,
+  type BuilderView,
+  type Conn,
+} from "./builder-records";
 
 export type { BuildState, BuildStatus, BuildSubmission, BuilderView } from "./builder-records";
-
 
 export class BuildersObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -61,13 +69,24 @@ export class BuildersObject extends DurableObject<Env> {
 
   status(jobId: string): BuildStatus | null {
     const row = this.sql
-      .exec<{ job_id: string; state: BuildState; builder: string | null; outcome: BuildStatus["outcome"]; reason: string | null; messages: string }>(
-        `SELECT job_id, state, builder, outcome, reason, messages FROM builds WHERE job_id = ?`,
-        jobId,
-      )
+      .exec<{
+        job_id: string;
+        state: BuildState;
+        builder: string | null;
+        outcome: BuildStatus["outcome"];
+        reason: string | null;
+        messages: string;
+      }>(`SELECT job_id, state, builder, outcome, reason, messages FROM builds WHERE job_id = ?`, jobId)
       .toArray()[0];
     if (!row) return null;
-    return { jobId: row.job_id, state: row.state, builder: row.builder, outcome: row.outcome, reason: row.reason, messages: JSON.parse(row.messages) };
+    return {
+      jobId: row.job_id,
+      state: row.state,
+      builder: row.builder,
+      outcome: row.outcome,
+      reason: row.reason,
+      messages: JSON.parse(row.messages),
+    };
   }
 
   /**
@@ -98,7 +117,12 @@ export class BuildersObject extends DurableObject<Env> {
 
   builders(): { builders: BuilderView[]; queued: number } {
     const known = new Map<string, BuilderView>();
-    for (const row of this.sql.exec<{ id: string; mode: BuilderMode | null; allow_testing: number; last_seen: number | null }>(`SELECT * FROM builders ORDER BY id`)) {
+    for (const row of this.sql.exec<{
+      id: string;
+      mode: BuilderMode | null;
+      allow_testing: number;
+      last_seen: number | null;
+    }>(`SELECT * FROM builders ORDER BY id`)) {
       known.set(row.id, {
         id: row.id,
         mode: row.mode,
@@ -148,7 +172,10 @@ export class BuildersObject extends DurableObject<Env> {
 
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket")
-      return Response.json({ error: { code: "upgrade_required", message: "expected a WebSocket upgrade" } }, { status: 426 });
+      return Response.json(
+        { error: { code: "upgrade_required", message: "expected a WebSocket upgrade" } },
+        { status: 426 },
+      );
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     const now = Date.now();
@@ -183,7 +210,12 @@ export class BuildersObject extends DurableObject<Env> {
         break;
       case "version":
         if (c.stage !== "hello") return this.violation(ws, c, "builder-version out of turn");
-        if (line.version !== String(PROTOCOL_VERSION)) return this.violation(ws, c, `unsupported protocol version ${line.version} (this server speaks ${PROTOCOL_VERSION})`);
+        if (line.version !== String(PROTOCOL_VERSION))
+          return this.violation(
+            ws,
+            c,
+            `unsupported protocol version ${line.version} (this server speaks ${PROTOCOL_VERSION})`,
+          );
         this.save(ws, { ...c, stage: "version" });
         break;
       case "id": {
@@ -195,7 +227,14 @@ export class BuildersObject extends DurableObject<Env> {
           line.mode,
           now,
         );
-        this.save(ws, { ...c, stage: "idle", builderId: line.id, mode: line.mode, deadline: null, nextPoll: now + this.pollMs });
+        this.save(ws, {
+          ...c,
+          stage: "idle",
+          builderId: line.id,
+          mode: line.mode,
+          deadline: null,
+          nextPoll: now + this.pollMs,
+        });
         this.assign();
         break;
       }
@@ -223,7 +262,13 @@ export class BuildersObject extends DurableObject<Env> {
       case "uploaded":
       case "irrecoverable":
         if (c.stage !== "job" || !c.jobId) return this.violation(ws, c, `${line.kind} for a job it does not hold`);
-        this.finish(c.jobId, line.kind, line.kind === "uploaded" ? `uploaded by builder ${c.builderId}` : `builder ${c.builderId} reported the build irrecoverable`);
+        this.finish(
+          c.jobId,
+          line.kind,
+          line.kind === "uploaded"
+            ? `uploaded by builder ${c.builderId}`
+            : `builder ${c.builderId} reported the build irrecoverable`,
+        );
         this.seen(c);
         this.save(ws, { ...c, stage: "idle", jobId: null, deadline: null, nextPoll: now + this.pollMs });
         this.assign();
@@ -234,7 +279,12 @@ export class BuildersObject extends DurableObject<Env> {
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     const c = ws.deserializeAttachment() as Conn | null;
-    this.drop(ws, c, `connection to builder ${c?.builderId ?? "(unnamed)"} lost (code ${code}${reason ? `, ${reason}` : ""})`, false);
+    this.drop(
+      ws,
+      c,
+      `connection to builder ${c?.builderId ?? "(unnamed)"} lost (code ${code}${reason ? `, ${reason}` : ""})`,
+      false,
+    );
     await this.afterCommit();
   }
 
@@ -275,9 +325,17 @@ export class BuildersObject extends DurableObject<Env> {
       .map((ws) => ({ ws, c: ws.deserializeAttachment() as Conn | null }))
       .filter((x): x is { ws: WebSocket; c: Conn } => x.c?.stage === "idle" && !!x.c.builderId && this.mayBuild(x.c));
     for (const { ws, c } of free) {
-      const next = this.sql.exec<{ job_id: string }>(`SELECT job_id FROM builds WHERE state = 'queued' ORDER BY seq LIMIT 1`).toArray()[0];
+      const next = this.sql
+        .exec<{ job_id: string }>(`SELECT job_id FROM builds WHERE state = 'queued' ORDER BY seq LIMIT 1`)
+        .toArray()[0];
       if (!next) return;
-      this.sql.exec(`UPDATE builds SET state = 'offered', builder = ?, conn = ?, updated_at = ? WHERE job_id = ?`, c.builderId, c.conn, Date.now(), next.job_id);
+      this.sql.exec(
+        `UPDATE builds SET state = 'offered', builder = ?, conn = ?, updated_at = ? WHERE job_id = ?`,
+        c.builderId,
+        c.conn,
+        Date.now(),
+        next.job_id,
+      );
       this.send(ws, "ayt");
       this.save(ws, { ...c, stage: "offer", jobId: next.job_id, deadline: Date.now() + this.ackMs, nextPoll: null });
     }
@@ -285,12 +343,17 @@ export class BuildersObject extends DurableObject<Env> {
 
   private mayBuild(c: Conn): boolean {
     if (c.mode === "production") return true;
-    return !!this.sql.exec<{ a: number }>(`SELECT allow_testing AS a FROM builders WHERE id = ?`, c.builderId).toArray()[0]?.a;
+    return !!this.sql
+      .exec<{ a: number }>(`SELECT allow_testing AS a FROM builders WHERE id = ?`, c.builderId)
+      .toArray()[0]?.a;
   }
 
   private handOver(ws: WebSocket, c: Conn): void {
     const build = this.sql
-      .exec<{ source: string; repo_url: string; tag: ArrayBuffer }>(`SELECT source, repo_url, tag FROM builds WHERE job_id = ? AND state = 'offered'`, c.jobId)
+      .exec<{ source: string; repo_url: string; tag: ArrayBuffer }>(
+        `SELECT source, repo_url, tag FROM builds WHERE job_id = ? AND state = 'offered'`,
+        c.jobId,
+      )
       .toArray()[0];
     if (!build || !c.jobId) {
       this.save(ws, { ...c, stage: "idle", jobId: null, deadline: null, nextPoll: Date.now() + this.pollMs });
@@ -331,7 +394,10 @@ export class BuildersObject extends DurableObject<Env> {
     if (c?.jobId) {
       if (c.stage === "job") this.finish(c.jobId, "irrecoverable", reason);
       else if (c.stage === "offer")
-        this.sql.exec(`UPDATE builds SET state = 'queued', builder = NULL, conn = NULL WHERE job_id = ? AND state = 'offered'`, c.jobId);
+        this.sql.exec(
+          `UPDATE builds SET state = 'queued', builder = NULL, conn = NULL WHERE job_id = ? AND state = 'offered'`,
+          c.jobId,
+        );
     }
     if (c?.builderId) this.sql.exec(`UPDATE builders SET last_seen = ? WHERE id = ?`, Date.now(), c.builderId);
     ws.serializeAttachment(null);
@@ -385,5 +451,7 @@ export class BuildersObject extends DurableObject<Env> {
 /** A close reason fits in 123 bytes of UTF-8 (a longer one makes close() throw and leaves the socket open). */
 function closeReason(reason: string): string {
   const bytes = new TextEncoder().encode(summarize(reason, 100));
-  return bytes.length <= 123 ? new TextDecoder().decode(bytes) : new TextDecoder().decode(bytes.subarray(0, 120)).replace(/\uFFFD+$/, "");
+  return bytes.length <= 123
+    ? new TextDecoder().decode(bytes)
+    : new TextDecoder().decode(bytes.subarray(0, 120)).replace(/\uFFFD+$/, "");
 }

@@ -57,7 +57,10 @@ export class EventLog {
   private lastId: string | null;
 
   /** `ready` says whether the table exists yet (the schema is created lazily, on the first write). */
-  constructor(private readonly sql: SqlStorage, ready: boolean) {
+  constructor(
+    private readonly sql: SqlStorage,
+    ready: boolean,
+  ) {
     this.lastId = ready ? this.lastLoggedId() : null;
   }
 
@@ -68,11 +71,20 @@ export class EventLog {
 
   /** The first result of a delivery already logged, if any. */
   delivered(delivery: string): { id: string; jobs: JobRef[] } | undefined {
-    const row = this.sql.exec<{ id: string; jobs: string }>(`SELECT id, jobs FROM events WHERE delivery = ?`, delivery).toArray()[0];
+    const row = this.sql
+      .exec<{ id: string; jobs: string }>(`SELECT id, jobs FROM events WHERE delivery = ?`, delivery)
+      .toArray()[0];
     return row && { id: row.id, jobs: JSON.parse(row.jobs) };
   }
 
-  append(type: LoggedEvent["type"], kind: string, data: Json, jobs: JobRef[] = [], id = this.nextId(), delivery: string | null = null): void {
+  append(
+    type: LoggedEvent["type"],
+    kind: string,
+    data: Json,
+    jobs: JobRef[] = [],
+    id = this.nextId(),
+    delivery: string | null = null,
+  ): void {
     const at = Date.now();
     this.sql.exec(
       `INSERT INTO events (id, type, kind, delivery, at, data, jobs) VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -90,14 +102,20 @@ export class EventLog {
   page(after: string | null, limit: number, filter?: EventFilter): EventPage {
     const n = Math.max(1, Math.min(PAGE_MAX, limit));
     if (!filter) {
-      const rows = this.sql.exec<EventRow>(`SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?`, after ?? "", n + 1).toArray();
+      const rows = this.sql
+        .exec<EventRow>(`SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?`, after ?? "", n + 1)
+        .toArray();
       const events = rows.slice(0, n).map(toLogged);
       return { events, next: events.length ? events[events.length - 1]!.id : after, willBlock: rows.length <= n };
     }
     // Filtered: look at a bounded window of ids after the cursor; the cursor moves past what was looked at,
     // matching or not, so a reader never rescans rows it was shown to skip.
     const window = this.sql
-      .exec<{ id: string }>(`SELECT id FROM events WHERE id > ? ORDER BY id LIMIT 1 OFFSET ?`, after ?? "", SCAN_MAX - 1)
+      .exec<{ id: string }>(
+        `SELECT id FROM events WHERE id > ? ORDER BY id LIMIT 1 OFFSET ?`,
+        after ?? "",
+        SCAN_MAX - 1,
+      )
       .toArray()[0]?.id;
     const bound = window ?? "\uffff";
     const rows = this.sql
@@ -136,5 +154,12 @@ export class EventLog {
 }
 
 function toLogged(row: EventRow): LoggedEvent {
-  return { id: row.id, type: row.type, kind: row.kind, at: row.at, data: JSON.parse(row.data), jobs: JSON.parse(row.jobs) };
+  return {
+    id: row.id,
+    type: row.type,
+    kind: row.kind,
+    at: row.at,
+    data: JSON.parse(row.data),
+    jobs: JSON.parse(row.jobs),
+  };
 }

@@ -10,7 +10,10 @@ const TAG = "watch";
 /** Answers a request that is not a WebSocket upgrade, or null when it is one. */
 export function upgradeRequired(request: Request): Response | null {
   if (request.headers.get("Upgrade")?.toLowerCase() === "websocket") return null;
-  return Response.json({ error: { code: "upgrade_required", message: "expected a WebSocket upgrade" } }, { status: 426 });
+  return Response.json(
+    { error: { code: "upgrade_required", message: "expected a WebSocket upgrade" } },
+    { status: 426 },
+  );
 }
 
 /**

@@ -66,7 +66,9 @@ export class ForgeObject extends DurableObject<Env> {
           .then(() => {}),
       sync: (s: Reachability) => this.syncRow(s),
     });
-    const row = this.schema.exists ? this.sql.exec<{ doc: string }>(`SELECT doc FROM forge LIMIT 1`).toArray()[0] : undefined;
+    const row = this.schema.exists
+      ? this.sql.exec<{ doc: string }>(`SELECT doc FROM forge LIMIT 1`).toArray()[0]
+      : undefined;
     this.state = row ? (JSON.parse(row.doc) as Reachability) : null;
   }
 

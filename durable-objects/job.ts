@@ -9,12 +9,23 @@ import { Outbox } from "../workers/core/outbox";
 import { DoSchema } from "../workers/core/do-migrations";
 import { remote } from "../workers/core/remote";
 import { AppError, conflict, notFound, refuse, type Outcome } from "../workers/core/errors";
-import type { ClaimResult, FailureReport, Json, JobEffects, JobMessage, JobRecord, JobSpec, JobView, LogLine, SettledNotice, Verdict } from "../workers/core/job";
+import type {
+  ClaimResult,
+  FailureReport,
+  Json,
+  JobEffects,
+  JobMessage,
+  JobRecord,
+  JobSpec,
+  JobView,
+  LogLine,
+  SettledNotice,
+  Verdict,
+} from "../workers/core/job";
 import { JobHistory } from "./job-history";
 import { JOB_SCHEMA, initialRecord } from "./job-record";
 import { syncSummary } from "./job-summary";
 import { nextProgress, type ProgressReport } from "../workers/core/progress";
-
 
 /** The entry (workers/index.ts) subclasses it with its registry: the kinds this object judges its job by. */
 export class JobObject extends DurableObject<Env> {
@@ -24,7 +35,11 @@ export class JobObject extends DurableObject<Env> {
   private readonly history: JobHistory;
   private record: JobRecord | null;
 
-  constructor(ctx: DurableObjectState, env: Env, private readonly registry: Registry) {
+  constructor(
+    ctx: DurableObjectState,
+    env: Env,
+    private readonly registry: Registry,
+  ) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.schema = new DoSchema(ctx.storage, JOB_SCHEMA);
@@ -33,7 +48,8 @@ export class JobObject extends DurableObject<Env> {
       dispatch: async (message: JobMessage) => void (await env.JOBS.send(message, { contentType: "json" })),
       sync: (record: JobRecord) => syncSummary(env.DB, record),
       settled: (notice: SettledNotice & { repoKey: string }) => remote(env.REPO, notice.repoKey).settled(notice),
-      requeue: (p: { repoKey: string; jobId: string; kind: string }) => remote(env.REPO, p.repoKey).requeue(p.jobId, p.kind),
+      requeue: (p: { repoKey: string; jobId: string; kind: string }) =>
+        remote(env.REPO, p.repoKey).requeue(p.jobId, p.kind),
       // The job's pipeline is told it settled (see SettleHook); a kind unregistered since has nobody to tell.
       pipeline: async (settled: SettledJob) => this.registry.kind(settled.kind)?.onSettled?.(settled, env),
     });
@@ -205,11 +221,14 @@ export class JobObject extends DurableObject<Env> {
     const job = this.record;
     if (!job) return refuse(notFound("no such job"));
     const kind = this.kind();
-    if (!this.registry.isEnabled(kind.pipeline)) return refuse(conflict(this.registry.disabledReason(kind.pipeline), "pipeline_disabled"));
+    if (!this.registry.isEnabled(kind.pipeline))
+      return refuse(conflict(this.registry.disabledReason(kind.pipeline), "pipeline_disabled"));
     if (manual && !kind.manualRetry)
       return refuse(conflict(`jobs of kind ${kind.kind} are not retried by hand`, "retry_not_allowed"));
     if (job.state !== kind.failed || job.phase !== "settled")
-      return refuse(conflict(`job is ${job.state} (${job.phase}); only a ${kind.failed} job can be retried`, "not_retryable"));
+      return refuse(
+        conflict(`job is ${job.state} (${job.phase}); only a ${kind.failed} job can be retried`, "not_retryable"),
+      );
     if (!manual && !canMove(kind, job.state, kind.initial))
       return refuse(conflict(`jobs of kind ${kind.kind} do not leave ${kind.failed}`, "not_retryable"));
     this.commit(() => {
@@ -336,7 +355,8 @@ export class JobObject extends DurableObject<Env> {
       this.settle(message);
       return;
     }
-    const fallback = report.strength === "strong" ? kind.failed : report.strength === "not_found" ? kind.notFound : kind.notForUs;
+    const fallback =
+      report.strength === "strong" ? kind.failed : report.strength === "not_found" ? kind.notFound : kind.notForUs;
     const target = report.state && canMove(kind, job.state, report.state) ? report.state : fallback;
     if (job.state !== target) this.changeState(target, report.message);
     const blame = report.strength === "strong";
@@ -346,8 +366,7 @@ export class JobObject extends DurableObject<Env> {
 
   private changeState(to: string, reason: string, force = false): void {
     const job = this.must();
-    if (!force && !canMove(this.kind(), job.state, to))
-      throw new Error(`illegal transition ${job.state} → ${to}`);
+    if (!force && !canMove(this.kind(), job.state, to)) throw new Error(`illegal transition ${job.state} → ${to}`);
     this.history.transition(job.state, to, reason);
     job.state = to;
   }
@@ -404,7 +423,9 @@ export class JobObject extends DurableObject<Env> {
   }
 
   private stored(): JobRecord | null {
-    const row = this.schema.exists ? this.sql.exec<{ doc: string }>(`SELECT doc FROM job LIMIT 1`).toArray()[0] : undefined;
+    const row = this.schema.exists
+      ? this.sql.exec<{ doc: string }>(`SELECT doc FROM job LIMIT 1`).toArray()[0]
+      : undefined;
     return row ? (JSON.parse(row.doc) as JobRecord) : null;
   }
 

@@ -46,7 +46,14 @@ export class RegistryObject extends DurableObject<Env> {
     const seen = this.log.delivered(entry.source);
     if (seen) return seen.id;
     const id = this.log.nextId();
-    this.log.append("registry", entry.kind, { repo: entry.repo, path: entry.path, host, ...entry.data }, [], id, entry.source);
+    this.log.append(
+      "registry",
+      entry.kind,
+      { repo: entry.repo, path: entry.path, host, ...entry.data },
+      [],
+      id,
+      entry.source,
+    );
     broadcast(this.ctx, this.log.takeUnsent(), (prefix: string | null, event) => !prefix || matches(event, prefix));
     return id;
   }
@@ -62,7 +69,12 @@ export class RegistryObject extends DurableObject<Env> {
     if (refused) return refused;
     const q = new URL(request.url).searchParams;
     const prefix = normalizePrefix(q.get("prefix") ?? "");
-    return openWatch(this.ctx, q.get("after") || null, (cursor, limit) => this.events(cursor, limit, prefix), prefix || null);
+    return openWatch(
+      this.ctx,
+      q.get("after") || null,
+      (cursor, limit) => this.events(cursor, limit, prefix),
+      prefix || null,
+    );
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {

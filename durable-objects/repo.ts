@@ -15,7 +15,15 @@ import { EventLog, EVENTS_TABLE, type EventPage } from "./event-log";
 import { answerWatcher, broadcast, closeWatcher, openWatch, upgradeRequired } from "./event-watch";
 import { conflict, notFound, refuse, type Outcome } from "../workers/core/errors";
 import { parseRepoUrl, type RepoAddress } from "../workers/core/repo-url";
-import { storedError, WEAK_RETRIES, type RegistryEntry, type RegistryEventKind, type RepoHold, type WorkflowKind, type WorkflowSpec } from "../workers/core/lifecycle";
+import {
+  storedError,
+  WEAK_RETRIES,
+  type RegistryEntry,
+  type RegistryEventKind,
+  type RepoHold,
+  type WorkflowKind,
+  type WorkflowSpec,
+} from "../workers/core/lifecycle";
 import type { ForgeEvent } from "../workers/core/forge-event";
 import type { Json, JobRef, JobSpec, SettledNotice } from "../workers/core/job";
 import { repos } from "../schema";
@@ -81,16 +89,28 @@ export class RepoObject extends DurableObject<Env> {
   private repo: Repo | null;
   private readonly log: EventLog;
 
-  constructor(ctx: DurableObjectState, env: Env, private readonly registry: Registry) {
+  constructor(
+    ctx: DurableObjectState,
+    env: Env,
+    private readonly registry: Registry,
+  ) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.schema = new DoSchema(ctx.storage, REPO_SCHEMA);
     this.outbox = new Outbox(ctx.storage, {
-      create: (spec: JobSpec) => this.jobStub(spec.id).create(spec).then(() => {}),
-      release: (p: { jobId: string }) => this.jobStub(p.jobId).release().then(() => {}),
+      create: (spec: JobSpec) =>
+        this.jobStub(spec.id)
+          .create(spec)
+          .then(() => {}),
+      release: (p: { jobId: string }) =>
+        this.jobStub(p.jobId)
+          .release()
+          .then(() => {}),
       sync: (repo: Repo) => this.syncRow(repo),
       registry: (p: { host: string; entry: RegistryEntry }) =>
-        remote(env.REGISTRY, p.host).record(p.host, p.entry).then(() => {}),
+        remote(env.REGISTRY, p.host)
+          .record(p.host, p.entry)
+          .then(() => {}),
       "workflow-start": (spec: WorkflowSpec) => remote(env.WORKFLOW, spec.id).start(spec),
       "workflow-ready": (p: { id: string }) => remote(env.WORKFLOW, p.id).repoReady(),
     });
@@ -110,7 +130,11 @@ export class RepoObject extends DurableObject<Env> {
   }
 
   /** Registers the repo; a second call returns the existing one unchanged. */
-  async register(address: RepoAddress, pipelines: Record<string, unknown>, via: string): Promise<{ repo: Repo; created: boolean }> {
+  async register(
+    address: RepoAddress,
+    pipelines: Record<string, unknown>,
+    via: string,
+  ): Promise<{ repo: Repo; created: boolean }> {
     const target = this.aliasOf();
     if (target) return remote(this.env.REPO, target).register(address, pipelines, via);
     if (this.repo) return { repo: this.repo, created: false };
@@ -159,7 +183,11 @@ export class RepoObject extends DurableObject<Env> {
    * An error reported from outside (an observer): a strong one is stored at once; a weak one counts, and is
    * stored once it has been retried WEAK_RETRIES times. Answers whether it was stored.
    */
-  async reportError(strength: "strong" | "weak", message: string, by: string): Promise<Outcome<{ stored: boolean; weakErrors: number }>> {
+  async reportError(
+    strength: "strong" | "weak",
+    message: string,
+    by: string,
+  ): Promise<Outcome<{ stored: boolean; weakErrors: number }>> {
     const repo = this.repo;
     if (!repo) return refuse(notFound("repo is not registered"));
     const stored = this.commit(() => {
@@ -184,18 +212,38 @@ export class RepoObject extends DurableObject<Env> {
   async beginWorkflow(id: string, kind: WorkflowKind, to: RepoAddress | null, by: string): Promise<Outcome<Repo>> {
     const repo = this.repo;
     if (!repo) return refuse(notFound("repo is not registered"));
-    if (repo.hold) return refuse(conflict(`repo is in workflow ${repo.hold.workflow} (${repo.hold.kind}); wait for it to end`, "repo_busy"));
+    if (repo.hold)
+      return refuse(
+        conflict(`repo is in workflow ${repo.hold.workflow} (${repo.hold.kind}); wait for it to end`, "repo_busy"),
+      );
     if (kind === "freeze-repo" && repo.frozen) return refuse(conflict("repo is already frozen", "already_frozen"));
     if (kind === "unfreeze-repo" && !repo.frozen) return refuse(conflict("repo is not frozen", "not_frozen"));
-    if (kind === "move-repo" && (!to || to.url === repo.url)) return refuse(conflict("the repo is already at that URL", "same_url"));
+    if (kind === "move-repo" && (!to || to.url === repo.url))
+      return refuse(conflict("the repo is already at that URL", "same_url"));
     this.commit(() => {
       // Archive's last visit comes before the freeze: it is queued ahead of the hold.
-      if (kind === "freeze-repo") for (const jobs of this.registry.planLifecycle("beforeFreeze", repo.pipelines, this.facts()).values()) this.enqueue(jobs, null);
+      if (kind === "freeze-repo")
+        for (const jobs of this.registry.planLifecycle("beforeFreeze", repo.pipelines, this.facts()).values())
+          this.enqueue(jobs, null);
       repo.hold = { workflow: id, kind, seq: this.nextSeq(), ...(to ? { to: to.url } : {}) };
-      const started = kind === "move-repo" ? "move_started" : kind === "freeze-repo" ? "freeze_started" : "unfreeze_started";
+      const started =
+        kind === "move-repo" ? "move_started" : kind === "freeze-repo" ? "freeze_started" : "unfreeze_started";
       this.log.append("registry", started, { workflow: id, from: repo.url, ...(to ? { to: to.url } : {}), by });
-      if (to) this.toRegistry("repo_move_accepted", { workflow: id, to: to.host === repo.host ? to.fullName : to.url, toUrl: to.url });
-      const spec: WorkflowSpec = { id, kind, repoId: repo.id, repoKey: repo.key, from: repo.url, to: to?.url ?? null, by };
+      if (to)
+        this.toRegistry("repo_move_accepted", {
+          workflow: id,
+          to: to.host === repo.host ? to.fullName : to.url,
+          toUrl: to.url,
+        });
+      const spec: WorkflowSpec = {
+        id,
+        kind,
+        repoId: repo.id,
+        repoKey: repo.key,
+        from: repo.url,
+        to: to?.url ?? null,
+        by,
+      };
       this.outbox.add("workflow-start", spec);
       this.save();
       this.checkDrained();
@@ -214,7 +262,8 @@ export class RepoObject extends DurableObject<Env> {
     if (repo.hold?.workflow !== id) return { ok: true, value: repo };
     const hold = repo.hold;
     this.commit(() => {
-      if (outcome === "failed") this.log.append("registry", `${hold.kind.replace("-repo", "")}_failed`, { workflow: id, reason });
+      if (outcome === "failed")
+        this.log.append("registry", `${hold.kind.replace("-repo", "")}_failed`, { workflow: id, reason });
       else if (hold.kind === "move-repo") this.moveTo(parseRepoUrl(hold.to!), id);
       else {
         repo.frozen = hold.kind === "freeze-repo";
@@ -248,7 +297,8 @@ export class RepoObject extends DurableObject<Env> {
   claimAlias(target: string): Outcome<boolean> {
     const current = this.aliasOf();
     if (current === target) return { ok: true, value: false };
-    if (this.repo || current) return refuse(conflict(`${this.repo?.url ?? "that URL"} is already registered as another repo`, "url_taken"));
+    if (this.repo || current)
+      return refuse(conflict(`${this.repo?.url ?? "that URL"} is already registered as another repo`, "url_taken"));
     this.schema.ensure();
     this.sql.exec(`CREATE TABLE IF NOT EXISTS alias (target TEXT NOT NULL)`);
     this.sql.exec(`INSERT INTO alias (target) VALUES (?)`, target);
@@ -317,7 +367,9 @@ export class RepoObject extends DurableObject<Env> {
   override async fetch(request: Request): Promise<Response> {
     const refused = upgradeRequired(request);
     if (refused) return refused;
-    return openWatch(this.ctx, new URL(request.url).searchParams.get("after"), (cursor, limit) => this.events(cursor, limit));
+    return openWatch(this.ctx, new URL(request.url).searchParams.get("after"), (cursor, limit) =>
+      this.events(cursor, limit),
+    );
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
@@ -409,7 +461,13 @@ export class RepoObject extends DurableObject<Env> {
   private toRegistry(kind: RegistryEventKind, data: { [key: string]: Json }, at?: RepoAddress): void {
     const repo = this.repo!;
     const address = at ?? parseRepoUrl(repo.url);
-    const entry: RegistryEntry = { source: `${repo.id}:${this.log.nextId()}`, kind, repo: repo.id, path: address.fullName, data };
+    const entry: RegistryEntry = {
+      source: `${repo.id}:${this.log.nextId()}`,
+      kind,
+      repo: repo.id,
+      path: address.fullName,
+      data,
+    };
     this.outbox.add("registry", { host: address.host, entry });
   }
 
@@ -427,7 +485,11 @@ export class RepoObject extends DurableObject<Env> {
   /** Marks the given pipelines' first work as pending (those that have any) and runs it unless an error is stored. */
   private startInit(names: string[]): void {
     const repo = this.repo!;
-    const plans = this.registry.planLifecycle("init", Object.fromEntries(names.map((n) => [n, repo.pipelines[n]])), this.facts());
+    const plans = this.registry.planLifecycle(
+      "init",
+      Object.fromEntries(names.map((n) => [n, repo.pipelines[n]])),
+      this.facts(),
+    );
     if (!plans.size) return;
     const init = (repo.init ??= { pending: [], jobs: {} });
     init.pending = [...new Set([...init.pending, ...plans.keys()])];
@@ -479,21 +541,34 @@ export class RepoObject extends DurableObject<Env> {
     repo.cloneUrl = to.cloneUrl;
     repo.host = to.host;
     this.log.append("registry", "moved", { workflow, from: from.url, to: to.url });
-    const paths = { workflow, from: from.host === to.host ? from.fullName : from.url, to: to.fullName, fromUrl: from.url, toUrl: to.url };
+    const paths = {
+      workflow,
+      from: from.host === to.host ? from.fullName : from.url,
+      to: to.fullName,
+      fromUrl: from.url,
+      toUrl: to.url,
+    };
     this.toRegistry("repo_moved", paths, to);
     if (from.host !== to.host) this.toRegistry("repo_moved", { ...paths, from: from.fullName, to: to.url }, from);
-    if (!repo.frozen && !repo.removed) for (const jobs of this.registry.planLifecycle("moved", repo.pipelines, this.facts(), before).values()) this.enqueue(jobs, null);
+    if (!repo.frozen && !repo.removed)
+      for (const jobs of this.registry.planLifecycle("moved", repo.pipelines, this.facts(), before).values())
+        this.enqueue(jobs, null);
   }
 
   private chainPipelines(): string[] {
-    return this.sql.exec<{ pipeline: string }>(`SELECT DISTINCT pipeline FROM chain`).toArray().map((r) => r.pipeline);
+    return this.sql
+      .exec<{ pipeline: string }>(`SELECT DISTINCT pipeline FROM chain`)
+      .toArray()
+      .map((r) => r.pipeline);
   }
 
   /** The object this one forwards to, when its name is a moved repo's new URL. */
   private aliasOf(): string | null {
     if (!this.schema.exists) return null;
     const table = this.sql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alias'`).toArray().length;
-    return table ? (this.sql.exec<{ target: string }>(`SELECT target FROM alias LIMIT 1`).toArray()[0]?.target ?? null) : null;
+    return table
+      ? (this.sql.exec<{ target: string }>(`SELECT target FROM alias LIMIT 1`).toArray()[0]?.target ?? null)
+      : null;
   }
 
   /** Adds planned jobs to the chain (joining a waiting job with the same coalesce key) and starts what may start. */
@@ -581,7 +656,9 @@ export class RepoObject extends DurableObject<Env> {
   }
 
   private storedRepo(): Repo | null {
-    const row = this.schema.exists ? this.sql.exec<{ doc: string }>(`SELECT doc FROM repo LIMIT 1`).toArray()[0] : undefined;
+    const row = this.schema.exists
+      ? this.sql.exec<{ doc: string }>(`SELECT doc FROM repo LIMIT 1`).toArray()[0]
+      : undefined;
     return row ? (JSON.parse(row.doc) as Repo) : null;
   }
 

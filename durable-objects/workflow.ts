@@ -74,7 +74,8 @@ export class WorkflowObject extends DurableObject<Env> {
     };
     this.change(() => {
       this.run = run;
-      const data: { [key: string]: Json } = spec.kind === "move-repo" ? { from: spec.from, to: spec.to } : { repo: spec.repoId, url: spec.from };
+      const data: { [key: string]: Json } =
+        spec.kind === "move-repo" ? { from: spec.from, to: spec.to } : { repo: spec.repoId, url: spec.from };
       this.log.append("workflow", spec.kind === "move-repo" ? "move_started" : "started", { ...data, by: spec.by });
     });
     if (run.deadline) await this.ctx.storage.setAlarm(run.deadline);
@@ -95,7 +96,9 @@ export class WorkflowObject extends DurableObject<Env> {
     if (run[step]) return { ok: true, value: run }; // said again (an observer retrying): already recorded
     const expected = step === "released" ? "started" : "released";
     if (run.state !== expected)
-      return refuse(conflict(`${step} is out of order: the workflow is ${run.state}, ${step} follows ${expected}`, "out_of_order"));
+      return refuse(
+        conflict(`${step} is out of order: the workflow is ${run.state}, ${step} follows ${expected}`, "out_of_order"),
+      );
     this.step(step, by, null);
     await this.advance();
     return { ok: true, value: this.run! };
@@ -109,7 +112,9 @@ export class WorkflowObject extends DurableObject<Env> {
   override async fetch(request: Request): Promise<Response> {
     const refused = upgradeRequired(request);
     if (refused) return refused;
-    return openWatch(this.ctx, new URL(request.url).searchParams.get("after"), (cursor, limit) => this.events(cursor, limit));
+    return openWatch(this.ctx, new URL(request.url).searchParams.get("after"), (cursor, limit) =>
+      this.events(cursor, limit),
+    );
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
@@ -204,7 +209,10 @@ export class WorkflowObject extends DurableObject<Env> {
 }
 
 export function observerTokens(env: Pick<Env, "OBSERVER_TOKENS">): string[] {
-  return (env.OBSERVER_TOKENS ?? "").split(",").map((t) => t.trim()).filter(Boolean);
+  return (env.OBSERVER_TOKENS ?? "")
+    .split(",")
+    .map((t) => t.trim())
+    .filter(Boolean);
 }
 
 function observerCount(env: Env): number {

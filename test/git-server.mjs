@@ -110,7 +110,9 @@ function runBackend(root, req, res, path, query, { cutAfter, corruptAt, user } =
   });
   cgi.on("close", (code) => {
     if (!headersDone) {
-      res.writeHead(500, { "Content-Type": "text/plain" }).end(`git http-backend failed (${code}): ${Buffer.concat(stderr)}`);
+      res
+        .writeHead(500, { "Content-Type": "text/plain" })
+        .end(`git http-backend failed (${code}): ${Buffer.concat(stderr)}`);
     } else if (!res.destroyed) {
       res.end();
     }
@@ -188,7 +190,10 @@ export function startGitServer(root, port = 0) {
       req.on("data", (d) => chunks.push(d));
       req.on("end", () => {
         const name = hook[1];
-        hooks.set(name, [...(hooks.get(name) ?? []), { headers: req.headers, body: Buffer.concat(chunks).toString("utf8") }]);
+        hooks.set(name, [
+          ...(hooks.get(name) ?? []),
+          { headers: req.headers, body: Buffer.concat(chunks).toString("utf8") },
+        ]);
         const status = switches.get(name);
         res.writeHead(typeof status === "number" ? status : 200).end("recorded");
       });
@@ -204,7 +209,9 @@ export function startGitServer(root, port = 0) {
         if (typeof status === "string" && /^(cut|corrupt):\d+$/.test(status)) switches.set(name, status);
         else if (status) switches.set(name, Number(status));
         else switches.delete(name);
-        res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ name, status: status ?? null }));
+        res
+          .writeHead(200, { "Content-Type": "application/json" })
+          .end(JSON.stringify({ name, status: status ?? null }));
       });
       return;
     }
@@ -214,7 +221,14 @@ export function startGitServer(root, port = 0) {
       if (!status) return runBackend(root, req, res, m[2], query);
       if (typeof status === "string") {
         const [fault, n] = status.split(":");
-        return runBackend(root, req, res, m[2], query, fault === "cut" ? { cutAfter: Number(n) } : { corruptAt: Number(n) });
+        return runBackend(
+          root,
+          req,
+          res,
+          m[2],
+          query,
+          fault === "cut" ? { cutAfter: Number(n) } : { corruptAt: Number(n) },
+        );
       }
       req.resume();
       return res.writeHead(status, { "Content-Type": "text/plain" }).end(`switch ${m[1]}: HTTP ${status}\n`);
@@ -223,21 +237,27 @@ export function startGitServer(root, port = 0) {
       req.resume();
       return res.writeHead(Number(m[1]), { "Content-Type": "text/plain" }).end(`fault: HTTP ${m[1]}\n`);
     }
-    if ((m = /^\/_fault\/cut\/(\d+)(\/.*)$/.exec(path))) return runBackend(root, req, res, m[2], query, { cutAfter: Number(m[1]) });
-    if ((m = /^\/_fault\/corrupt\/(\d+)(\/.*)$/.exec(path))) return runBackend(root, req, res, m[2], query, { corruptAt: Number(m[1]) });
+    if ((m = /^\/_fault\/cut\/(\d+)(\/.*)$/.exec(path)))
+      return runBackend(root, req, res, m[2], query, { cutAfter: Number(m[1]) });
+    if ((m = /^\/_fault\/corrupt\/(\d+)(\/.*)$/.exec(path)))
+      return runBackend(root, req, res, m[2], query, { corruptAt: Number(m[1]) });
     if ((m = /^\/_fault\/slow\/(\d+)(\/.*)$/.exec(path))) {
       const rest = m[2];
       return void setTimeout(() => runBackend(root, req, res, rest, query), Number(m[1]));
     }
     if (/^\/_fault\/dumb(\/.*)$/.test(path)) {
       req.resume();
-      return res.writeHead(200, { "Content-Type": "text/plain" }).end("0000000000000000000000000000000000000000\trefs/heads/main\n");
+      return res
+        .writeHead(200, { "Content-Type": "text/plain" })
+        .end("0000000000000000000000000000000000000000\trefs/heads/main\n");
     }
     if ((m = /^\/_auth\/([^/:]+):([^/]+)(\/.*)$/.exec(path))) {
       const expected = "Basic " + Buffer.from(`${m[1]}:${m[2]}`).toString("base64");
       if (req.headers.authorization !== expected) {
         req.resume();
-        return res.writeHead(401, { "WWW-Authenticate": 'Basic realm="test"', "Content-Type": "text/plain" }).end("auth required\n");
+        return res
+          .writeHead(401, { "WWW-Authenticate": 'Basic realm="test"', "Content-Type": "text/plain" })
+          .end("auth required\n");
       }
       return runBackend(root, req, res, m[3], query, { user: m[1] });
     }
@@ -246,7 +266,10 @@ export function startGitServer(root, port = 0) {
   return new Promise((resolvePromise) => {
     server.listen(port, "127.0.0.1", () => {
       const address = server.address();
-      resolvePromise({ url: `http://127.0.0.1:${address.port}`, close: () => new Promise((r) => server.close(() => r())) });
+      resolvePromise({
+        url: `http://127.0.0.1:${address.port}`,
+        close: () => new Promise((r) => server.close(() => r())),
+      });
     });
   });
 }

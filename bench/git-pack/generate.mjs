@@ -13,7 +13,8 @@ const write = (s) => new Promise((r) => (out.write(s) ? r() : out.once("drain", 
 let seed = 0x9e3779b9;
 const rnd = () => ((seed ^= seed << 13), (seed ^= seed >>> 17), (seed ^= seed << 5), (seed >>> 0) / 2 ** 32);
 const words = Array.from({ length: 2000 }, (_, i) => `w${i.toString(36)}${"abcdefgh".slice(0, 1 + (i % 7))}`);
-const line = () => Array.from({ length: 4 + Math.floor(rnd() * 10) }, () => words[Math.floor(rnd() ** 2 * words.length)]).join(" ");
+const line = () =>
+  Array.from({ length: 4 + Math.floor(rnd() * 10) }, () => words[Math.floor(rnd() ** 2 * words.length)]).join(" ");
 
 async function blob(data) {
   mark += 1;
@@ -31,7 +32,9 @@ async function commit(changes) {
   time += 60;
   commits += 1;
   const msg = `commit ${commits}\n`;
-  await write(`commit refs/heads/main\ncommitter Bench <bench@forgeline.invalid> ${time} +0000\ndata ${msg.length}\n${msg}`);
+  await write(
+    `commit refs/heads/main\ncommitter Bench <bench@forgeline.invalid> ${time} +0000\ndata ${msg.length}\n${msg}`,
+  );
   for (const [path, m] of marks) await write(`M 100644 :${m} ${path}\n`);
   await write("\n");
 }
@@ -49,7 +52,11 @@ for (let i = 0; binary < binaryTarget; i++) {
 const files = [];
 for (let f = 0; f < 2400; f++) files.push(Array.from({ length: 500 }, line));
 for (let f = 0; f < files.length; f += 100)
-  await commit(files.slice(f, f + 100).map((lines, k) => [`src/d${(f + k) % 40}/f${f + k}.txt`, Buffer.from(lines.join("\n") + "\n")]));
+  await commit(
+    files
+      .slice(f, f + 100)
+      .map((lines, k) => [`src/d${(f + k) % 40}/f${f + k}.txt`, Buffer.from(lines.join("\n") + "\n")]),
+  );
 for (let c = 0; c < 1500; c++) {
   const changes = [];
   for (let k = 0; k < 6; k++) {

@@ -17,7 +17,9 @@ const live = () => {
 };
 const base = live();
 let peak = 0;
-const stream = Readable.toWeb(createReadStream(file!, { highWaterMark: 64 * 1024 })) as unknown as ReadableStream<Uint8Array>;
+const stream = Readable.toWeb(
+  createReadStream(file!, { highWaterMark: 64 * 1024 }),
+) as unknown as ReadableStream<Uint8Array>;
 const fh = await open(file!, "r");
 const spill = {
   async read(offset: number, length: number) {
@@ -33,4 +35,11 @@ for await (const o of reader.objects()) {
 }
 peak = Math.max(peak, live() - base);
 await fh.close();
-console.log(JSON.stringify({ objects: n, checksum: reader.checksum, peakLiveMiB: +(peak / 1024 / 1024).toFixed(1), stats: reader.stats }));
+console.log(
+  JSON.stringify({
+    objects: n,
+    checksum: reader.checksum,
+    peakLiveMiB: +(peak / 1024 / 1024).toFixed(1),
+    stats: reader.stats,
+  }),
+);

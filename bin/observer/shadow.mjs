@@ -15,10 +15,20 @@ export function shadowPath(root, host, path, id) {
 
 function git(args, opts = {}) {
   return new Promise((resolve, reject) => {
-    execFile("git", args, { maxBuffer: 16 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: "0" }, ...opts }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`git ${args[0] === "--git-dir" ? args[2] : args[0]}: ${(stderr || err.message).trim().split("\n").pop()}`));
-      else resolve(stdout);
-    });
+    execFile(
+      "git",
+      args,
+      { maxBuffer: 16 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: "0" }, ...opts },
+      (err, stdout, stderr) => {
+        if (err)
+          reject(
+            new Error(
+              `git ${args[0] === "--git-dir" ? args[2] : args[0]}: ${(stderr || err.message).trim().split("\n").pop()}`,
+            ),
+          );
+        else resolve(stdout);
+      },
+    );
   });
 }
 
@@ -49,7 +59,8 @@ export async function initShadow(dir, cloneUrl) {
   await mkdir(dirname(dir), { recursive: true });
   // A clone cut short by a crash left its temporary sibling; it is ours by its name, and never in place.
   const base = `${basename(dir)}.tmp-`;
-  for (const name of await readdir(dirname(dir))) if (name.startsWith(base)) await rm(join(dirname(dir), name), { recursive: true, force: true });
+  for (const name of await readdir(dirname(dir)))
+    if (name.startsWith(base)) await rm(join(dirname(dir), name), { recursive: true, force: true });
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
   try {
     await git(["clone", "--mirror", "--quiet", cloneUrl, tmp]);

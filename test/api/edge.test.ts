@@ -17,18 +17,35 @@ const forgeExists = async (host: string) => (await call(`/api/forges/${host}`)).
 describe("admin token (bearerAuth)", () => {
   it("answers 401 unauthorized for a missing, malformed or wrong header, and creates nothing", async () => {
     const body = forge();
-    for (const authorization of [undefined, "Basic dGVzdDp0ZXN0", "Bearer", "Bearer ", "Bearer test-admin-token extra", "Bearer test-admin-tokeN", "Bearertest-admin-token"]) {
-      const headers: Record<string, string> = { ...JSON_TYPE, ...(authorization !== undefined ? { Authorization: authorization } : {}) };
+    for (const authorization of [
+      undefined,
+      "Basic dGVzdDp0ZXN0",
+      "Bearer",
+      "Bearer ",
+      "Bearer test-admin-token extra",
+      "Bearer test-admin-tokeN",
+      "Bearertest-admin-token",
+    ]) {
+      const headers: Record<string, string> = {
+        ...JSON_TYPE,
+        ...(authorization !== undefined ? { Authorization: authorization } : {}),
+      };
       const res = await json(call("/api/forges", { method: "POST", headers, body: JSON.stringify(body) }));
       expect(res.status, String(authorization)).toBe(401);
-      expect(res.body).toEqual({ error: { code: "unauthorized", message: "this call needs Authorization: Bearer <admin token>" } });
+      expect(res.body).toEqual({
+        error: { code: "unauthorized", message: "this call needs Authorization: Bearer <admin token>" },
+      });
     }
     expect(await forgeExists(body.host)).toBe(false);
   });
 
   it("takes the scheme in any case", async () => {
     const body = forge();
-    const res = await call("/api/forges", { method: "POST", headers: { ...JSON_TYPE, Authorization: "bearer test-admin-token" }, body: JSON.stringify(body) });
+    const res = await call("/api/forges", {
+      method: "POST",
+      headers: { ...JSON_TYPE, Authorization: "bearer test-admin-token" },
+      body: JSON.stringify(body),
+    });
     expect(res.status).toBe(201);
   });
 
@@ -36,7 +53,11 @@ describe("admin token (bearerAuth)", () => {
     for (const token of [undefined, "", "two words", "semi;colon"]) {
       const res = await app.request(
         "https://forgeline.test/api/forges",
-        { method: "POST", headers: { ...JSON_TYPE, Authorization: `Bearer ${token ?? "x"}` }, body: JSON.stringify(forge()) },
+        {
+          method: "POST",
+          headers: { ...JSON_TYPE, Authorization: `Bearer ${token ?? "x"}` },
+          body: JSON.stringify(forge()),
+        },
         { ...env, ADMIN_TOKEN: token },
       );
       expect(res.status, String(token)).toBe(503);
@@ -61,9 +82,17 @@ describe("JSON bodies (bodyLimit, zod-validator)", () => {
       [{ headers: { ...ADMIN, "Content-Type": "application/json-seq" }, body: text }, 400, "unsupported_media_type"],
       [{ headers: { ...ADMIN, ...JSON_TYPE }, body: "{not json" }, 400, "malformed_json"],
       [{ headers: { ...ADMIN, ...JSON_TYPE } }, 400, "malformed_json"],
-      [{ headers: { ...ADMIN, ...JSON_TYPE }, body: JSON.stringify({ ...body, kind: "bitbucket" }) }, 400, "invalid_input"],
+      [
+        { headers: { ...ADMIN, ...JSON_TYPE }, body: JSON.stringify({ ...body, kind: "bitbucket" }) },
+        400,
+        "invalid_input",
+      ],
       [{ headers: { ...ADMIN, ...JSON_TYPE }, body: JSON.stringify([body]) }, 400, "invalid_input"],
-      [{ headers: { ...ADMIN, ...JSON_TYPE }, body: JSON.stringify({ ...body, pad: "x".repeat(MAX_API_BYTES) }) }, 413, "too_large"],
+      [
+        { headers: { ...ADMIN, ...JSON_TYPE }, body: JSON.stringify({ ...body, pad: "x".repeat(MAX_API_BYTES) }) },
+        413,
+        "too_large",
+      ],
     ];
     for (const [init, status, code] of cases) {
       const res = await json(call("/api/forges", { method: "POST", ...init }));
@@ -71,7 +100,13 @@ describe("JSON bodies (bodyLimit, zod-validator)", () => {
       expect(typeof res.body.error.message).toBe("string");
     }
     expect(await forgeExists(body.host)).toBe(false);
-    const ok = await json(call("/api/forges", { method: "POST", headers: { ...ADMIN, "Content-Type": "application/json; charset=utf-8" }, body: text }));
+    const ok = await json(
+      call("/api/forges", {
+        method: "POST",
+        headers: { ...ADMIN, "Content-Type": "application/json; charset=utf-8" },
+        body: text,
+      }),
+    );
     expect(ok.status).toBe(201);
   });
 
@@ -85,7 +120,14 @@ describe("JSON bodies (bodyLimit, zod-validator)", () => {
         c.close();
       },
     });
-    const res = await json(call("/api/forges", { method: "POST", headers: { ...ADMIN, ...JSON_TYPE }, body: stream, duplex: "half" } as RequestInit));
+    const res = await json(
+      call("/api/forges", {
+        method: "POST",
+        headers: { ...ADMIN, ...JSON_TYPE },
+        body: stream,
+        duplex: "half",
+      } as RequestInit),
+    );
     expect([res.status, res.body.error.code]).toEqual([413, "too_large"]);
     expect(await forgeExists(body.host)).toBe(false);
   });
@@ -122,14 +164,26 @@ describe("optional JSON bodies", () => {
 
 describe("query strings (one style)", () => {
   it("refuses what is not a whole number in range, and takes an empty value as absent", async () => {
-    for (const q of ["limit=abc", "limit=1e2", "limit=0", "limit=501", "limit=-1", "limit=0x10", "limit=%205", "cursor=bogus", "limit=1&limit=2"]) {
+    for (const q of [
+      "limit=abc",
+      "limit=1e2",
+      "limit=0",
+      "limit=501",
+      "limit=-1",
+      "limit=0x10",
+      "limit=%205",
+      "cursor=bogus",
+      "limit=1&limit=2",
+    ]) {
       const res = await json(call(`/api/jobs?${q}`));
       expect([res.status, res.body.error?.code], q).toEqual([400, "invalid_query"]);
     }
     expect((await json(call("/api/jobs?limit="))).status).toBe(200);
     expect((await json(call("/api/repos?limit=500"))).status).toBe(200);
     expect((await json(call("/api/repos?cursor=nope"))).body.error.code).toBe("invalid_query");
-    expect((await json(call("/api/tagbuild/jobs?limit=x", { headers: { Accept: "application/json" } }))).body.error.code).toBe("invalid_query");
+    expect(
+      (await json(call("/api/tagbuild/jobs?limit=x", { headers: { Accept: "application/json" } }))).body.error.code,
+    ).toBe("invalid_query");
   });
 
   it("answers the archive's bad queries as invalid_query in SWH's shape", async () => {
@@ -154,14 +208,26 @@ describe("CORS on the archive's read API (cors)", () => {
     expect(found.headers.get("Access-Control-Allow-Origin")).toBe("*");
     const preflight = await call("/api/1/known/", {
       method: "OPTIONS",
-      headers: { Origin: "https://page.example", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type" },
+      headers: {
+        Origin: "https://page.example",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type",
+      },
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get("Access-Control-Allow-Origin")).toBe("*");
     expect(preflight.headers.get("Access-Control-Allow-Methods")).toContain("POST");
-    const known = await call("/api/1/known/", { method: "POST", headers: { ...JSON_TYPE, Origin: "https://page.example" }, body: "[]" });
+    const known = await call("/api/1/known/", {
+      method: "POST",
+      headers: { ...JSON_TYPE, Origin: "https://page.example" },
+      body: "[]",
+    });
     expect(known.status).toBe(200);
     expect(known.headers.get("Access-Control-Allow-Origin")).toBe("*");
-    expect((await call("/api/jobs", { headers: { Origin: "https://page.example" } })).headers.get("Access-Control-Allow-Origin")).toBeNull();
+    expect(
+      (await call("/api/jobs", { headers: { Origin: "https://page.example" } })).headers.get(
+        "Access-Control-Allow-Origin",
+      ),
+    ).toBeNull();
   });
 });

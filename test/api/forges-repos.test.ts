@@ -6,10 +6,23 @@ import { admin, call, json, unique, type Answer } from "../support/http";
 describe("forges API", () => {
   it("registers a forge and never returns its secret or token", async () => {
     const created = await json(
-      admin("/api/forges", "POST", { host: "Git.Example.ORG", kind: "gitea", webhookSecret: "s3cret-value", token: "tok-123456", allowedCidrs: ["10.0.0.0/8"] }),
+      admin("/api/forges", "POST", {
+        host: "Git.Example.ORG",
+        kind: "gitea",
+        webhookSecret: "s3cret-value",
+        token: "tok-123456",
+        allowedCidrs: ["10.0.0.0/8"],
+      }),
     );
     expect(created.status).toBe(201);
-    expect(created.body.forge).toMatchObject({ host: "git.example.org", kind: "gitea", baseUrl: "https://git.example.org", hasToken: true, allowedCidrs: ["10.0.0.0/8"], reachable: true });
+    expect(created.body.forge).toMatchObject({
+      host: "git.example.org",
+      kind: "gitea",
+      baseUrl: "https://git.example.org",
+      hasToken: true,
+      allowedCidrs: ["10.0.0.0/8"],
+      reachable: true,
+    });
     const listed = await call("/api/forges");
     const text = await listed.text();
     expect(text).not.toContain("s3cret-value");
@@ -21,9 +34,17 @@ describe("forges API", () => {
 
   it("refuses writes without the admin token", async () => {
     const body = JSON.stringify({ host: "x.test", kind: "github", webhookSecret: "12345678" });
-    const none = await json(call("/api/forges", { method: "POST", headers: { "Content-Type": "application/json" }, body }));
+    const none = await json(
+      call("/api/forges", { method: "POST", headers: { "Content-Type": "application/json" }, body }),
+    );
     expect(none.status).toBe(401);
-    const wrong = await json(call("/api/forges", { method: "POST", headers: { "Content-Type": "application/json", Authorization: "Bearer nope" }, body }));
+    const wrong = await json(
+      call("/api/forges", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Authorization: "Bearer nope" },
+        body,
+      }),
+    );
     expect(wrong.status).toBe(401);
     expect((await json(call("/api/forges/x.test"))).status).toBe(404);
   });
@@ -35,7 +56,10 @@ describe("forges API", () => {
       [{ host: "ok.test", kind: "github", webhookSecret: "short" }, "webhookSecret"],
       [{ host: "ok.test", kind: "github", webhookSecret: "12345678", allowedCidrs: ["300.1.1.1/8"] }, "allowedCidrs"],
       [{ host: "ok.test", kind: "github", webhookSecret: "12345678", extra: 1 }, "extra"],
-      [{ host: "ok.test", kind: "github", webhookSecret: "12345678", autoRegister: { nosuch: {} } }, "unknown pipeline"],
+      [
+        { host: "ok.test", kind: "github", webhookSecret: "12345678", autoRegister: { nosuch: {} } },
+        "unknown pipeline",
+      ],
       [{ host: "ok.test", kind: "github", webhookSecret: "12345678", baseUrl: "http://ok.test" }, "https"],
       [{ host: "ok.test", kind: "github", webhookSecret: "12345678", baseUrl: "https://10.1.2.3" }, "private"],
     ];
@@ -46,19 +70,30 @@ describe("forges API", () => {
     }
     const notJson = await json(admin("/api/forges", "POST", undefined, { "Content-Type": "application/json" }));
     expect(notJson.status).toBe(400);
-    const wrongType = await json(call("/api/forges", { method: "POST", headers: { Authorization: "Bearer test-admin-token", "Content-Type": "text/plain" }, body: "{}" }));
+    const wrongType = await json(
+      call("/api/forges", {
+        method: "POST",
+        headers: { Authorization: "Bearer test-admin-token", "Content-Type": "text/plain" },
+        body: "{}",
+      }),
+    );
     expect(wrongType.status).toBe(400);
     expect((await json(call("/api/forges/ok.test"))).status).toBe(404);
   });
 
   it("refuses a second registration of a host, patches and deletes", async () => {
     const host = `${unique("patch")}.test`;
-    expect((await json(admin("/api/forges", "POST", { host, kind: "github", webhookSecret: "12345678" }))).status).toBe(201);
+    expect((await json(admin("/api/forges", "POST", { host, kind: "github", webhookSecret: "12345678" }))).status).toBe(
+      201,
+    );
     const again = await json(admin("/api/forges", "POST", { host, kind: "github", webhookSecret: "12345678" }));
     expect(again.status).toBe(409);
     const patched = await json(admin(`/api/forges/${host}`, "PATCH", { token: "abcdef", autoRegister: { probe: {} } }));
     expect(patched.status).toBe(200);
-    expect(patched.body.forge).toMatchObject({ hasToken: true, autoRegister: { probe: { script: ["ok"], coalesce: false } } });
+    expect(patched.body.forge).toMatchObject({
+      hasToken: true,
+      autoRegister: { probe: { script: ["ok"], coalesce: false } },
+    });
     const off = await json(admin(`/api/forges/${host}`, "PATCH", { autoRegister: false, token: null }));
     expect(off.body.forge).toMatchObject({ hasToken: false, autoRegister: null });
     expect((await json(admin(`/api/forges/${host}`, "DELETE"))).status).toBe(200);
@@ -69,7 +104,9 @@ describe("forges API", () => {
 describe("repos API", () => {
   it("registers a repo once: web URL, clone URL and .git name the same repo", async () => {
     const name = unique("same");
-    const first = await json(admin("/api/repos", "POST", { url: `https://forge.test/acme/${name}`, pipelines: { probe: { script: ["ok"] } } }));
+    const first = await json(
+      admin("/api/repos", "POST", { url: `https://forge.test/acme/${name}`, pipelines: { probe: { script: ["ok"] } } }),
+    );
     expect(first.status).toBe(201);
     expect(first.body.repo).toMatchObject({
       id: expect.stringMatching(/^[0-9A-Z]{26}$/),
@@ -78,12 +115,18 @@ describe("repos API", () => {
       host: "forge.test",
       error: null,
     });
-    for (const url of [`https://forge.test/acme/${name}.git`, `https://FORGE.test/acme/${name}/`, `git@forge.test:acme/${name}.git`]) {
+    for (const url of [
+      `https://forge.test/acme/${name}.git`,
+      `https://FORGE.test/acme/${name}/`,
+      `git@forge.test:acme/${name}.git`,
+    ]) {
       const again = await json(admin("/api/repos", "POST", { url, pipelines: { probe: { script: ["ok"] } } }));
       expect(again.status, url).toBe(200);
       expect(again.body).toMatchObject({ created: false, repo: { id: first.body.repo.id } });
     }
-    const other = await json(admin("/api/repos", "POST", { url: `https://forge.test/acme/${name}.git`, pipelines: {} }));
+    const other = await json(
+      admin("/api/repos", "POST", { url: `https://forge.test/acme/${name}.git`, pipelines: {} }),
+    );
     expect(other.status).toBe(409);
     expect(other.body.error.message).toContain(first.body.repo.id);
   });
@@ -112,13 +155,16 @@ describe("repos API", () => {
   it("lists, reads, patches repos and logs config changes", async () => {
     const names = [unique("list"), unique("list"), unique("list")];
     const ids: string[] = [];
-    for (const n of names) ids.push((await json(admin("/api/repos", "POST", { url: `https://list.test/o/${n}` }))).body.repo.id);
+    for (const n of names)
+      ids.push((await json(admin("/api/repos", "POST", { url: `https://list.test/o/${n}` }))).body.repo.id);
     const page1 = await json(call("/api/repos?host=list.test&limit=2"));
     expect(page1.body.repos.map((r: Answer) => r.id)).toEqual([ids[2], ids[1]]);
     const page2 = await json(call(`/api/repos?host=list.test&limit=2&cursor=${page1.body.next}`));
     expect(page2.body.repos.map((r: Answer) => r.id)).toEqual([ids[0]]);
     expect(page2.body.next).toBeNull();
-    const patched = await json(admin(`/api/repos/${ids[0]}`, "PATCH", { pipelines: { probe: { script: ["weak", "ok"] } } }));
+    const patched = await json(
+      admin(`/api/repos/${ids[0]}`, "PATCH", { pipelines: { probe: { script: ["weak", "ok"] } } }),
+    );
     expect(patched.status).toBe(200);
     expect(patched.body.repo.pipelines).toEqual({ probe: { script: ["weak", "ok"], coalesce: false } });
     const bad = await json(admin(`/api/repos/${ids[0]}`, "PATCH", { pipelines: { probe: { script: "ok" } } }));

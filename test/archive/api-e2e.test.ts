@@ -51,8 +51,14 @@ describe("reading an archived origin through /api/1", () => {
     const latest = await get(`/api/1/origin/${url}/visit/latest/?require_snapshot=true`);
     const snapshot = latest.body.snapshot as string;
     const snp = await get(`/api/1/snapshot/${snapshot}/`);
-    expect(snp.body.branches.HEAD).toEqual({ target: "refs/heads/main", target_type: "alias", target_url: `${BASE}/api/1/revision/${head}/` });
-    const refs = (await git("git for-each-ref --format='%(refname) %(objectname)'")).split("\n").map((l) => l.split(" "));
+    expect(snp.body.branches.HEAD).toEqual({
+      target: "refs/heads/main",
+      target_type: "alias",
+      target_url: `${BASE}/api/1/revision/${head}/`,
+    });
+    const refs = (await git("git for-each-ref --format='%(refname) %(objectname)'"))
+      .split("\n")
+      .map((l) => l.split(" "));
     for (const [name, oid] of refs) expect(snp.body.branches[name!]?.target, name).toBe(oid);
 
     const rev = await get(`/api/1/revision/${head}/`);
@@ -60,7 +66,7 @@ describe("reading an archived origin through /api/1", () => {
     const file = await get(`/api/1/directory/${rev.body.directory}/src/deep/file.txt/`);
     expect(file.body.target).toBe(await git("git rev-parse HEAD:src/deep/file.txt"));
     const raw = await get(`/api/1/content/sha1_git:${file.body.target}/raw/`);
-    expect(new TextDecoder().decode(raw.body)).toBe(await git("git cat-file blob HEAD:src/deep/file.txt") + "\n");
+    expect(new TextDecoder().decode(raw.body)).toBe((await git("git cat-file blob HEAD:src/deep/file.txt")) + "\n");
 
     const swhid = `swh:1:cnt:${file.body.target};origin=${url};visit=swh:1:snp:${snapshot};anchor=swh:1:rev:${head};path=/src/deep/file.txt`;
     const resolved = await get(`/api/1/resolve/${swhid}/`);

@@ -8,7 +8,14 @@ import { archiveApi } from "../../workers/archive/api";
 import type { Env } from "../../workers/env";
 import { allObjects, buildVarietyRepo, convertAll, sh } from "./git-objects";
 import { storeContents } from "../../workers/archive/content-store";
-import { openVisit, setVisitStatus, storeDirectories, storeReleases, storeRevisions, storeSnapshot } from "../../workers/archive/store";
+import {
+  openVisit,
+  setVisitStatus,
+  storeDirectories,
+  storeReleases,
+  storeRevisions,
+  storeSnapshot,
+} from "../../workers/archive/store";
 import { contentFromBlob } from "../../workers/archive/convert";
 import { snapshotId } from "../../workers/archive/manifest";
 import { originId } from "../../workers/archive/hashes";
@@ -21,7 +28,12 @@ const BASE = "https://forgeline.test";
 async function get(path: string) {
   const res = await app.request(`${BASE}${path}`, {}, env);
   if (res.headers.get("Content-Type") === "application/octet-stream")
-    return { status: res.status, body: new Uint8Array(await res.arrayBuffer()) as Answer, link: res.headers.get("Link"), headers: res.headers };
+    return {
+      status: res.status,
+      body: new Uint8Array(await res.arrayBuffer()) as Answer,
+      link: res.headers.get("Link"),
+      headers: res.headers,
+    };
   const text = await res.text();
   let body: Answer = text;
   try {
@@ -78,14 +90,22 @@ describe("origins and visits", () => {
   it("gets an origin by its URL, as is or percent-encoded", async () => {
     const plain = await get(`/api/1/origin/${ORIGIN}/get/`);
     expect(plain.status).toBe(200);
-    expect(plain.body).toEqual({ url: ORIGIN, id: originId(ORIGIN), origin_visits_url: `${BASE}/api/1/origin/${ORIGIN}/visits/` });
+    expect(plain.body).toEqual({
+      url: ORIGIN,
+      id: originId(ORIGIN),
+      origin_visits_url: `${BASE}/api/1/origin/${ORIGIN}/visits/`,
+    });
     expect((await get(`/api/1/origin/${encodeURIComponent(ORIGIN)}/get/`)).body.url).toBe(ORIGIN);
   });
 
   it("answers 404 for an unknown origin and 400 for something that is not a URL, in SWH's error shape", async () => {
     const unknown = await get(`/api/1/origin/https://git.example.org/nope.git/get/`);
     expect(unknown.status).toBe(404);
-    expect(unknown.body).toMatchObject({ exception: "NotFoundExc", reason: expect.stringContaining("nope.git"), error: { code: "not_found" } });
+    expect(unknown.body).toMatchObject({
+      exception: "NotFoundExc",
+      reason: expect.stringContaining("nope.git"),
+      error: { code: "not_found" },
+    });
     const bad = await get(`/api/1/origin/not-a-url/get/`);
     expect(bad.status).toBe(400);
     expect(bad.body.exception).toBe("BadInputExc");
@@ -95,20 +115,40 @@ describe("origins and visits", () => {
   it("lists visits newest first, per_page at a time, with Link headers down to the first", async () => {
     const first = await get(`/api/1/origin/${ORIGIN}/visits/?per_page=3`);
     expect(first.body.map((v: Answer) => v.visit)).toEqual([4, 3, 2]);
-    expect(first.body[1]).toMatchObject({ origin: ORIGIN, status: "failed", snapshot: null, type: "git", snapshot_url: null, date: "2026-01-03T00:00:00.000000+00:00" });
-    expect(first.body[2]).toMatchObject({ status: "full", snapshot, snapshot_url: `${BASE}/api/1/snapshot/${snapshot}/` });
+    expect(first.body[1]).toMatchObject({
+      origin: ORIGIN,
+      status: "failed",
+      snapshot: null,
+      type: "git",
+      snapshot_url: null,
+      date: "2026-01-03T00:00:00.000000+00:00",
+    });
+    expect(first.body[2]).toMatchObject({
+      status: "full",
+      snapshot,
+      snapshot_url: `${BASE}/api/1/snapshot/${snapshot}/`,
+    });
     const second = await get(nextPath(first.link)!);
     expect(second.body.map((v: Answer) => v.visit)).toEqual([1]);
     expect(second.link).toBeNull();
-    expect((await get(`/api/1/origin/${ORIGIN}/visits/?last_visit=3`)).body.map((v: Answer) => v.visit)).toEqual([2, 1]);
+    expect((await get(`/api/1/origin/${ORIGIN}/visits/?last_visit=3`)).body.map((v: Answer) => v.visit)).toEqual([
+      2, 1,
+    ]);
     for (const q of ["per_page=0", "per_page=abc", "per_page=100000", "last_visit=-1"])
       expect((await get(`/api/1/origin/${ORIGIN}/visits/?${q}`)).status, q).toBe(400);
   });
 
   it("gets the latest visit, or the latest with a snapshot, and a visit by number", async () => {
     expect((await get(`/api/1/origin/${ORIGIN}/visit/latest/`)).body).toMatchObject({ visit: 4, status: "ongoing" });
-    expect((await get(`/api/1/origin/${ORIGIN}/visit/latest/?require_snapshot=true`)).body).toMatchObject({ visit: 2, snapshot });
-    expect((await get(`/api/1/origin/${ORIGIN}/visit/3/`)).body).toMatchObject({ visit: 3, status: "failed", error: "forge down" });
+    expect((await get(`/api/1/origin/${ORIGIN}/visit/latest/?require_snapshot=true`)).body).toMatchObject({
+      visit: 2,
+      snapshot,
+    });
+    expect((await get(`/api/1/origin/${ORIGIN}/visit/3/`)).body).toMatchObject({
+      visit: 3,
+      status: "failed",
+      error: "forge down",
+    });
     expect((await get(`/api/1/origin/${ORIGIN}/visit/99/`)).status).toBe(404);
     expect((await get(`/api/1/origin/${ORIGIN}/visit/latest/?require_snapshot=maybe`)).status).toBe(400);
   });
@@ -121,11 +161,25 @@ describe("snapshots", () => {
     expect(body.id).toBe(snapshot);
     expect(body.next_branch).toBeNull();
     expect(Object.keys(body.branches).sort()).toEqual(Object.keys(branches).sort());
-    expect(body.branches.HEAD).toEqual({ target: "refs/heads/main", target_type: "alias", target_url: `${BASE}/api/1/revision/${head}/` });
+    expect(body.branches.HEAD).toEqual({
+      target: "refs/heads/main",
+      target_type: "alias",
+      target_url: `${BASE}/api/1/revision/${head}/`,
+    });
     expect(body.branches["refs/heads/gone"]).toBeNull();
-    expect(body.branches["refs/heads/main"]).toEqual({ target: head, target_type: "revision", target_url: `${BASE}/api/1/revision/${head}/` });
-    expect(body.branches["refs/tags/v1.0"]).toMatchObject({ target: await git("git rev-parse refs/tags/v1.0"), target_type: "release" });
-    expect(body.branches["refs/tags/light"]).toMatchObject({ target: await git("git rev-parse HEAD~1"), target_type: "revision" });
+    expect(body.branches["refs/heads/main"]).toEqual({
+      target: head,
+      target_type: "revision",
+      target_url: `${BASE}/api/1/revision/${head}/`,
+    });
+    expect(body.branches["refs/tags/v1.0"]).toMatchObject({
+      target: await git("git rev-parse refs/tags/v1.0"),
+      target_type: "release",
+    });
+    expect(body.branches["refs/tags/light"]).toMatchObject({
+      target: await git("git rev-parse HEAD~1"),
+      target_type: "revision",
+    });
   });
 
   it("pages branches by name with branches_from/branches_count and a Link header; filters target_types", async () => {
@@ -141,7 +195,11 @@ describe("snapshots", () => {
     }
     expect(seen).toEqual(names);
     const releases = await get(`/api/1/snapshot/${snapshot}/?target_types=release`);
-    expect(Object.keys(releases.body.branches).sort()).toEqual(["refs/tags/blobtag", "refs/tags/treetag", "refs/tags/v1.0"]);
+    expect(Object.keys(releases.body.branches).sort()).toEqual([
+      "refs/tags/blobtag",
+      "refs/tags/treetag",
+      "refs/tags/v1.0",
+    ]);
   });
 
   it("answers 400 for malformed ids and parameters, 404 for an unknown snapshot", async () => {
@@ -166,7 +224,11 @@ describe("revisions and releases", () => {
       message: "first\n",
       date: await git(`git log -1 --format=%aI ${first}`),
       committer_date: await git(`git log -1 --format=%cI ${first}`),
-      author: { fullname: await git(`git log -1 --format='%an <%ae>' ${first}`), name: await git(`git log -1 --format=%an ${first}`), email: await git(`git log -1 --format=%ae ${first}`) },
+      author: {
+        fullname: await git(`git log -1 --format='%an <%ae>' ${first}`),
+        name: await git(`git log -1 --format=%an ${first}`),
+        email: await git(`git log -1 --format=%ae ${first}`),
+      },
       parents: [],
       merge: false,
       url: `${BASE}/api/1/revision/${first}/`,
@@ -190,7 +252,9 @@ describe("revisions and releases", () => {
       path = nextPath(page.link);
     }
     // Breadth-first over parents in order, from git's own parent lists.
-    const parents = new Map((await git("git rev-list --parents HEAD")).split("\n").map((l) => [l.split(" ")[0]!, l.split(" ").slice(1)]));
+    const parents = new Map(
+      (await git("git rev-list --parents HEAD")).split("\n").map((l) => [l.split(" ")[0]!, l.split(" ").slice(1)]),
+    );
     const bfs: string[] = [head];
     for (let i = 0; i < bfs.length; i++) for (const p of parents.get(bfs[i]!)!) if (!bfs.includes(p)) bfs.push(p);
     expect(ids).toEqual(bfs);
@@ -201,10 +265,20 @@ describe("revisions and releases", () => {
   it("shows releases on a revision, a blob and a tree", async () => {
     const v1 = await git("git rev-parse refs/tags/v1.0");
     const { body } = await get(`/api/1/release/${v1}/`);
-    expect(body).toMatchObject({ id: v1, name: "v1.0", message: "release 1.0\n", target: head, target_type: "revision", target_url: `${BASE}/api/1/revision/${head}/` });
+    expect(body).toMatchObject({
+      id: v1,
+      name: "v1.0",
+      message: "release 1.0\n",
+      target: head,
+      target_type: "revision",
+      target_url: `${BASE}/api/1/revision/${head}/`,
+    });
     expect(body.date).toBe(await git("git for-each-ref --format='%(taggerdate:iso-strict)' refs/tags/v1.0"));
     const blobtag = (await get(`/api/1/release/${await git("git rev-parse refs/tags/blobtag")}/`)).body;
-    expect(blobtag).toMatchObject({ target_type: "content", target_url: `${BASE}/api/1/content/sha1_git:${await git("git rev-parse HEAD:README")}/` });
+    expect(blobtag).toMatchObject({
+      target_type: "content",
+      target_url: `${BASE}/api/1/content/sha1_git:${await git("git rev-parse HEAD:README")}/`,
+    });
     const treetag = (await get(`/api/1/release/${await git("git rev-parse refs/tags/treetag")}/`)).body;
     expect(treetag).toMatchObject({ target_type: "directory", target: await git("git rev-parse HEAD^{tree}") });
   });
@@ -244,18 +318,40 @@ describe("directories and contents", () => {
     });
     const ours = body.map((e: Answer) => ({ name: e.name, perms: e.perms, target: e.target, length: e.length }));
     expect(ours).toEqual(lsTree.map((e) => (e.name.includes("caf") ? { ...e, name: "caf\\xe9.txt" } : e)));
-    expect(body.find((e: Answer) => e.name === "link")).toMatchObject({ type: "file", perms: 0o120000, target_url: expect.stringContaining("/content/sha1_git:") });
-    expect(body.find((e: Answer) => e.name === "src")).toMatchObject({ type: "dir", dir_id: root, target_url: expect.stringContaining("/directory/") });
+    expect(body.find((e: Answer) => e.name === "link")).toMatchObject({
+      type: "file",
+      perms: 0o120000,
+      target_url: expect.stringContaining("/content/sha1_git:"),
+    });
+    expect(body.find((e: Answer) => e.name === "src")).toMatchObject({
+      type: "dir",
+      dir_id: root,
+      target_url: expect.stringContaining("/directory/"),
+    });
     expect(body.find((e: Answer) => e.name === "vendor")).toMatchObject({ type: "dir" });
   });
 
   it("finds entries by path, including a non-UTF-8 name and a submodule", async () => {
     const root = await git("git rev-parse HEAD^{tree}");
     const deep = await get(`/api/1/directory/${root}/src/deep/file.txt/`);
-    expect(deep.body).toMatchObject({ name: "src/deep/file.txt", type: "file", target: await git("git rev-parse HEAD:src/deep/file.txt"), dir_id: await git("git rev-parse HEAD:src/deep"), length: 5 });
+    expect(deep.body).toMatchObject({
+      name: "src/deep/file.txt",
+      type: "file",
+      target: await git("git rev-parse HEAD:src/deep/file.txt"),
+      dir_id: await git("git rev-parse HEAD:src/deep"),
+      length: 5,
+    });
     expect((await get(`/api/1/directory/${root}/caf%E9.txt/`)).body).toMatchObject({ type: "file", length: 6 });
-    expect((await get(`/api/1/directory/${root}/vendor/lib/`)).body).toMatchObject({ type: "rev", perms: 0o160000, target: "1".repeat(40), target_url: null });
-    expect((await get(`/api/1/directory/${root}/src/`)).body).toMatchObject({ type: "dir", target: await git("git rev-parse HEAD:src") });
+    expect((await get(`/api/1/directory/${root}/vendor/lib/`)).body).toMatchObject({
+      type: "rev",
+      perms: 0o160000,
+      target: "1".repeat(40),
+      target_url: null,
+    });
+    expect((await get(`/api/1/directory/${root}/src/`)).body).toMatchObject({
+      type: "dir",
+      target: await git("git rev-parse HEAD:src"),
+    });
     expect((await get(`/api/1/directory/${root}/nope/`)).status).toBe(404);
     expect((await get(`/api/1/directory/${root}/README/inside/`)).status).toBe(404);
     // (`..` never gets here: URL parsing folds it away; an empty segment does.)
@@ -273,8 +369,14 @@ describe("directories and contents", () => {
     expect(sub.body).toMatchObject({ path: "src/deep", type: "dir" });
     expect(sub.body.content.map((e: Answer) => e.target)).toEqual([await git("git rev-parse HEAD:src/deep/file.txt")]);
     const file = await get(`/api/1/revision/${head}/directory/src/deep/file.txt/`);
-    expect(file.body).toMatchObject({ type: "file", content: { length: 5, checksums: { sha1_git: await git("git rev-parse HEAD:src/deep/file.txt") } } });
-    expect((await get(`/api/1/revision/${head}/directory/vendor/lib/`)).body).toMatchObject({ type: "rev", content: { id: "1".repeat(40) } });
+    expect(file.body).toMatchObject({
+      type: "file",
+      content: { length: 5, checksums: { sha1_git: await git("git rev-parse HEAD:src/deep/file.txt") } },
+    });
+    expect((await get(`/api/1/revision/${head}/directory/vendor/lib/`)).body).toMatchObject({
+      type: "rev",
+      content: { id: "1".repeat(40) },
+    });
     expect((await get(`/api/1/revision/${head}/directory/missing/`)).status).toBe(404);
     expect((await get(`/api/1/revision/${"b".repeat(40)}/directory/`)).status).toBe(404);
     expect((await get(`/api/1/revision/nothex/directory/`)).status).toBe(400);
@@ -283,10 +385,19 @@ describe("directories and contents", () => {
   it("shows a content by any of its checksums, and serves its raw bytes as git has them", async () => {
     const blob = await git("git rev-parse HEAD:run.sh");
     const one = (await get(`/api/1/content/sha1_git:${blob}/`)).body;
-    expect(one).toMatchObject({ length: Number(await git(`git cat-file -s ${blob}`)), status: "visible", data_url: `${BASE}/api/1/content/sha1_git:${blob}/raw/` });
+    expect(one).toMatchObject({
+      length: Number(await git(`git cat-file -s ${blob}`)),
+      status: "visible",
+      data_url: `${BASE}/api/1/content/sha1_git:${blob}/raw/`,
+    });
     expect(one.checksums.sha1).toBe((await git(`git cat-file blob ${blob} | sha1sum`)).split(" ")[0]);
     expect(one.checksums.sha256).toBe((await git(`git cat-file blob ${blob} | sha256sum`)).split(" ")[0]);
-    for (const q of [`sha1:${one.checksums.sha1}`, one.checksums.sha1, `sha256:${one.checksums.sha256}`, `blake2s256:${one.checksums.blake2s256}`])
+    for (const q of [
+      `sha1:${one.checksums.sha1}`,
+      one.checksums.sha1,
+      `sha256:${one.checksums.sha256}`,
+      `blake2s256:${one.checksums.blake2s256}`,
+    ])
       expect((await get(`/api/1/content/${q}/`)).body, q).toEqual(one);
     const raw = await get(`/api/1/content/sha1_git:${blob}/raw/`);
     expect(raw.status).toBe(200);
@@ -327,7 +438,13 @@ describe("resolving SWHIDs", () => {
       expect(status).toBe(200);
       expect(body.swhid).toBe(qualified);
       // SWH gives the qualifiers under `metadata`.
-      expect(body.metadata).toEqual({ origin: ORIGIN, visit: `swh:1:snp:${snapshot}`, anchor: `swh:1:rev:${head}`, path: "/README", lines: "1-2" });
+      expect(body.metadata).toEqual({
+        origin: ORIGIN,
+        visit: `swh:1:snp:${snapshot}`,
+        anchor: `swh:1:rev:${head}`,
+        path: "/README",
+        lines: "1-2",
+      });
       expect(body.qualifiers).toEqual(body.metadata);
       expect(body.api_url).toBe(`${BASE}/api/1/content/sha1_git:${cases[0]![1]}/`);
     }
@@ -335,8 +452,17 @@ describe("resolving SWHIDs", () => {
 
   it("tells which of many SWHIDs are archived (POST /known/), and refuses malformed lists", async () => {
     const post = (body: unknown) =>
-      app.request(`${BASE}/api/1/known/`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) }, env);
-    const stored = [`swh:1:rev:${head}`, `swh:1:snp:${snapshot}`, `swh:1:cnt:${await git("git rev-parse HEAD:README")}`, `swh:1:ori:${originId(ORIGIN)}`];
+      app.request(
+        `${BASE}/api/1/known/`,
+        { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) },
+        env,
+      );
+    const stored = [
+      `swh:1:rev:${head}`,
+      `swh:1:snp:${snapshot}`,
+      `swh:1:cnt:${await git("git rev-parse HEAD:README")}`,
+      `swh:1:ori:${originId(ORIGIN)}`,
+    ];
     const strangers = Array.from({ length: 150 }, (_, i) => `swh:1:dir:${i.toString(16).padStart(40, "0")}`);
     const res = await post([...stored, ...strangers]);
     expect(res.status).toBe(200);
@@ -349,7 +475,14 @@ describe("resolving SWHIDs", () => {
   });
 
   it("answers 400 for malformed SWHIDs and 404 for ones not archived", async () => {
-    for (const bad of ["swh:1:cnt:123", "swh:2:cnt:" + "a".repeat(40), "swh:1:xyz:" + "a".repeat(40), `swh:1:cnt:${"a".repeat(40)};lines=0`, `swh:1:cnt:${"a".repeat(40)};bogus=1`, "hello"]) {
+    for (const bad of [
+      "swh:1:cnt:123",
+      "swh:2:cnt:" + "a".repeat(40),
+      "swh:1:xyz:" + "a".repeat(40),
+      `swh:1:cnt:${"a".repeat(40)};lines=0`,
+      `swh:1:cnt:${"a".repeat(40)};bogus=1`,
+      "hello",
+    ]) {
       const { status, body } = await get(`/api/1/resolve/${bad}/`);
       expect(status, bad).toBe(400);
       expect(body.exception).toBe("BadInputExc");

@@ -22,7 +22,9 @@ function randomBytes(length: number): Uint8Array {
 }
 
 async function contentRow(sha1Git: string) {
-  return env.DB.prepare("SELECT pack, pack_offset AS offset, pack_length AS length, compressed FROM archive_contents WHERE sha1_git = ?1")
+  return env.DB.prepare(
+    "SELECT pack, pack_offset AS offset, pack_length AS length, compressed FROM archive_contents WHERE sha1_git = ?1",
+  )
     .bind(sha1Git)
     .first<{ pack: string | null; offset: number | null; length: number | null; compressed: number }>();
 }
@@ -35,7 +37,9 @@ async function raw(sha1Git: string): Promise<{ status: number; bytes: Uint8Array
 
 describe("content packs", () => {
   it("stores many contents in one pack, multipart past one part, and the raw endpoint reads each by its range", async () => {
-    const texts = Array.from({ length: 50 }, (_, i) => new TextEncoder().encode(`${unique("text")} ${"line of text\n".repeat(i * 40)}`));
+    const texts = Array.from({ length: 50 }, (_, i) =>
+      new TextEncoder().encode(`${unique("text")} ${"line of text\n".repeat(i * 40)}`),
+    );
     const blobs = [randomBytes(3 * MiB), randomBytes(4 * MiB), ...texts];
     const items = await Promise.all(blobs.map((b) => contentFromBlob(b)));
     const prefix = `content-packs/${unique("t")}/`;
@@ -62,7 +66,9 @@ describe("content packs", () => {
   });
 
   it("a content already archived (from any origin) is not written again: no pack, no write", async () => {
-    const items = await Promise.all(Array.from({ length: 20 }, (_, i) => contentFromBlob(new TextEncoder().encode(unique(`dedup ${i}`)))));
+    const items = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => contentFromBlob(new TextEncoder().encode(unique(`dedup ${i}`)))),
+    );
     expect(await storeContents(env, items, `content-packs/${unique("origin-a")}/`)).toEqual({ added: 20, skipped: 0 });
     const second = new ContentRecorder(env, new ContentPackWriter(env.ARCHIVE, `content-packs/${unique("origin-b")}/`));
     await second.add(items);
@@ -72,8 +78,13 @@ describe("content packs", () => {
   });
 
   it("a crash in the middle of a pack leaves no row pointing at it; the redone step stores the contents whole", async () => {
-    const items = await Promise.all([randomBytes(6 * MiB), new TextEncoder().encode(unique("small after the part"))].map((b) => contentFromBlob(b)));
-    const crashed = new ContentRecorder(env, new ContentPackWriter(env.ARCHIVE, `content-packs/${unique("crash")}/`, 5 * MiB));
+    const items = await Promise.all(
+      [randomBytes(6 * MiB), new TextEncoder().encode(unique("small after the part"))].map((b) => contentFromBlob(b)),
+    );
+    const crashed = new ContentRecorder(
+      env,
+      new ContentPackWriter(env.ARCHIVE, `content-packs/${unique("crash")}/`, 5 * MiB),
+    );
     await crashed.add(items);
     // The first part is in R2 (a multipart upload open), the pack is not complete: the step dies here.
     expect(crashed.writer.writes).toBe(2);
@@ -84,14 +95,19 @@ describe("content packs", () => {
   });
 
   it("a pack deleted or cut short in R2: the raw endpoint answers 500 with a clear error", async () => {
-    const [a, b] = await Promise.all([unique("deleted pack"), unique("truncated pack")].map((t) => contentFromBlob(new TextEncoder().encode(t))));
+    const [a, b] = await Promise.all(
+      [unique("deleted pack"), unique("truncated pack")].map((t) => contentFromBlob(new TextEncoder().encode(t))),
+    );
     await storeContents(env, [a!], `content-packs/${unique("del")}/`);
     await storeContents(env, [b!], `content-packs/${unique("cut")}/`);
     const rowA = (await contentRow(a!.sha1_git))!;
     await env.ARCHIVE.delete(rowA.pack!);
     const gone = await json(call(`/api/1/content/sha1_git:${a!.sha1_git}/raw/`));
     expect(gone.status).toBe(500);
-    expect(gone.body.error).toMatchObject({ code: "content_bytes_missing", message: expect.stringContaining("missing from R2") });
+    expect(gone.body.error).toMatchObject({
+      code: "content_bytes_missing",
+      message: expect.stringContaining("missing from R2"),
+    });
     const rowB = (await contentRow(b!.sha1_git))!;
     const whole = new Uint8Array(await (await env.ARCHIVE.get(rowB.pack!))!.arrayBuffer());
     await env.ARCHIVE.put(rowB.pack!, whole.subarray(0, whole.length - 3));

@@ -23,7 +23,10 @@ import {
 import type { Answer } from "../support/http";
 
 async function setSwitch(name: string, status: number | string | null) {
-  const res = await fetch(`${env.GIT_SERVER}/_control/switch`, { method: "POST", body: JSON.stringify({ name, status }) });
+  const res = await fetch(`${env.GIT_SERVER}/_control/switch`, {
+    method: "POST",
+    body: JSON.stringify({ name, status }),
+  });
   expect(res.status).toBe(200);
 }
 
@@ -169,7 +172,9 @@ echo $b`,
     const repo = await makeRepo(name, `echo x > x && git add x && git commit -qm x && git branch other`);
     await sh(`echo 1234567890123456789012345678901234567890 > refs/heads/broken`, { cwd: repo.bare });
     // git itself advertises the broken ref, and cannot fetch it.
-    expect((await sh(`git ls-remote ${repo.url}`)).stdout).toContain("1234567890123456789012345678901234567890\trefs/heads/broken");
+    expect((await sh(`git ls-remote ${repo.url}`)).stdout).toContain(
+      "1234567890123456789012345678901234567890\trefs/heads/broken",
+    );
     expect((await sh(`git clone -q --mirror ${repo.url} clone-${name}`, { allowFail: true })).code).not.toBe(0);
     const job = await visit(repo.url);
     expect(job.status, JSON.stringify(job.log)).toBe("partial");
@@ -234,7 +239,11 @@ git update-ref refs/heads/odd $odd`,
     expect(byName.get("link")!.perms).toBe(0o120000);
     expect(byName.get("caf\u00e9.txt")).toBeDefined(); // the raw byte 0xE9, not UTF-8
     const vendor = parseDirectory((await getDirectoryRaw(env, byName.get("vendor")!.target))!);
-    expect(vendor[0]).toMatchObject({ type: "rev", perms: 0o160000, target: "1111111111111111111111111111111111111111" });
+    expect(vendor[0]).toMatchObject({
+      type: "rev",
+      perms: 0o160000,
+      target: "1111111111111111111111111111111111111111",
+    });
 
     const oddId = (await sh(`git rev-parse refs/heads/odd`, { cwd: repo.bare })).stdout.trim();
     const odd = await getRevision(env, oddId);
@@ -259,7 +268,9 @@ for i in $(seq 1 500); do echo "create refs/tags/t$i $(sed -n "$(( (i % 30) + 1 
     expect(Object.keys(expected).length).toBeGreaterThan(3500);
     expect(snapshot!.branches).toEqual(expected);
     // One new commit on one of them: a small incremental fetch with thousands of haves on offer.
-    await sh(`cd work-${name} && echo more > g && git add g && git commit -qm more && git push -q ../acme/${name}.git main`);
+    await sh(
+      `cd work-${name} && echo more > g && git add g && git commit -qm more && git push -q ../acme/${name}.git main`,
+    );
     const again = await visit(repo.url);
     expect(again.result).toMatchObject({ result: "eventful", packFetched: true, objects: 3 });
   });

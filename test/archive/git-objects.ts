@@ -14,7 +14,10 @@ export interface ShellResult {
 
 /** Runs a bash script on the git server's machine, under its root; throws when it fails. */
 export async function sh(script: string, opts: { cwd?: string; binary?: boolean } = {}): Promise<ShellResult> {
-  const res = await fetch(`${env.GIT_SERVER}/_control/sh`, { method: "POST", body: JSON.stringify({ script, ...opts }) });
+  const res = await fetch(`${env.GIT_SERVER}/_control/sh`, {
+    method: "POST",
+    body: JSON.stringify({ script, ...opts }),
+  });
   const out = (await res.json()) as ShellResult;
   if (out.code !== 0) throw new Error(`shell failed (${out.code}): ${out.stderr}\n${script}`);
   return out;

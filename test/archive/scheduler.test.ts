@@ -134,14 +134,21 @@ describe("due origins", () => {
 const db = () => drizzle(env.DB);
 
 async function dueAt(origin: string, at: number, patch: Partial<OriginSchedule> = {}) {
-  await db().update(archiveSchedule).set({ nextVisitAt: at, ...patch }).where(eq(archiveSchedule.originId, originId(origin)));
+  await db()
+    .update(archiveSchedule)
+    .set({ nextVisitAt: at, ...patch })
+    .where(eq(archiveSchedule.originId, originId(origin)));
 }
 
 /** Schedules of other tests are pushed into the future so that each test sees only its own origins due. */
 async function onlyDue(origins: string[]) {
   const ids = new Set(origins.map(originId));
   for (const row of await db().select().from(archiveSchedule))
-    if (!ids.has(row.originId)) await db().update(archiveSchedule).set({ nextVisitAt: Date.now() + 100 * DAY_MS }).where(eq(archiveSchedule.originId, row.originId));
+    if (!ids.has(row.originId))
+      await db()
+        .update(archiveSchedule)
+        .set({ nextVisitAt: Date.now() + 100 * DAY_MS })
+        .where(eq(archiveSchedule.originId, row.originId));
 }
 
 const tickEnv = (budget: string) => ({ DB: env.DB, REPO: env.REPO, ARCHIVE_SCHEDULER_BUDGET: budget });
@@ -159,7 +166,9 @@ describe("scheduling real origins", () => {
   });
 
   it("a tick enqueues due origins oldest lag first within the budget, never one already running; visits move the offset", async () => {
-    const repos = await Promise.all([1, 2, 3].map((i) => makeRepo(repoName(`tick${i}`), `echo ${i} > f && git add f && git commit -qm c${i}`)));
+    const repos = await Promise.all(
+      [1, 2, 3].map((i) => makeRepo(repoName(`tick${i}`), `echo ${i} > f && git add f && git commit -qm c${i}`)),
+    );
     for (const r of repos) expect((await visit(r.url)).status).toBe("full");
     const now = Date.now();
     await onlyDue(repos.map((r) => r.origin));
@@ -179,7 +188,8 @@ describe("scheduling real origins", () => {
       expect(done.input.trigger).toBe("scheduler");
       expect(done.result.result).toBe("uneventful");
     }
-    for (const r of repos) expect(await getSchedule(env, r.origin)).toMatchObject({ intervalOffset: 6, runningJobId: null, failures: 0 });
+    for (const r of repos)
+      expect(await getSchedule(env, r.origin)).toMatchObject({ intervalOffset: 6, runningJobId: null, failures: 0 });
   });
 
   it("three not-found visits in a row disable an origin; save code now brings it back", async () => {
@@ -206,10 +216,14 @@ describe("scheduling real origins", () => {
     const name = repoName("cancelled");
     await makeRepo(name, `echo a > a && git add a && git commit -qm a`);
     const sw = repoName("sw");
-    await fetch(`${env.GIT_SERVER}/_control/switch`, { method: "POST", body: JSON.stringify({ name: sw, status: 503 }) });
+    await fetch(`${env.GIT_SERVER}/_control/switch`, {
+      method: "POST",
+      body: JSON.stringify({ name: sw, status: 503 }),
+    });
     const url = `${env.GIT_SERVER}/_fault/switch/${sw}/acme/${name}.git`;
     const id = await saveNow(url);
-    for (let i = 0; i < 400 && (await jobView(id))?.phase !== "waiting"; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 400 && (await jobView(id))?.phase !== "waiting"; i++)
+      await new Promise((r) => setTimeout(r, 50));
     const origin = (await jobView(id)).input.origin;
     expect(await getSchedule(env, origin)).toMatchObject({ runningJobId: id });
     expect((await json(admin(`/api/jobs/${id}/cancel`, "POST"))).status).toBe(200);
@@ -221,7 +235,10 @@ describe("scheduling real origins", () => {
     await onlyDue([]);
     await scheduleTick(tickEnv("20"), Date.now());
     expect(await getSchedule(env, origin)).toMatchObject({ runningJobId: null, failures: 1 });
-    await fetch(`${env.GIT_SERVER}/_control/switch`, { method: "POST", body: JSON.stringify({ name: sw, status: null }) });
+    await fetch(`${env.GIT_SERVER}/_control/switch`, {
+      method: "POST",
+      body: JSON.stringify({ name: sw, status: null }),
+    });
   });
 
   it("the Worker's cron trigger runs the scheduler", async () => {

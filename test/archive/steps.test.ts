@@ -7,7 +7,19 @@ import { describe, expect, it, beforeAll } from "vitest";
 import { env } from "cloudflare:workers";
 import { admin, json, unique, type Answer } from "../support/http";
 import { deliver, registerForge } from "../support/webhooks";
-import { expectAllArchived, expectedBranches, gitObjects, gitRefs, makeRepo, repoName, saveNow, settled, sh, visit, type TestRepo } from "./visit-support";
+import {
+  expectAllArchived,
+  expectedBranches,
+  gitObjects,
+  gitRefs,
+  makeRepo,
+  repoName,
+  saveNow,
+  settled,
+  sh,
+  visit,
+  type TestRepo,
+} from "./visit-support";
 import { getSnapshot, openContent } from "../../workers/archive/lookup";
 import { loadStep, type LoadProgress, type LoadRequest } from "../../workers/archive/loader";
 import { packPrefix, StagedPackError } from "../../workers/archive/loader-pack";
@@ -37,7 +49,9 @@ async function gitCounts(bare: string): Promise<Record<string, number>> {
 
 /** Every visible content row's bytes are in R2 where the row says (pack long enough, or the one object). */
 async function expectRowsPointAtBytes(): Promise<void> {
-  const rows = await env.DB.prepare("SELECT sha1_git, pack, pack_offset, pack_length FROM archive_contents WHERE status = 'visible'").all<{
+  const rows = await env.DB.prepare(
+    "SELECT sha1_git, pack, pack_offset, pack_length FROM archive_contents WHERE status = 'visible'",
+  ).all<{
     sha1_git: string;
     pack: string | null;
     pack_offset: number;
@@ -74,7 +88,13 @@ describe("a visit in bounded steps", () => {
       ref: "refs/heads/main",
       before: "0000000000000000000000000000000000000000",
       after: head,
-      repository: { html_url: html, clone_url: `${html}.git`, full_name: `acme/${name}`, name, owner: { login: "acme" } },
+      repository: {
+        html_url: html,
+        clone_url: `${html}.git`,
+        full_name: `acme/${name}`,
+        name,
+        owner: { login: "acme" },
+      },
       pusher: { name: "alice" },
       commits: [],
     });
@@ -128,7 +148,10 @@ describe("a visit in bounded steps", () => {
 
   it("a budget smaller than one object still progresses, one object per step", async () => {
     const name = repoName("one");
-    const repo = await makeRepo(name, `echo a > a && echo b > b && git add -A && git commit -qm one && git tag -a t -m tag`);
+    const repo = await makeRepo(
+      name,
+      `echo a > a && echo b > b && git add -A && git commit -qm one && git tag -a t -m tag`,
+    );
     const job = await pushVisit(repo, name, { archive: { step: { objects: 1, subrequests: 20 } } });
     expect(job.status, JSON.stringify(job.log?.slice(-5))).toBe("full");
     const objects = await gitObjects(repo.bare);
@@ -149,7 +172,9 @@ describe("a visit in bounded steps", () => {
     await expectRowsPointAtBytes();
     const blob = [...objects].find(([, t]) => t === "blob")![0];
     const bytes = (await sh(`git cat-file blob ${blob} | base64 -w0`, { cwd: root.bare })).stdout;
-    expect(btoa(String.fromCharCode(...new Uint8Array(await new Response(await openContent(env, blob)).arrayBuffer())))).toBe(bytes);
+    expect(
+      btoa(String.fromCharCode(...new Uint8Array(await new Response(await openContent(env, blob)).arrayBuffer()))),
+    ).toBe(bytes);
   });
 });
 
@@ -163,7 +188,14 @@ describe("steps redone and faults between steps (loadStep against real R2 and D1
     wants = await tips(repo.bare);
   });
 
-  const request = (visit: number, r = repo, w = wants): LoadRequest => ({ origin: r.origin, cloneUrl: r.url, visit, wants: w, haves: [], maxContentBytes: 1 << 30 });
+  const request = (visit: number, r = repo, w = wants): LoadRequest => ({
+    origin: r.origin,
+    cloneUrl: r.url,
+    visit,
+    wants: w,
+    haves: [],
+    maxContentBytes: 1 << 30,
+  });
   const step = (e: ArchiveEnv, visit: number, p: LoadProgress | null, r = repo, w = wants) => {
     const meter = new StepMeter(budget);
     return loadStep(meter.wrap(e), request(visit, r, w), p, meter).then((progress) => ({ progress, meter }));
@@ -188,7 +220,10 @@ describe("steps redone and faults between steps (loadStep against real R2 and D1
   it("steps over a pack spooled in many small chunks (deltas re-read across chunk edges from R2)", async () => {
     const own = await fork(await makeRepo(repoName("chunks"), DELTA_REPO), repoName("chunks-packed"));
     const ownWants = await tips(own.bare);
-    const req = { ...request(104, own, ownWants), budgets: { cacheBytes: 8 * 1024, windowBytes: 8 * 1024, chunkBytes: 16 * 1024, stageBytes: 4 * 1024 } };
+    const req = {
+      ...request(104, own, ownWants),
+      budgets: { cacheBytes: 8 * 1024, windowBytes: 8 * 1024, chunkBytes: 16 * 1024, stageBytes: 4 * 1024 },
+    };
     let p: LoadProgress | null = null;
     let steps = 0;
     do {
@@ -209,7 +244,8 @@ describe("steps redone and faults between steps (loadStep against real R2 and D1
       ARCHIVE: new Proxy(env.ARCHIVE, {
         get(target, prop) {
           const value = Reflect.get(target, prop, target);
-          if (prop !== "put" || typeof value !== "function") return typeof value === "function" ? value.bind(target) : value;
+          if (prop !== "put" || typeof value !== "function")
+            return typeof value === "function" ? value.bind(target) : value;
           return (key: string, ...rest: unknown[]) => {
             if (key.startsWith("content-packs/")) throw new Error("R2 went away mid-pack");
             return value.call(target, key, ...rest);

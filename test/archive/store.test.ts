@@ -18,10 +18,26 @@ import {
   MAX_DIRECTORY_ROW_BYTES,
 } from "../../workers/archive/store";
 import { storeContents } from "../../workers/archive/content-store";
-import { openContent, getContent, getDirectoryRaw, getRelease, getRevisions, getSnapshot, lastSnapshot, listVisits, snapshotBranches } from "../../workers/archive/lookup";
+import {
+  openContent,
+  getContent,
+  getDirectoryRaw,
+  getRelease,
+  getRevisions,
+  getSnapshot,
+  lastSnapshot,
+  listVisits,
+  snapshotBranches,
+} from "../../workers/archive/lookup";
 import { toHex } from "../../workers/core/bytes";
 import { objectId as gitObjectId } from "../../workers/git/sha1";
-import { compareBytes, directoryManifest, releaseManifest, revisionManifest, snapshotId } from "../../workers/archive/manifest";
+import {
+  compareBytes,
+  directoryManifest,
+  releaseManifest,
+  revisionManifest,
+  snapshotId,
+} from "../../workers/archive/manifest";
 import { contentFromBlob } from "../../workers/archive/convert";
 import type { Branch, DirectoryEntry } from "../../workers/archive/model";
 
@@ -67,7 +83,10 @@ describe("storing a real repo's objects", () => {
     expect(await count("archive_directories")).toBe(byType("tree"));
     expect(await count("archive_revisions")).toBe(byType("commit"));
     expect(await count("archive_releases")).toBe(byType("tag"));
-    const known = await knownObjects(env, objects.map((o) => o.oid));
+    const known = await knownObjects(
+      env,
+      objects.map((o) => o.oid),
+    );
     expect(known.size).toBe(objects.length);
   });
 
@@ -76,7 +95,9 @@ describe("storing a real repo's objects", () => {
       const stored = await getContent(env, "sha1_git", o.oid);
       expect(stored).toMatchObject({ sha1_git: o.oid, length: o.data.length, status: "visible" });
       expect(new Uint8Array(await new Response(await openContent(env, o.oid)).arrayBuffer())).toEqual(o.data);
-      const sums = (await sh(`git cat-file blob ${o.oid} | sha1sum; git cat-file blob ${o.oid} | sha256sum`, { cwd: dir })).stdout.split("\n");
+      const sums = (
+        await sh(`git cat-file blob ${o.oid} | sha1sum; git cat-file blob ${o.oid} | sha256sum`, { cwd: dir })
+      ).stdout.split("\n");
       expect(stored!.sha1).toBe(sums[0]!.split(" ")[0]);
       expect(stored!.sha256).toBe(sums[1]!.split(" ")[0]);
       expect(await getContent(env, "sha256", stored!.sha256)).toEqual(stored);
@@ -98,7 +119,10 @@ describe("storing a real repo's objects", () => {
   });
 
   it("stores revisions and releases whose fields (or raw manifest) hash back to git's ids", async () => {
-    const revs = await getRevisions(env, converted.revisions.map((r) => r.id));
+    const revs = await getRevisions(
+      env,
+      converted.revisions.map((r) => r.id),
+    );
     expect(revs.size).toBe(converted.revisions.length);
     for (const r of revs.values()) {
       const body = r.rawManifest ?? revisionManifest(r);
@@ -120,19 +144,29 @@ describe("storing a real repo's objects", () => {
   });
 
   it("is idempotent: storing everything again adds nothing and changes nothing", async () => {
-    const before = await Promise.all(["archive_contents", "archive_directories", "archive_revisions", "archive_releases"].map(count));
+    const before = await Promise.all(
+      ["archive_contents", "archive_directories", "archive_revisions", "archive_releases"].map(count),
+    );
     const again = await storeContents(env, converted.contents);
     expect(again).toEqual({ added: 0, skipped: 0 });
     await storeAll(converted);
-    expect(await Promise.all(["archive_contents", "archive_directories", "archive_revisions", "archive_releases"].map(count))).toEqual(before);
+    expect(
+      await Promise.all(
+        ["archive_contents", "archive_directories", "archive_revisions", "archive_releases"].map(count),
+      ),
+    ).toEqual(before);
   });
 });
 
 describe("batching past D1's 100-parameter limit", () => {
   it("stores 600 contents and answers knownObjects for 1,000 ids in batches", async () => {
-    const items = await Promise.all(Array.from({ length: 600 }, (_, i) => contentFromBlob(new TextEncoder().encode(`bulk content ${i}\n`))));
+    const items = await Promise.all(
+      Array.from({ length: 600 }, (_, i) => contentFromBlob(new TextEncoder().encode(`bulk content ${i}\n`))),
+    );
     expect(await storeContents(env, items)).toEqual({ added: 600, skipped: 0 });
-    const strangers = Array.from({ length: 400 }, (_, i) => gitObjectId("blob", new TextEncoder().encode(`never stored ${i}`)));
+    const strangers = Array.from({ length: 400 }, (_, i) =>
+      gitObjectId("blob", new TextEncoder().encode(`never stored ${i}`)),
+    );
     const known = await knownObjects(env, [...items.map((c) => c.sha1_git), ...strangers]);
     expect(known.size).toBe(600);
     expect(strangers.some((s) => known.has(s))).toBe(false);
@@ -158,7 +192,11 @@ describe("batching past D1's 100-parameter limit", () => {
     const big = await contentFromBlob(data, 1024);
     expect(big.data).toBeUndefined();
     expect(await storeContents(env, [big])).toEqual({ added: 0, skipped: 1 });
-    expect(await getContent(env, "sha1_git", big.sha1_git)).toMatchObject({ status: "absent", length: 2048, reason: expect.stringMatching(/too large/) });
+    expect(await getContent(env, "sha1_git", big.sha1_git)).toMatchObject({
+      status: "absent",
+      length: 2048,
+      reason: expect.stringMatching(/too large/),
+    });
     expect(await env.ARCHIVE.head(contentKey(big.sha1_git))).toBeNull();
   });
 });
@@ -179,7 +217,11 @@ git commit -q --allow-empty -F ../msg.txt && git tag -a huge -F ../msg.txt`);
     const rel = (await getRelease(env, c.releases[0]!.id))!;
     expect(rel.message).toBe(c.releases[0]!.message);
     expect(gitObjectId("tag", rel.rawManifest ?? releaseManifest(rel))).toBe(rel.id);
-    const row = await env.DB.prepare("SELECT length(message) AS n, manifest_in_r2 AS inR2 FROM archive_revisions WHERE id = ?").bind(rev.id).first<{ n: number; inR2: number }>();
+    const row = await env.DB.prepare(
+      "SELECT length(message) AS n, manifest_in_r2 AS inR2 FROM archive_revisions WHERE id = ?",
+    )
+      .bind(rev.id)
+      .first<{ n: number; inR2: number }>();
     expect(row).toEqual({ n: 16 * 1024, inR2: 1 });
     expect(await env.ARCHIVE.head(`revision/${rev.id}`)).not.toBeNull();
     expect(await env.ARCHIVE.head(`release/${rel.id}`)).not.toBeNull();
@@ -205,7 +247,10 @@ describe("snapshots", () => {
 
   it("refuses a snapshot that references objects not stored, and leaves nothing visible", async () => {
     const missing = "0123456789012345678901234567890123456789";
-    const branches: Record<string, Branch> = { "refs/heads/main": { target: head, targetType: "revision" }, "refs/heads/x": { target: missing, targetType: "revision" } };
+    const branches: Record<string, Branch> = {
+      "refs/heads/main": { target: head, targetType: "revision" },
+      "refs/heads/x": { target: missing, targetType: "revision" },
+    };
     const id = snapshotId(branches);
     const err = await storeSnapshot(env, { id, branches }).catch((e) => e);
     expect(err).toBeInstanceOf(MissingObjectsError);
@@ -216,7 +261,11 @@ describe("snapshots", () => {
 
   it("stores a snapshot of 3,000 branches (non-ASCII names too) in batches, and pages all of it back in byte order", async () => {
     const branches: Record<string, Branch> = { HEAD: { target: "refs/heads/b-0000", targetType: "alias" } };
-    for (let i = 0; i < 3000; i++) branches[`refs/heads/b-${String(i).padStart(4, "0")}${i % 500 === 0 ? "-é" : ""}`] = { target: head, targetType: "revision" };
+    for (let i = 0; i < 3000; i++)
+      branches[`refs/heads/b-${String(i).padStart(4, "0")}${i % 500 === 0 ? "-é" : ""}`] = {
+        target: head,
+        targetType: "revision",
+      };
     const id = snapshotId(branches);
     await storeSnapshot(env, { id, branches });
     const names: string[] = [];
@@ -257,9 +306,15 @@ describe("origins and visits", () => {
     expect((await setVisitStatus(env, url, 1, "ongoing"))!.status).toBe("ongoing");
     expect(await setVisitStatus(env, url, 1, "partial", { snapshot })).toMatchObject({ status: "partial", snapshot });
     expect(await setVisitStatus(env, url, 1, "full")).toMatchObject({ status: "partial" });
-    expect(await setVisitStatus(env, url, 2, "failed", { error: "stream cut" })).toMatchObject({ status: "failed", error: "stream cut", snapshot: null });
+    expect(await setVisitStatus(env, url, 2, "failed", { error: "stream cut" })).toMatchObject({
+      status: "failed",
+      error: "stream cut",
+      snapshot: null,
+    });
     expect(await setVisitStatus(env, url, 9, "full")).toBeNull();
-    await expect(setVisitStatus(env, url, 3, "full", { snapshot: "2".repeat(40) })).rejects.toBeInstanceOf(MissingObjectsError);
+    await expect(setVisitStatus(env, url, 3, "full", { snapshot: "2".repeat(40) })).rejects.toBeInstanceOf(
+      MissingObjectsError,
+    );
 
     expect((await lastSnapshot(env, url))?.id).toBe(snapshot);
     expect((await listVisits(env, url, { limit: 10 })).map((v) => v.visit)).toEqual([2, 1]);

@@ -22,7 +22,14 @@ import { personOf, releaseFromTag, revisionFromCommit } from "../../workers/arch
 import { formatCore, formatSwhid, parseCore, parseSwhid, SwhidError } from "../../workers/archive/swhid";
 import { Blake2s, blake2s256 } from "../../workers/archive/blake2s";
 import { blake2s as nobleBlake2s } from "@noble/hashes/blake2.js";
-import type { Branch, BranchTargetType, DirectoryEntry, EntryType, ReleaseTargetType, Timestamp } from "../../workers/archive/model";
+import type {
+  Branch,
+  BranchTargetType,
+  DirectoryEntry,
+  EntryType,
+  ReleaseTargetType,
+  Timestamp,
+} from "../../workers/archive/model";
 import type { Answer } from "../support/http";
 
 interface Vector {
@@ -35,7 +42,14 @@ interface Vector {
 }
 const vectors = (JSON.parse(vectorsText) as { vectors: Vector[] }).vectors;
 const utf8 = (s: string) => new TextEncoder().encode(s);
-const SWHID_TYPE = { content: "cnt", directory: "dir", revision: "rev", release: "rel", snapshot: "snp", origin: "ori" } as const;
+const SWHID_TYPE = {
+  content: "cnt",
+  directory: "dir",
+  revision: "rev",
+  release: "rel",
+  snapshot: "snp",
+  origin: "ori",
+} as const;
 
 const dateOf = (d: { seconds: number; microseconds: number; offset_bytes: string }): Timestamp => ({
   seconds: d.seconds,
@@ -67,8 +81,12 @@ function releaseFields(input: Answer) {
   };
 }
 
-function branchesOf(input: Record<string, { target: string; target_type: BranchTargetType } | null>): Record<string, Branch> {
-  return Object.fromEntries(Object.entries(input).map(([k, b]) => [k, b ? { target: b.target, targetType: b.target_type } : null]));
+function branchesOf(
+  input: Record<string, { target: string; target_type: BranchTargetType } | null>,
+): Record<string, Branch> {
+  return Object.fromEntries(
+    Object.entries(input).map(([k, b]) => [k, b ? { target: b.target, targetType: b.target_type } : null]),
+  );
 }
 
 /** The vector's object as `{ id, hashed }`: the id we compute and the full bytes we hash for it. */
@@ -80,7 +98,12 @@ async function compute(v: Vector): Promise<{ id: string; hashed: Uint8Array; ext
       return { id: hashes.sha1_git, hashed: concat([objectHeader("blob", data.length), data]), extra: { ...hashes } };
     }
     case "directory": {
-      const entries: DirectoryEntry[] = v.input.entries.map((e: Answer) => ({ name: utf8(e.name), type: e.type as EntryType, target: e.target, perms: e.perms }));
+      const entries: DirectoryEntry[] = v.input.entries.map((e: Answer) => ({
+        name: utf8(e.name),
+        type: e.type as EntryType,
+        target: e.target,
+        perms: e.perms,
+      }));
       const body = directoryManifest(entries);
       return { id: directoryId(entries), hashed: concat([objectHeader("tree", body.length), body]) };
     }
@@ -94,7 +117,10 @@ async function compute(v: Vector): Promise<{ id: string; hashed: Uint8Array; ext
     }
     case "snapshot": {
       const body = snapshotManifest(branchesOf(v.input.branches));
-      return { id: snapshotId(branchesOf(v.input.branches)), hashed: concat([objectHeader("snapshot", body.length), body]) };
+      return {
+        id: snapshotId(branchesOf(v.input.branches)),
+        hashed: concat([objectHeader("snapshot", body.length), body]),
+      };
     }
     case "origin":
       return { id: originId(v.input.url), hashed: utf8(v.input.url) };
@@ -103,7 +129,9 @@ async function compute(v: Vector): Promise<{ id: string; hashed: Uint8Array; ext
 
 describe("SWH test vectors", () => {
   it("has vectors of every object type", () => {
-    expect(new Set(vectors.map((v) => v.type))).toEqual(new Set(["content", "directory", "revision", "release", "snapshot", "origin"]));
+    expect(new Set(vectors.map((v) => v.type))).toEqual(
+      new Set(["content", "directory", "revision", "release", "snapshot", "origin"]),
+    );
   });
 
   for (const v of vectors) {
@@ -138,7 +166,14 @@ describe("SWH test vectors", () => {
       } else {
         const r = releaseFromTag(v.expected.id as string, body);
         expect(r.rawManifest).toBeNull();
-        expect(releaseFields(v.input)).toEqual({ name: r.name, target: r.target, targetType: r.targetType, author: r.author, date: r.date, message: r.message });
+        expect(releaseFields(v.input)).toEqual({
+          name: r.name,
+          target: r.target,
+          targetType: r.targetType,
+          author: r.author,
+          date: r.date,
+          message: r.message,
+        });
       }
     });
   }
@@ -169,12 +204,14 @@ describe("SWH test vectors", () => {
     expect(whole).toEqual(streamed.digest());
     expect(whole.sha1).toBe(toHex(await crypto.subtle.digest("SHA-1", data)));
     expect(whole.sha256).toBe(toHex(await crypto.subtle.digest("SHA-256", data)));
-    expect(whole.sha1_git).toBe(toHex(await crypto.subtle.digest("SHA-1", concat([objectHeader("blob", data.length), data]))));
+    expect(whole.sha1_git).toBe(
+      toHex(await crypto.subtle.digest("SHA-1", concat([objectHeader("blob", data.length), data]))),
+    );
   });
 });
 
 describe("BLAKE2s-256", () => {
-  it("gives RFC 7693's digest of \"abc\"", () => {
+  it('gives RFC 7693\'s digest of "abc"', () => {
     expect(toHex(blake2s256(utf8("abc")))).toBe("508c5e8c327c14e2e1a72ba34eeb452f37458b209ed63a294d999b4c86675982");
   });
 
@@ -195,7 +232,9 @@ describe("BLAKE2s-256", () => {
 describe("git → SWH conversion keeps what does not re-serialize", () => {
   it("a commit with an odd timezone and a non-UTF-8 message keeps its raw manifest, and the id still verifies", () => {
     const body = concat([
-      utf8("tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor A U Thor <a@example.org> 1700000000 +0530\ncommitter A U Thor <a@example.org> 1700000000 +0530\n\n"),
+      utf8(
+        "tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor A U Thor <a@example.org> 1700000000 +0530\ncommitter A U Thor <a@example.org> 1700000000 +0530\n\n",
+      ),
       new Uint8Array([0x63, 0x61, 0x66, 0xe9, 0x0a]), // "café\n" in Latin-1
     ]);
     const id = gitObjectId("commit", body);
@@ -222,7 +261,13 @@ describe("git → SWH conversion keeps what does not re-serialize", () => {
   it("a tag without a tagger, pointing to a tree, is a release with no author", () => {
     const body = utf8("object 4b825dc642cb6eb9a060e54bf8d69288fbee4904\ntype tree\ntag t\n\nnote\n");
     const r = releaseFromTag(gitObjectId("tag", body), body);
-    expect(r).toMatchObject({ targetType: "directory", author: null, date: null, message: "note\n", rawManifest: null });
+    expect(r).toMatchObject({
+      targetType: "directory",
+      author: null,
+      date: null,
+      message: "note\n",
+      rawManifest: null,
+    });
   });
 
   it("refuses commits and tags without their required headers", () => {

@@ -22,10 +22,16 @@ export async function sh(
   const res = await fetch(`${env.GIT_SERVER}/_control/sh`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ script, cwd: opts.cwd, binary: opts.binary, stdinBase64: opts.stdin ? base64Of(opts.stdin) : undefined }),
+    body: JSON.stringify({
+      script,
+      cwd: opts.cwd,
+      binary: opts.binary,
+      stdinBase64: opts.stdin ? base64Of(opts.stdin) : undefined,
+    }),
   });
   const out = (await res.json()) as ShellOut;
-  if (out.code !== 0 && !opts.allowFail) throw new Error(`script failed (${out.code}): ${out.stderr}\n--- script:\n${script}`);
+  if (out.code !== 0 && !opts.allowFail)
+    throw new Error(`script failed (${out.code}): ${out.stderr}\n--- script:\n${script}`);
   return out;
 }
 
@@ -78,10 +84,14 @@ export async function jobView(id: string): Promise<Answer> {
 export async function settled(id: string, timeoutMs = 45_000): Promise<Answer> {
   let last: Answer;
   try {
-    return await eventually(async () => {
-      last = await jobView(id);
-      return last?.phase === "settled" && last;
-    }, timeoutMs, `job ${id} to settle`);
+    return await eventually(
+      async () => {
+        last = await jobView(id);
+        return last?.phase === "settled" && last;
+      },
+      timeoutMs,
+      `job ${id} to settle`,
+    );
   } catch (err) {
     throw new Error(`${(err as Error).message}; last seen: ${JSON.stringify(last)?.slice(0, 3000)}`, { cause: err });
   }
@@ -92,7 +102,12 @@ export async function visit(url: string): Promise<Answer> {
   return settled(await saveNow(url));
 }
 
-const GIT_TO_KIND: Record<string, StoredKind> = { blob: "content", tree: "directory", commit: "revision", tag: "release" };
+const GIT_TO_KIND: Record<string, StoredKind> = {
+  blob: "content",
+  tree: "directory",
+  commit: "revision",
+  tag: "release",
+};
 
 /** Every object of the bare repo as git lists it: id → type. */
 export async function gitObjects(bare: string): Promise<Map<string, string>> {
@@ -107,7 +122,9 @@ export async function gitObjects(bare: string): Promise<Map<string, string>> {
 }
 
 /** The refs git has (name → id and type of the object), and where HEAD points. */
-export async function gitRefs(bare: string): Promise<{ refs: Map<string, { oid: string; type: string }>; head: string | null }> {
+export async function gitRefs(
+  bare: string,
+): Promise<{ refs: Map<string, { oid: string; type: string }>; head: string | null }> {
   const out = await sh(`git for-each-ref --format='%(objectname) %(objecttype) %(refname)'`, { cwd: bare });
   const refs = new Map<string, { oid: string; type: string }>();
   for (const line of out.stdout.split("\n").filter(Boolean)) {
@@ -129,7 +146,9 @@ export async function expectAllArchived(objects: Map<string, string>): Promise<v
 }
 
 /** The snapshot the archive should record for these refs, built from git's own answers. */
-export function expectedBranches(g: Awaited<ReturnType<typeof gitRefs>>): Record<string, { target: string; targetType: string } | null> {
+export function expectedBranches(
+  g: Awaited<ReturnType<typeof gitRefs>>,
+): Record<string, { target: string; targetType: string } | null> {
   const typeOf: Record<string, string> = { commit: "revision", tag: "release", tree: "directory", blob: "content" };
   const branches: Record<string, { target: string; targetType: string } | null> = {};
   for (const [name, r] of g.refs) branches[name] = { target: r.oid, targetType: typeOf[r.type]! };

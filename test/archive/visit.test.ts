@@ -53,7 +53,13 @@ describe("visits of one origin", () => {
     expect(first.status, JSON.stringify(first.log)).toBe("full");
     expect(first.transitions.map((t: Answer) => t.to)).toEqual(["created", "ongoing", "full"]);
     const result = first.result;
-    expect(result).toMatchObject({ result: "eventful", status: "full", origin: repo.origin, visit: 1, packFetched: true });
+    expect(result).toMatchObject({
+      result: "eventful",
+      status: "full",
+      origin: repo.origin,
+      visit: 1,
+      packFetched: true,
+    });
     const objects = await gitObjects(repo.bare);
     expect(result.objects).toBe(objects.size);
     await expectAllArchived(objects);
@@ -78,7 +84,9 @@ describe("visits of one origin", () => {
     });
     // Content bytes in R2 and checksums equal to the tools' own.
     const blob = (await sh(`git rev-parse main:a.txt`, { cwd: repo.bare })).stdout.trim();
-    const sums = (await sh(`git cat-file blob ${blob} | sha1sum; git cat-file blob ${blob} | sha256sum`, { cwd: repo.bare })).stdout;
+    const sums = (
+      await sh(`git cat-file blob ${blob} | sha1sum; git cat-file blob ${blob} | sha256sum`, { cwd: repo.bare })
+    ).stdout;
     const [sha1, sha256] = sums.split("\n").map((l) => l.split(" ")[0]);
     expect(await getContent(env, "sha1_git", blob)).toMatchObject({ sha1, sha256, length: 11, status: "visible" });
     expect(await new Response(await openContent(env, blob)).text()).toBe("hello\nmore\n");
@@ -87,7 +95,13 @@ describe("visits of one origin", () => {
   it("an unchanged re-visit lists refs only: no pack, same snapshot, uneventful", async () => {
     const again = await visit(repo.url);
     expect(again.status).toBe("full");
-    expect(again.result).toMatchObject({ result: "uneventful", visit: 2, packFetched: false, objects: 0, snapshot: first.result.snapshot });
+    expect(again.result).toMatchObject({
+      result: "uneventful",
+      visit: 2,
+      packFetched: false,
+      objects: 0,
+      snapshot: first.result.snapshot,
+    });
     expect(await getVisit(env, repo.origin, 2)).toMatchObject({ status: "full", snapshot: first.result.snapshot });
   });
 
@@ -115,7 +129,13 @@ git tag -a v3 -m "three"`,
     const res = await json(call(`/api/1/origin/save/git/url/${repo.url}/`));
     expect(res.status).toBe(200);
     expect(res.body).toHaveLength(3);
-    expect(res.body[0]).toMatchObject({ origin_url: repo.origin, visit_type: "git", save_task_status: "succeeded", visit_status: "full", visit_number: 3 });
+    expect(res.body[0]).toMatchObject({
+      origin_url: repo.origin,
+      visit_type: "git",
+      save_task_status: "succeeded",
+      visit_status: "full",
+      visit_number: 3,
+    });
     expect(res.body[2].snapshot_swhid).toBe(`swh:1:snp:${first.result.snapshot}`);
   });
 });
@@ -134,7 +154,13 @@ describe("visits planned by webhooks", () => {
       ref: "refs/heads/main",
       before: "0000000000000000000000000000000000000000",
       after,
-      repository: { html_url: html, clone_url: `${html}.git`, full_name: `acme/${name}`, name, owner: { login: "acme" } },
+      repository: {
+        html_url: html,
+        clone_url: `${html}.git`,
+        full_name: `acme/${name}`,
+        name,
+        owner: { login: "acme" },
+      },
       pusher: { name: "alice" },
       commits: [],
     });
@@ -142,11 +168,18 @@ describe("visits planned by webhooks", () => {
 
   it("a push to a repo with the archive enabled visits it; contents over the repo's limit are skipped with their hashes", async () => {
     const name = repoName("hooked");
-    const repo = await makeRepo(name, `printf 'small' > s.txt && head -c 5000 /dev/zero | tr '\\0' 'x' > big.txt && git add -A && git commit -qm one`);
-    const reg = await json(admin("/api/repos", "POST", { url: repo.origin, pipelines: { archive: { maxContentBytes: 1000 } } }));
+    const repo = await makeRepo(
+      name,
+      `printf 'small' > s.txt && head -c 5000 /dev/zero | tr '\\0' 'x' > big.txt && git add -A && git commit -qm one`,
+    );
+    const reg = await json(
+      admin("/api/repos", "POST", { url: repo.origin, pipelines: { archive: { maxContentBytes: 1000 } } }),
+    );
     expect(reg.status, JSON.stringify(reg.body)).toBe(201);
     const head = (await sh(`git rev-parse main`, { cwd: repo.bare })).stdout.trim();
-    const delivered = await json(deliver({ forge: "github", event: "push", body: pushBody(name, head), secret, delivery: unique("d") }));
+    const delivered = await json(
+      deliver({ forge: "github", event: "push", body: pushBody(name, head), secret, delivery: unique("d") }),
+    );
     expect(delivered.status).toBe(202);
     const job = delivered.body.jobs.find((j: Answer) => j.kind === "archive");
     expect(job).toBeDefined();
@@ -165,7 +198,12 @@ describe("visits planned by webhooks", () => {
   });
 
   it("a ping plans nothing; the archive config is validated", async () => {
-    const bad = await json(admin("/api/repos", "POST", { url: `${env.GIT_SERVER}/acme/${repoName("cfg")}`, pipelines: { archive: { maxContentBytes: -1 } } }));
+    const bad = await json(
+      admin("/api/repos", "POST", {
+        url: `${env.GIT_SERVER}/acme/${repoName("cfg")}`,
+        pipelines: { archive: { maxContentBytes: -1 } },
+      }),
+    );
     expect(bad.status).toBe(400);
     expect(JSON.stringify(bad.body)).toMatch(/maxContentBytes/);
   });
@@ -215,12 +253,18 @@ for c in $(seq 1 15); do for i in $(seq 1 60 | shuf -n 20 --random-source=<(yes)
     expect((await env.ARCHIVE.list({ prefix: prefix.replace(/^packs\//, "staging/") })).objects).toEqual([]);
     // The pack kept in R2 is the pack git sent, byte for byte: git indexes it to the same .idx we wrote.
     const parts: Uint8Array[] = [];
-    for (let i = 0; i < result.chunks; i++) parts.push(new Uint8Array(await (await env.ARCHIVE.get(`${prefix}chunk-${String(i).padStart(6, "0")}`))!.arrayBuffer()));
+    for (let i = 0; i < result.chunks; i++)
+      parts.push(
+        new Uint8Array(await (await env.ARCHIVE.get(`${prefix}chunk-${String(i).padStart(6, "0")}`))!.arrayBuffer()),
+      );
     const pack = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
     parts.reduce((at, p) => (pack.set(p, at), at + p.length), 0);
     expect(pack.length).toBe(result.bytes);
     const idx = new Uint8Array(await (await env.ARCHIVE.get(`${prefix}pack.idx`))!.arrayBuffer());
-    const gitIdx = await sh(`cat > p-${name}.pack && git index-pack p-${name}.pack >/dev/null && cat p-${name}.idx; rm -f p-${name}.*`, { stdin: pack, binary: true, cwd: repo.bare });
+    const gitIdx = await sh(
+      `cat > p-${name}.pack && git index-pack p-${name}.pack >/dev/null && cat p-${name}.idx; rm -f p-${name}.*`,
+      { stdin: pack, binary: true, cwd: repo.bare },
+    );
     expect(base64Of(idx)).toBe(gitIdx.stdoutBase64);
   });
 });
@@ -230,8 +274,11 @@ describe("a re-visit whose new refs point at archived objects", () => {
     const name = repoName("old-targets");
     const repo = await makeRepo(name, RICH_REPO);
     expect((await visit(repo.url)).status).toBe("full");
-    await change(name, `git tag light HEAD~1
-git tag tree-tag "HEAD^{tree}"`);
+    await change(
+      name,
+      `git tag light HEAD~1
+git tag tree-tag "HEAD^{tree}"`,
+    );
     const again = await visit(repo.url);
     expect(again.status, JSON.stringify(again.log)).toBe("full");
     expect(again.result).toMatchObject({ result: "eventful", visit: 2 });

@@ -129,9 +129,19 @@ describe("outbound policy", () => {
   };
 
   it("knows loopback hosts in every spelling, IPv4-mapped included", () => {
-    for (const h of ["localhost", "dev.localhost", "127.0.0.1", "127.8.9.10", "[::1]", "::1", "[::ffff:127.0.0.1]", "[::ffff:7f00:1]"])
+    for (const h of [
+      "localhost",
+      "dev.localhost",
+      "127.0.0.1",
+      "127.8.9.10",
+      "[::1]",
+      "::1",
+      "[::ffff:127.0.0.1]",
+      "[::ffff:7f00:1]",
+    ])
       expect(isLoopbackHost(h), h).toBe(true);
-    for (const h of ["example.org", "10.0.0.1", "[::2]", "[::ffff:10.0.0.1]", "localhost.example.org"]) expect(isLoopbackHost(h), h).toBe(false);
+    for (const h of ["example.org", "10.0.0.1", "[::2]", "[::ffff:10.0.0.1]", "localhost.example.org"])
+      expect(isLoopbackHost(h), h).toBe(false);
   });
 
   it("refuses private, link-local and loopback addresses (IPv4, IPv6, mapped) in production", () => {
@@ -154,7 +164,12 @@ describe("outbound policy", () => {
   });
 
   it("allows public addresses and names over https, and loopback only when local development says so", () => {
-    for (const url of ["https://192.0.2.1/x", "https://[2001:db8::1]/", "https://git.example.org/o/r", "https://[::ffff:192.0.2.1]/"])
+    for (const url of [
+      "https://192.0.2.1/x",
+      "https://[2001:db8::1]/",
+      "https://git.example.org/o/r",
+      "https://[::ffff:192.0.2.1]/",
+    ])
       expect(refusal(url), url).toBeNull();
     expect(refusal("http://git.example.org/")).toBe("url_not_allowed");
     expect(refusal("http://127.0.0.1:3000/o/r", local)).toBeNull();

@@ -6,10 +6,21 @@ import { env } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
 import { inArray, sql } from "drizzle-orm";
 import { sqliteTable, text, integer } from "drizzle-orm/sqlite-core";
-import { chunks, MAX_BOUND_PARAMETERS, MAX_STATEMENT_BYTES, selectIn, statementRuns, writeRows } from "../../workers/core/d1-batch";
+import {
+  chunks,
+  MAX_BOUND_PARAMETERS,
+  MAX_STATEMENT_BYTES,
+  selectIn,
+  statementRuns,
+  writeRows,
+} from "../../workers/core/d1-batch";
 import { forgetObjects, objectsDone, recordObject } from "../../workers/mirror/store";
 
-const probe = sqliteTable("batch_probe", { id: text("id").primaryKey(), n: integer("n").notNull(), note: text("note") });
+const probe = sqliteTable("batch_probe", {
+  id: text("id").primaryKey(),
+  n: integer("n").notNull(),
+  note: text("note"),
+});
 
 async function probeTable() {
   await env.DB.exec("CREATE TABLE IF NOT EXISTS batch_probe (id TEXT PRIMARY KEY, n INTEGER NOT NULL, note TEXT)");
@@ -38,19 +49,34 @@ describe("writeRows and selectIn on D1", () => {
     await probeTable();
     const d = drizzle(env.DB);
     const rows = Array.from({ length: 2500 }, (_, i) => ({ id: `w-${i}`, n: i, note: i % 7 ? null : "x".repeat(100) }));
-    await writeRows(env.DB, rows, 3, (run) => d.insert(probe).values(run).onConflictDoNothing(), (r) => r.note?.length ?? 0);
-    const [{ count }] = (await d.select({ count: sql<number>`count(*)` }).from(probe).where(sql`${probe.id} LIKE 'w-%'`)) as [{ count: number }];
+    await writeRows(
+      env.DB,
+      rows,
+      3,
+      (run) => d.insert(probe).values(run).onConflictDoNothing(),
+      (r) => r.note?.length ?? 0,
+    );
+    const [{ count }] = (await d
+      .select({ count: sql<number>`count(*)` })
+      .from(probe)
+      .where(sql`${probe.id} LIKE 'w-%'`)) as [{ count: number }];
     expect(count).toBe(2500);
 
     const asked = [...rows.map((r) => r.id), "w-missing", "w-0", "w-1"];
-    const found = await selectIn<string, { id: string }>(env.DB, asked, (run) => d.select({ id: probe.id }).from(probe).where(inArray(probe.id, run)));
+    const found = await selectIn<string, { id: string }>(env.DB, asked, (run) =>
+      d.select({ id: probe.id }).from(probe).where(inArray(probe.id, run)),
+    );
     expect(found.map((r) => r.id).sort()).toEqual(rows.map((r) => r.id).sort());
 
     // One parameter of the query's own: each run keeps room for it.
     const odd = await selectIn<string, { id: string }>(
       env.DB,
       asked,
-      (run) => d.select({ id: probe.id }).from(probe).where(sql`${inArray(probe.id, run)} AND ${probe.n} % 2 = ${1}`),
+      (run) =>
+        d
+          .select({ id: probe.id })
+          .from(probe)
+          .where(sql`${inArray(probe.id, run)} AND ${probe.n} % 2 = ${1}`),
       1,
     );
     expect(odd).toHaveLength(1250);
@@ -61,10 +87,16 @@ describe("writeRows and selectIn on D1", () => {
 describe("mirror forgetObjects", () => {
   it("forgets every object gone from the bucket and keeps the others, over many rows", async () => {
     const objects = Array.from({ length: 130 }, (_, i) => ({ key: `batch/forget-${i}.tar.gz.age`, etag: `e${i}` }));
-    for (const o of objects) await recordObject(env.DB, { ...o, status: "applied", commit: null, mirrorId: null, error: null });
+    for (const o of objects)
+      await recordObject(env.DB, { ...o, status: "applied", commit: null, mirrorId: null, error: null });
     const keep = new Set(objects.filter((_, i) => i % 3 === 0).map((o) => o.key));
     await forgetObjects(env.DB, keep);
     const left = [...(await objectsDone(env.DB))].filter((k) => k.startsWith("batch/forget-"));
-    expect(left.sort()).toEqual(objects.filter((o) => keep.has(o.key)).map((o) => `${o.key}\n${o.etag}`).sort());
+    expect(left.sort()).toEqual(
+      objects
+        .filter((o) => keep.has(o.key))
+        .map((o) => `${o.key}\n${o.etag}`)
+        .sort(),
+    );
   });
 });

@@ -46,8 +46,17 @@ export async function startSystem({ port = 8850, vars = {} } = {}) {
   const dev = spawn(
     wrangler,
     [
-      "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(port + 1),
-      "--persist-to", persist, "--log-level", "warn",
+      "dev",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--inspector-port",
+      String(port + 1),
+      "--persist-to",
+      persist,
+      "--log-level",
+      "warn",
       ...Object.entries(settings).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
     ],
     { cwd: root, env: quietEnv, stdio: ["ignore", "ignore", "inherit"], detached: true },
@@ -83,7 +92,11 @@ export async function startSystem({ port = 8850, vars = {} } = {}) {
 export async function api(base, method, path, body, token = ADMIN) {
   const res = await fetch(base + path, {
     method,
-    headers: { Authorization: `Bearer ${token}`, Accept: "application/json", ...(body ? { "Content-Type": "application/json" } : {}) },
+    headers: {
+      Authorization: `Bearer ${token}`,
+      Accept: "application/json",
+      ...(body ? { "Content-Type": "application/json" } : {}),
+    },
     body: body ? JSON.stringify(body) : undefined,
   });
   const text = await res.text();
@@ -114,7 +127,13 @@ export function commit(work, text) {
 
 /** A signed Gitea push delivery for the repo at `url`. */
 export async function deliverPush(base, url, after) {
-  const body = JSON.stringify({ ref: "refs/heads/main", before: "0".repeat(40), after, commits: [], repository: { html_url: url } });
+  const body = JSON.stringify({
+    ref: "refs/heads/main",
+    before: "0".repeat(40),
+    after,
+    commits: [],
+    repository: { html_url: url },
+  });
   const res = await fetch(`${base}/hooks/gitea`, {
     method: "POST",
     headers: {
@@ -130,10 +149,22 @@ export async function deliverPush(base, url, after) {
 
 /** Starts a reference observer (`npx forgeline-observer …` when `viaNpx`); its stdout status lines are collected. */
 export function startObserver(sys, { token, prefixes, root: dir, exec, viaNpx = false, extra = [] }) {
-  const args = ["--url", sys.base, "--token", token, "--registry", sys.host, ...prefixes.flatMap((p) => ["--prefix", p]), "--root", dir];
+  const args = [
+    "--url",
+    sys.base,
+    "--token",
+    token,
+    "--registry",
+    sys.host,
+    ...prefixes.flatMap((p) => ["--prefix", p]),
+    "--root",
+    dir,
+  ];
   if (exec) args.push("--exec", exec);
   args.push("--reconnect-seconds", "1", "--retry-seconds", "1", ...extra);
-  const [cmd, argv] = viaNpx ? ["npx", ["forgeline-observer", ...args]] : [process.execPath, [join(root, "bin", "forgeline-observer.mjs"), ...args]];
+  const [cmd, argv] = viaNpx
+    ? ["npx", ["forgeline-observer", ...args]]
+    : [process.execPath, [join(root, "bin", "forgeline-observer.mjs"), ...args]];
   const child = spawn(cmd, argv, { cwd: root, env: process.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   child.statuses = [];
   child.stderrText = "";

@@ -7,7 +7,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { OBSERVER_TOKENS, api, commit, deliverPush, git, kill, makeRepo, startObserver, startSystem, until } from "./observer-system.mjs";
+import {
+  OBSERVER_TOKENS,
+  api,
+  commit,
+  deliverPush,
+  git,
+  kill,
+  makeRepo,
+  startObserver,
+  startSystem,
+  until,
+} from "./observer-system.mjs";
 
 let sys;
 const observers = [];
@@ -86,16 +97,27 @@ describe("the reference observer", () => {
       const from = existsSync(join(sys.gitRoot, "team-c", "x.git")) ? "x" : "y";
       renameSync(join(sys.gitRoot, "team-c", `${from}.git`), join(sys.gitRoot, "team-c", `${to}.git`));
       const wf = (await api(sys.base, "POST", `/api/repos/${x.id}/move`, { url: `${sys.git}/team-c/${to}` })).workflow;
-      for (const event of ["released", "acquired"]) await api(sys.base, "POST", `/api/workflows/${wf}/events`, { event }, OBSERVER_TOKENS[2]);
+      for (const event of ["released", "acquired"])
+        await api(sys.base, "POST", `/api/workflows/${wf}/events`, { event }, OBSERVER_TOKENS[2]);
       await until(async () => (await workflowState(wf)) === "committed", 30_000, "move committed");
     }
     const fz = (await api(sys.base, "POST", `/api/repos/${x.id}/freeze`)).workflow;
     await until(async () => (await workflowState(fz)) === "completed", 30_000, "frozen");
 
     const exec = `cat >> '${log}'; echo >> '${log}'`;
-    const first = startObserver(sys, { token: OBSERVER_TOKENS[2], prefixes: ["team-c/"], root: dir, exec, extra: ["--repo-concurrency", "1"] });
+    const first = startObserver(sys, {
+      token: OBSERVER_TOKENS[2],
+      prefixes: ["team-c/"],
+      root: dir,
+      exec,
+      extra: ["--repo-concurrency", "1"],
+    });
     observers.push(first);
-    await until(async () => existsSync(log) && readFileSync(log, "utf8").trim().split("\n").length >= 3, 60_000, "some actions done");
+    await until(
+      async () => existsSync(log) && readFileSync(log, "utf8").trim().split("\n").length >= 3,
+      60_000,
+      "some actions done",
+    );
     kill(first);
     await first.exited;
     expect(first.statuses.some((s) => s.status === "loaded")).toBe(false); // killed mid-load
@@ -104,7 +126,10 @@ describe("the reference observer", () => {
     await loaded(second);
     await until(async () => readFileSync(log, "utf8").trim().split("\n").length >= 14, 30_000, "all actions");
 
-    const actions = readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const actions = readFileSync(log, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     const keys = actions.map((a) => `${a.action} ${a.repo}`);
     expect(new Set(keys).size).toBe(keys.length); // each action once
     for (const r of [...repos, x]) expect(keys).toContain(`init ${r.id}`);
@@ -141,10 +166,14 @@ describe("the reference observer", () => {
     writeFileSync(join(there, "precious.txt"), "keep me\n");
     const o = startObserver(sys, { token: OBSERVER_TOKENS[2], prefixes: ["team-d/"], root: dir });
     observers.push(o);
-    const repo = await until(async () => {
-      const got = (await api(sys.base, "GET", `/api/repos/${r.id}`)).repo;
-      return got.error ? got : undefined;
-    }, 60_000, "error stored");
+    const repo = await until(
+      async () => {
+        const got = (await api(sys.base, "GET", `/api/repos/${r.id}`)).repo;
+        return got.error ? got : undefined;
+      },
+      60_000,
+      "error stored",
+    );
     expect(repo.error.message).toMatch(/not a git repository/);
     expect(readFileSync(join(there, "precious.txt"), "utf8")).toBe("keep me\n");
     kill(o);

@@ -7,7 +7,15 @@ import { chromium } from "playwright-core";
 import { startSystem } from "../support/tagbuild-dev.mjs";
 import { makeContentRepo, pushBranch, registerPublishRepo, settledBuild } from "../support/publish-dev.mjs";
 
-const ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+const ARGS = [
+  "--no-sandbox",
+  "--headless",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
 let sys;
 let browser;
 const repos = [];

@@ -7,7 +7,18 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DISTRO, SECRET, api, jobStatus, killBuilder, makeTagRepo, pushTag, startBuilder, startSystem, until } from "../support/tagbuild-dev.mjs";
+import {
+  DISTRO,
+  SECRET,
+  api,
+  jobStatus,
+  killBuilder,
+  makeTagRepo,
+  pushTag,
+  startBuilder,
+  startSystem,
+  until,
+} from "../support/tagbuild-dev.mjs";
 
 let sys;
 let out;
@@ -22,7 +33,10 @@ const EXEC = `case "$FORGELINE_SOURCE" in
 esac`;
 
 beforeAll(async () => {
-  sys = await startSystem({ port: Number(process.env.E2E_PORT ?? 8797), vars: { BUILDER_AYT_SECONDS: "2", BUILDER_ACK_SECONDS: "5" } });
+  sys = await startSystem({
+    port: Number(process.env.E2E_PORT ?? 8797),
+    vars: { BUILDER_AYT_SECONDS: "2", BUILDER_ACK_SECONDS: "5" },
+  });
   out = mkdtempSync(join(tmpdir(), "forgeline-e2e-out-"));
   const host = new URL(sys.git).host;
   await api(sys.base, "POST", "/api/forges", { host, kind: "gitea", webhookSecret: SECRET, baseUrl: sys.git });
@@ -42,15 +56,23 @@ async function repoWithTag(name, opts) {
 }
 
 const settled = (base, id, states) =>
-  until(async () => {
-    const j = await jobStatus(base, id);
-    return j && states.includes(j.status) ? j : undefined;
-  }, 90_000, `job ${id} in ${states.join("|")}`);
+  until(
+    async () => {
+      const j = await jobStatus(base, id);
+      return j && states.includes(j.status) ? j : undefined;
+    },
+    90_000,
+    `job ${id} in ${states.join("|")}`,
+  );
 
 describe("tag builds on wrangler dev with the reference builder", () => {
   it("builds a pushed tag with the builder's command and records uploaded", async () => {
     builders.push(startBuilder(sys.base, { id: "ref-1", exec: EXEC, env: { OUT: out }, viaNpx: true }));
-    await until(async () => (await api(sys.base, "GET", "/api/builders")).builders.find((b) => b.id === "ref-1" && b.connected), 60_000, "builder connected");
+    await until(
+      async () => (await api(sys.base, "GET", "/api/builders")).builders.find((b) => b.id === "ref-1" && b.connected),
+      60_000,
+      "builder connected",
+    );
     const repo = await repoWithTag("hello", { source: "hello", version: "2.10-3" });
     const [id] = await pushTag(sys.base, repo.url, repo.tagName, repo.tagId);
     const job = await settled(sys.base, id, ["uploaded", "irrecoverable", "failed"]);
@@ -92,18 +114,28 @@ describe("tag builds on wrangler dev with the reference builder", () => {
     const repo = await repoWithTag("cancelled", { source: "held", version: "1.0-1" });
     const [id] = await pushTag(sys.base, repo.url, repo.tagName, repo.tagId);
     await settled(sys.base, id, ["building"]);
-    const pid = Number(await until(async () => existsSync(join(out, `${id}.pid`)) && readFileSync(join(out, `${id}.pid`), "utf8").trim(), 30_000, "command started"));
+    const pid = Number(
+      await until(
+        async () => existsSync(join(out, `${id}.pid`)) && readFileSync(join(out, `${id}.pid`), "utf8").trim(),
+        30_000,
+        "command started",
+      ),
+    );
     const cancelled = await api(sys.base, "POST", `/api/jobs/${id}/cancel`, { reason: "withdrawn by the uploader" });
     expect([cancelled.job.status, cancelled.job.error]).toEqual(["failed", "cancelled: withdrawn by the uploader"]);
     // The hub told the builder (restart-builder); it stopped the command's whole process group.
-    await until(async () => {
-      try {
-        process.kill(pid, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    }, 30_000, "the build command stopped");
+    await until(
+      async () => {
+        try {
+          process.kill(pid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      30_000,
+      "the build command stopped",
+    );
     expect(existsSync(join(out, `${id}.finished`))).toBe(false);
     expect((await api(sys.base, "GET", "/api/builders")).queued).toBe(0);
     const next = await repoWithTag("after-cancel", { source: "after-cancel", version: "1.0-1" });

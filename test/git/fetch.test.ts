@@ -16,8 +16,16 @@ async function oidsOf(stream: ReadableStream<Uint8Array>) {
 
 /** git's own answer: "oid type" of every object reachable from `revs` (objects listed by rev-list). */
 async function reachable(name: string, revs: string): Promise<Map<string, string>> {
-  const out = await inRepo(name, `git rev-list --objects ${revs} | cut -d' ' -f1 | git cat-file --batch-check='%(objectname) %(objecttype)'`);
-  return new Map(out.trim().split("\n").map((l) => l.split(" ") as [string, string]));
+  const out = await inRepo(
+    name,
+    `git rev-list --objects ${revs} | cut -d' ' -f1 | git cat-file --batch-check='%(objectname) %(objecttype)'`,
+  );
+  return new Map(
+    out
+      .trim()
+      .split("\n")
+      .map((l) => l.split(" ") as [string, string]),
+  );
 }
 
 describe("fetchPack", () => {
@@ -100,7 +108,9 @@ describe("fetchPack", () => {
     const head = (await inRepo(name, "git rev-parse main")).trim();
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
-    const err = await failure(fetchPack(`${server()}/_fault/slow/3000/${name}.git`, { wants: [head], signal: controller.signal }));
+    const err = await failure(
+      fetchPack(`${server()}/_fault/slow/3000/${name}.git`, { wants: [head], signal: controller.signal }),
+    );
     expect(err).toBeInstanceOf(GitError);
     expect(err.strength).toBe("weak");
     expect(err.reason).toBe("aborted");

@@ -2,7 +2,15 @@
 // order, odd timezones, trees with symlinks, executables, gitlinks; ids recomputed by hashObject.
 
 import { describe, expect, it } from "vitest";
-import { fetchPack, hashObject, parseCommit, parseTag, parseTree, readPack, type PackedObject } from "../../workers/git";
+import {
+  fetchPack,
+  hashObject,
+  parseCommit,
+  parseTag,
+  parseTree,
+  readPack,
+  type PackedObject,
+} from "../../workers/git";
 import { failure, inRepo, makeRepo, repoName, sh } from "./support";
 
 const parsePersonTz = (v: Uint8Array) => new TextDecoder().decode(v).split(" ").pop();
@@ -35,7 +43,7 @@ git commit -qm tree`,
     const tree = parseTree(objects.get(commit.tree)!.data);
     const lsTree = (await sh("git ls-tree -z main", { cwd: `${name}.git`, binary: true })).bytes!;
     const truth: { mode: number; type: string; oid: string; path: Uint8Array }[] = [];
-    for (let at = 0; at < lsTree.length; ) {
+    for (let at = 0; at < lsTree.length;) {
       const end = lsTree.indexOf(0, at);
       const line = lsTree.subarray(at, end);
       const tab = line.indexOf(9);
@@ -73,7 +81,10 @@ GIT_AUTHOR_NAME="$(printf 'Jos\\xe9')" GIT_AUTHOR_DATE="1700000000 +0530" GIT_CO
     expect(c.author.time).toBe(1700000000);
     expect(c.author.tz).toBe("+0530");
     // git normalizes "-0000" when committing; whatever it wrote must come back byte for byte.
-    const committerLine = new TextDecoder("latin1").decode(raw).split("\n").find((l) => l.startsWith("committer "))!;
+    const committerLine = new TextDecoder("latin1")
+      .decode(raw)
+      .split("\n")
+      .find((l) => l.startsWith("committer "))!;
     expect(c.committer.raw).toEqual(latin1(committerLine.slice(10)));
     expect(c.committer.tz).toBe(committerLine.split(" ").pop());
     expect(c.parents).toEqual([]);
@@ -107,7 +118,9 @@ git hash-object --literally -t commit -w signed`,
     // A second committer header is unusual but legal bytes: kept in order, not merged into the first.
     expect(c.committer.tz).not.toBe("-0000");
     expect(parsePersonTz(c.extra[3]!.value)).toBe("-0000");
-    expect(new TextDecoder().decode(c.extra[1]!.value)).toBe("-----BEGIN PGP SIGNATURE-----\n\niQEzBAAB\n-----END PGP SIGNATURE-----");
+    expect(new TextDecoder().decode(c.extra[1]!.value)).toBe(
+      "-----BEGIN PGP SIGNATURE-----\n\niQEzBAAB\n-----END PGP SIGNATURE-----",
+    );
     expect(new TextDecoder().decode(c.extra[0]!.value)).toMatch(/^object [0-9a-f]{40}\ntype commit\ntag v0\n/);
     expect(c.text).toBe("two\n");
   });
@@ -150,9 +163,21 @@ git tag -a -m "on tree" t-tree "HEAD^{tree}" && git tag -a -m "on blob" t-blob H
 
   it("rejects malformed objects as strong", async () => {
     const enc = new TextEncoder();
-    expect((await failure(Promise.resolve().then(() => parseCommit(enc.encode("tree nope\n\nmsg"))))).strength).toBe("strong");
-    expect((await failure(Promise.resolve().then(() => parseCommit(enc.encode("author A <a> 1 +0000\n\n"))))).reason).toBe("bad_object");
-    expect((await failure(Promise.resolve().then(() => parseTag(enc.encode(`object ${"a".repeat(40)}\ntype sock\ntag x\n\n`))))).reason).toBe("bad_object");
-    expect((await failure(Promise.resolve().then(() => parseTree(enc.encode("100644 name-without-nul"))))).reason).toBe("bad_object");
+    expect((await failure(Promise.resolve().then(() => parseCommit(enc.encode("tree nope\n\nmsg"))))).strength).toBe(
+      "strong",
+    );
+    expect(
+      (await failure(Promise.resolve().then(() => parseCommit(enc.encode("author A <a> 1 +0000\n\n"))))).reason,
+    ).toBe("bad_object");
+    expect(
+      (
+        await failure(
+          Promise.resolve().then(() => parseTag(enc.encode(`object ${"a".repeat(40)}\ntype sock\ntag x\n\n`))),
+        )
+      ).reason,
+    ).toBe("bad_object");
+    expect((await failure(Promise.resolve().then(() => parseTree(enc.encode("100644 name-without-nul"))))).reason).toBe(
+      "bad_object",
+    );
   });
 });

@@ -14,7 +14,10 @@ git tag -a -m annotated v1
 printf '' > empty && git add empty && git commit -qm "empty blob"`;
 
 /** `git verify-pack -v`: oid → { type, offset, size (undeltified objects only) } for every object in the pack. */
-async function verifyPack(dir: string, pack: string): Promise<Map<string, { type: string; offset: number; size?: number }>> {
+async function verifyPack(
+  dir: string,
+  pack: string,
+): Promise<Map<string, { type: string; offset: number; size?: number }>> {
   const out = (await sh(`git verify-pack -v ${pack}`, { cwd: dir })).stdout;
   const map = new Map<string, { type: string; offset: number; size?: number }>();
   for (const line of out.split("\n")) {
@@ -32,7 +35,13 @@ async function gitPack(flags: string) {
   await sh(`git rev-list --objects --all | git pack-objects -q ${flags} --window=50 --depth=50 pack`, { cwd: dir });
   const file = (await sh("ls pack-*.pack", { cwd: dir })).stdout.trim();
   const bytes = (await sh(`cat ${file}`, { cwd: dir, binary: true })).bytes!;
-  return { name, dir, bytes, truth: await verifyPack(dir, file.replace(/\.pack$/, ".idx")), checksum: file.slice(5, 45) };
+  return {
+    name,
+    dir,
+    bytes,
+    truth: await verifyPack(dir, file.replace(/\.pack$/, ".idx")),
+    checksum: file.slice(5, 45),
+  };
 }
 
 async function readAll(stream: ReadableStream<Uint8Array>, opts?: Parameters<typeof readPack>[1]) {
@@ -54,7 +63,10 @@ async function expectMatchesGit(got: PackedObject[], pack: Awaited<ReturnType<ty
     if (t!.size !== undefined) expect(o.data.length).toBe(t!.size);
   }
   const sample = got.filter((_, i) => i % 7 === 0).slice(0, 25);
-  const out = await sh(`git cat-file --batch <<'EOF'\n${sample.map((o) => o.oid).join("\n")}\nEOF`, { cwd: pack.dir, binary: true });
+  const out = await sh(`git cat-file --batch <<'EOF'\n${sample.map((o) => o.oid).join("\n")}\nEOF`, {
+    cwd: pack.dir,
+    binary: true,
+  });
   const all = out.bytes!;
   let at = 0;
   for (const o of sample) {
@@ -95,7 +107,11 @@ describe("readPack", () => {
   it("re-reads evicted bases through the spill when the cache is tiny", async () => {
     const pack = await gitPack("--delta-base-offset");
     const reads: number[] = [];
-    const { objects } = await readAll(chunked(pack.bytes, 65536), { cacheBytes: 2048, windowBytes: 0, spill: bytesSpill(pack.bytes, reads) });
+    const { objects } = await readAll(chunked(pack.bytes, 65536), {
+      cacheBytes: 2048,
+      windowBytes: 0,
+      spill: bytesSpill(pack.bytes, reads),
+    });
     await expectMatchesGit(objects, pack);
     expect(reads.length).toBeGreaterThan(0);
   });
@@ -103,14 +119,22 @@ describe("readPack", () => {
   it("re-reads evicted bases from its window of recent pack bytes before asking the spill", async () => {
     const pack = await gitPack("--delta-base-offset");
     const reads: number[] = [];
-    const reader = readPack(chunked(pack.bytes, 777), { cacheBytes: 1, windowBytes: 1 << 20, spill: bytesSpill(pack.bytes, reads) });
+    const reader = readPack(chunked(pack.bytes, 777), {
+      cacheBytes: 1,
+      windowBytes: 1 << 20,
+      spill: bytesSpill(pack.bytes, reads),
+    });
     const objects: PackedObject[] = [];
     for await (const o of reader.objects()) objects.push(o);
     await expectMatchesGit(objects, pack);
     expect(reader.stats.windowReads).toBeGreaterThan(0);
     expect(reads.length).toBe(0);
     // A window smaller than the distance to a base falls back to the spill.
-    const small = readPack(chunked(pack.bytes, 777), { cacheBytes: 1, windowBytes: 3000, spill: bytesSpill(pack.bytes, reads) });
+    const small = readPack(chunked(pack.bytes, 777), {
+      cacheBytes: 1,
+      windowBytes: 3000,
+      spill: bytesSpill(pack.bytes, reads),
+    });
     const again: PackedObject[] = [];
     for await (const o of small.objects()) again.push(o);
     await expectMatchesGit(again, pack);
@@ -161,10 +185,13 @@ describe("readPack", () => {
   it("rejects a thin pack (delta base missing) as strong", async () => {
     const name = repoName("thin");
     await makeRepo(name, `seq 1 500 > f && git add f && git commit -qm one && seq 1 501 > f && git commit -qam two`);
-    const out = await sh(`printf '%s\\n' "$(git rev-parse main)" "^$(git rev-parse main~1)" | git pack-objects -q --revs --thin --stdout`, {
-      cwd: `${name}.git`,
-      binary: true,
-    });
+    const out = await sh(
+      `printf '%s\\n' "$(git rev-parse main)" "^$(git rev-parse main~1)" | git pack-objects -q --revs --thin --stdout`,
+      {
+        cwd: `${name}.git`,
+        binary: true,
+      },
+    );
     const err = await failure(readAll(chunked(out.bytes!)));
     expect(err).toBeInstanceOf(GitError);
     expect(err.reason).toBe("thin_pack");

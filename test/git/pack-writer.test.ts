@@ -25,7 +25,9 @@ async function sampleObjects(): Promise<{ objects: PackInput[]; commit: string }
     { mode: "100644", path: "empty", oid: await hashObject("blob", empty) },
   ]);
   const treeId = await hashObject("tree", tree);
-  const commit = enc.encode(`tree ${treeId}\nauthor A <a@x> 1700000000 +0000\ncommitter A <a@x> 1700000000 +0000\n\nwritten by writePack\n`);
+  const commit = enc.encode(
+    `tree ${treeId}\nauthor A <a@x> 1700000000 +0000\ncommitter A <a@x> 1700000000 +0000\n\nwritten by writePack\n`,
+  );
   return {
     objects: [
       { type: "blob", data: binary },
@@ -44,9 +46,12 @@ describe("writePack", () => {
     let checksum = "";
     const bytes = await collect(writePack(objects, { onEntry: (e) => entries.push(e), onEnd: (c) => (checksum = c) }));
     const name = repoName("wp");
-    const out = await sh(`git init -q --bare ${name}.git && cd ${name}.git && git index-pack --stdin --strict && git fsck --strict --no-dangling && git cat-file -p ${commit} && ls objects/pack/*.idx`, {
-      stdin: bytes,
-    });
+    const out = await sh(
+      `git init -q --bare ${name}.git && cd ${name}.git && git index-pack --stdin --strict && git fsck --strict --no-dangling && git cat-file -p ${commit} && ls objects/pack/*.idx`,
+      {
+        stdin: bytes,
+      },
+    );
     expect(out.stdout.split("\n")[0]).toBe(`pack\t${checksum}`);
     expect(out.stdout).toContain("written by writePack");
     const idxFile = out.stdout.trim().split("\n").pop()!;
@@ -71,7 +76,9 @@ describe("writePack", () => {
     const err = await failure(collect(writePack(gen(), { count: objects.length + 1 })));
     expect(String(err)).toMatch(/announced/);
     const empty = await collect(writePack([]));
-    const out = await sh(`git init -q --bare ${repoName("wp-empty")}.git && cd $_ && git index-pack --stdin`, { stdin: empty });
+    const out = await sh(`git init -q --bare ${repoName("wp-empty")}.git && cd $_ && git index-pack --stdin`, {
+      stdin: empty,
+    });
     expect(out.stdout).toMatch(/^pack\t[0-9a-f]{40}/);
   });
 });
@@ -79,7 +86,10 @@ describe("writePack", () => {
 describe("writePackIndex", () => {
   it("equals git's .idx for a pack git wrote, and readPackIndex finds every object", async () => {
     const name = repoName("idx");
-    await makeRepo(name, `for i in $(seq 1 30); do seq 1 $((i * 50)) > f; mkdir -p d$((i % 4)); echo $i > d$((i % 4))/g$i; git add -A; git commit -qm c$i; done`);
+    await makeRepo(
+      name,
+      `for i in $(seq 1 30); do seq 1 $((i * 50)) > f; mkdir -p d$((i % 4)); echo $i > d$((i % 4))/g$i; git add -A; git commit -qm c$i; done`,
+    );
     await sh("git repack -adq", { cwd: `${name}.git` });
     const file = (await sh("ls objects/pack/*.pack", { cwd: `${name}.git` })).stdout.trim();
     const pack = (await sh(`cat ${file}`, { cwd: `${name}.git`, binary: true })).bytes!;
@@ -111,7 +121,15 @@ describe("writePackIndex", () => {
   });
 
   it("rejects bad input: duplicate ids, bad ids, bad checksum; a corrupt .idx fails to read", async () => {
-    expect(() => writePackIndex([{ oid: "a".repeat(40), offset: 12, crc32: 0 }, { oid: "a".repeat(40), offset: 40, crc32: 0 }], "c".repeat(40))).toThrow(/duplicate/);
+    expect(() =>
+      writePackIndex(
+        [
+          { oid: "a".repeat(40), offset: 12, crc32: 0 },
+          { oid: "a".repeat(40), offset: 40, crc32: 0 },
+        ],
+        "c".repeat(40),
+      ),
+    ).toThrow(/duplicate/);
     expect(() => writePackIndex([{ oid: "xyz", offset: 12, crc32: 0 }], "c".repeat(40))).toThrow(/bad oid/);
     expect(() => writePackIndex([], "nope")).toThrow(/checksum/);
     const idx = writePackIndex([{ oid: "a".repeat(40), offset: 12, crc32: 0 }], "c".repeat(40));

@@ -30,30 +30,44 @@ async function bareRepo(prefix: string): Promise<{ name: string; url: string }> 
   return { name, url: `${server()}/${name}.git` };
 }
 
-const refOf = async (name: string, ref: string) => (await inRepo(name, `git rev-parse --verify -q ${ref} || true`)).trim();
+const refOf = async (name: string, ref: string) =>
+  (await inRepo(name, `git rev-parse --verify -q ${ref} || true`)).trim();
 
 describe("push", () => {
   it("creates a branch from a streamed pack, fast-forwards it, refuses a stale old value, forces, deletes", async () => {
     const { name, url } = await bareRepo("push");
     const one = await commitObjects("one");
-    const r1 = await push(url, { updates: [{ ref: "refs/heads/main", old: ZERO_OID, new: one.id }], pack: writePack(one.objects) });
+    const r1 = await push(url, {
+      updates: [{ ref: "refs/heads/main", old: ZERO_OID, new: one.id }],
+      pack: writePack(one.objects),
+    });
     expect(r1.refs).toEqual([{ ref: "refs/heads/main", ok: true }]);
     expect(await refOf(name, "refs/heads/main")).toBe(one.id);
     await inRepo(name, "git fsck --strict --no-dangling");
 
     const two = await commitObjects("two", one.id);
-    const r2 = await push(url, { updates: [{ ref: "refs/heads/main", old: one.id, new: two.id }], pack: writePack(two.objects) });
+    const r2 = await push(url, {
+      updates: [{ ref: "refs/heads/main", old: one.id, new: two.id }],
+      pack: writePack(two.objects),
+    });
     expect(r2.refs[0]!.ok).toBe(true);
     expect(await refOf(name, "refs/heads/main")).toBe(two.id);
 
     // Stale: the remote moved on from `one`; without force nothing is sent and the ref stays.
     const other = await commitObjects("other", one.id);
-    const r3 = await push(url, { updates: [{ ref: "refs/heads/main", old: one.id, new: other.id }], pack: writePack(other.objects) });
+    const r3 = await push(url, {
+      updates: [{ ref: "refs/heads/main", old: one.id, new: other.id }],
+      pack: writePack(other.objects),
+    });
     expect(r3.refs[0]).toMatchObject({ ok: false });
     expect(r3.refs[0]!.message).toMatch(/stale/);
     expect(await refOf(name, "refs/heads/main")).toBe(two.id);
 
-    const r4 = await push(url, { updates: [{ ref: "refs/heads/main", old: one.id, new: other.id }], pack: writePack(other.objects), force: true });
+    const r4 = await push(url, {
+      updates: [{ ref: "refs/heads/main", old: one.id, new: other.id }],
+      pack: writePack(other.objects),
+      force: true,
+    });
     expect(r4.refs[0]!.ok).toBe(true);
     expect(await refOf(name, "refs/heads/main")).toBe(other.id);
 
@@ -71,7 +85,13 @@ describe("push", () => {
   it("reports per ref what the server refuses, and up-to-date refs as ok", async () => {
     const { name, url } = await bareRepo("push-ng");
     const one = await commitObjects("one");
-    await push(url, { updates: [{ ref: "refs/heads/main", old: ZERO_OID, new: one.id }, { ref: "refs/heads/keep", old: ZERO_OID, new: one.id }], pack: writePack(one.objects) });
+    await push(url, {
+      updates: [
+        { ref: "refs/heads/main", old: ZERO_OID, new: one.id },
+        { ref: "refs/heads/keep", old: ZERO_OID, new: one.id },
+      ],
+      pack: writePack(one.objects),
+    });
     await inRepo(name, "git config receive.denyDeletes true");
     const two = await commitObjects("two", one.id);
     const r = await push(url, {
@@ -99,7 +119,10 @@ describe("push", () => {
     expect(err.strength).toBe("strong");
     expect(await refOf(name, "refs/heads/main")).toBe("");
     // A pack missing the objects the ref needs is refused by the server for that ref.
-    const missing = await push(url, { updates: [{ ref: "refs/heads/main", old: ZERO_OID, new: one.id }], pack: writePack(one.objects.slice(0, 2)) });
+    const missing = await push(url, {
+      updates: [{ ref: "refs/heads/main", old: ZERO_OID, new: one.id }],
+      pack: writePack(one.objects.slice(0, 2)),
+    });
     expect(missing.refs[0]!.ok).toBe(false);
     expect(await refOf(name, "refs/heads/main")).toBe("");
   });
@@ -109,8 +132,12 @@ describe("push", () => {
     const id = "a".repeat(40);
     expect((await failure(push(url, { updates: [] }))).reason).toBe("no_updates");
     expect((await failure(push(url, { updates: [{ ref: "main", old: ZERO_OID, new: id }] }))).reason).toBe("bad_ref");
-    expect((await failure(push(url, { updates: [{ ref: "refs/heads/a..b", old: ZERO_OID, new: id }] }))).reason).toBe("bad_ref");
-    expect((await failure(push(url, { updates: [{ ref: "refs/heads/x", old: "zz", new: id }] }))).reason).toBe("bad_oid");
+    expect((await failure(push(url, { updates: [{ ref: "refs/heads/a..b", old: ZERO_OID, new: id }] }))).reason).toBe(
+      "bad_ref",
+    );
+    expect((await failure(push(url, { updates: [{ ref: "refs/heads/x", old: "zz", new: id }] }))).reason).toBe(
+      "bad_oid",
+    );
     const dup = { ref: "refs/heads/x", old: ZERO_OID, new: id };
     expect((await failure(push(url, { updates: [dup, dup] }))).reason).toBe("bad_ref");
   });
@@ -123,7 +150,11 @@ describe("push", () => {
     const denied = await failure(push(authed, { ...update, pack: writePack(one.objects) }));
     expect(denied.strength).toBe("gone");
     expect(denied.status).toBe(401);
-    const ok = await push(authed, { ...update, pack: writePack(one.objects), auth: { username: "bot", password: "tok" } });
+    const ok = await push(authed, {
+      ...update,
+      pack: writePack(one.objects),
+      auth: { username: "bot", password: "tok" },
+    });
     expect(ok.refs[0]!.ok).toBe(true);
     expect((await failure(push(`${server()}/${repoName("nope")}.git`, update))).strength).toBe("gone");
     expect((await failure(push(`${server()}/_fault/status/503/${name}.git`, update))).strength).toBe("weak");

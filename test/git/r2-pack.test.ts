@@ -18,7 +18,9 @@ for i in $(seq 1 30); do seq 1 $((300 + i * 7)) > t.txt; git add t.txt; git comm
     await inRepo(name, "git repack -adq --window=50 --depth=50");
     const head = (await inRepo(name, "git rev-parse main")).trim();
     const key = `packs/${name}.pack`;
-    const { size } = await storePack(env.ARCHIVE, key, await fetchPack(url, { wants: [head] }), { partBytes: 5 * 1024 * 1024 });
+    const { size } = await storePack(env.ARCHIVE, key, await fetchPack(url, { wants: [head] }), {
+      partBytes: 5 * 1024 * 1024,
+    });
     expect((await env.ARCHIVE.head(key))!.size).toBe(size);
 
     const reads: number[] = [];
@@ -27,8 +29,18 @@ for i in $(seq 1 30); do seq 1 $((300 + i * 7)) > t.txt; git add t.txt; git comm
     const reader = readPack((await env.ARCHIVE.get(key))!.body, { cacheBytes: 1, windowBytes: 0, spill: counting });
     const seen = new Map<string, string>();
     for await (const o of reader.objects()) seen.set(o.oid, o.type);
-    const truth = await inRepo(name, "git rev-list --objects main | cut -d' ' -f1 | git cat-file --batch-check='%(objectname) %(objecttype)'");
-    expect(seen).toEqual(new Map(truth.trim().split("\n").map((l) => l.split(" ") as [string, string])));
+    const truth = await inRepo(
+      name,
+      "git rev-list --objects main | cut -d' ' -f1 | git cat-file --batch-check='%(objectname) %(objecttype)'",
+    );
+    expect(seen).toEqual(
+      new Map(
+        truth
+          .trim()
+          .split("\n")
+          .map((l) => l.split(" ") as [string, string]),
+      ),
+    );
     expect(reads.length).toBeGreaterThan(0);
   });
 
@@ -44,6 +56,15 @@ for i in $(seq 1 30); do seq 1 $((300 + i * 7)) > t.txt; git add t.txt; git comm
     const err = await failure(storePack(env.ARCHIVE, key, failing));
     expect(err).toBeInstanceOf(GitError);
     expect(await env.ARCHIVE.head(key)).toBeNull();
-    expect((await failure(readPack(new Blob([]).stream(), { spill: r2Spill(env.ARCHIVE, key) }).objects()[Symbol.asyncIterator]().next())).reason).toBe("truncated_pack");
+    expect(
+      (
+        await failure(
+          readPack(new Blob([]).stream(), { spill: r2Spill(env.ARCHIVE, key) })
+            .objects()
+            [Symbol.asyncIterator]()
+            .next(),
+        )
+      ).reason,
+    ).toBe("truncated_pack");
   });
 });

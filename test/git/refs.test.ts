@@ -7,7 +7,12 @@ import { failure, inRepo, makeRepo, repoName, server, sh } from "./support";
 /** git's own view: "oid name" per ref, plus "oid name^{}" for peeled tags. */
 async function showRef(name: string): Promise<Map<string, string>> {
   const out = await inRepo(name, "git show-ref -d");
-  return new Map(out.trim().split("\n").map((l) => [l.slice(41), l.slice(0, 40)] as [string, string]));
+  return new Map(
+    out
+      .trim()
+      .split("\n")
+      .map((l) => [l.slice(41), l.slice(0, 40)] as [string, string]),
+  );
 }
 
 const HISTORY = `echo one > a && git add a && git commit -qm one
@@ -32,12 +37,18 @@ describe("listRefs", () => {
       expect(ref.oid).toBe(truth.get(ref.name));
       expect(ref.peeled).toBe(truth.get(`${ref.name}^{}`));
     }
-    expect(listing.refs.filter((r) => r.name !== "HEAD").length).toBe([...truth.keys()].filter((k) => !k.endsWith("^{}")).length);
+    expect(listing.refs.filter((r) => r.name !== "HEAD").length).toBe(
+      [...truth.keys()].filter((k) => !k.endsWith("^{}")).length,
+    );
     // A tag of a tag peels to the commit; tags of a tree and a blob peel to them.
     const outer = listing.refs.find((r) => r.name === "refs/tags/v1-outer")!;
     expect(outer.peeled).toBe(truth.get("refs/heads/main"));
-    expect(listing.refs.find((r) => r.name === "refs/tags/blob-tag")!.peeled).toBe((await inRepo(name, "git rev-parse main:a")).trim());
-    expect(listing.refs.find((r) => r.name === "refs/tags/tree-tag")!.peeled).toBe((await inRepo(name, "git rev-parse 'main^{tree}'")).trim());
+    expect(listing.refs.find((r) => r.name === "refs/tags/blob-tag")!.peeled).toBe(
+      (await inRepo(name, "git rev-parse main:a")).trim(),
+    );
+    expect(listing.refs.find((r) => r.name === "refs/tags/tree-tag")!.peeled).toBe(
+      (await inRepo(name, "git rev-parse 'main^{tree}'")).trim(),
+    );
     expect(listing.refs.find((r) => r.name === "refs/tags/light")!.peeled).toBeUndefined();
   });
 
@@ -85,9 +96,12 @@ describe("listRefs", () => {
 
   it("lists thousands of refs", async () => {
     const name = repoName("refs-many");
-    const url = await makeRepo(name, `echo x > x && git add x && git commit -qm x
+    const url = await makeRepo(
+      name,
+      `echo x > x && git add x && git commit -qm x
 for i in $(seq 1 3000); do echo "create refs/heads/b$i HEAD"; done | git update-ref --stdin
-for i in $(seq 1 500); do echo "create refs/tags/t$i HEAD"; done | git update-ref --stdin`);
+for i in $(seq 1 500); do echo "create refs/tags/t$i HEAD"; done | git update-ref --stdin`,
+    );
     const v2 = await listRefs(url);
     expect(v2.refs.length).toBe(1 + 3001 + 500);
     const v0 = await listRefs(url, { service: "git-receive-pack" });
@@ -104,7 +118,8 @@ for i in $(seq 1 500); do echo "create refs/tags/t$i HEAD"; done | git update-re
 
     const name = repoName("refs-faults");
     await makeRepo(name, "echo x > x && git add x && git commit -qm x");
-    for (const code of [401, 403, 410]) expect((await failure(listRefs(`${server()}/_fault/status/${code}/${name}.git`))).strength).toBe("gone");
+    for (const code of [401, 403, 410])
+      expect((await failure(listRefs(`${server()}/_fault/status/${code}/${name}.git`))).strength).toBe("gone");
     for (const code of [500, 502, 503]) {
       const err = await failure(listRefs(`${server()}/_fault/status/${code}/${name}.git`));
       expect(err.strength).toBe("weak");

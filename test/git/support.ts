@@ -20,7 +20,10 @@ export interface ShResult {
 }
 
 /** Runs a bash script (set -euo pipefail) under the server's root; fails the test when it fails. */
-export async function sh(script: string, opts: { cwd?: string; binary?: boolean; allowFail?: boolean; stdin?: Uint8Array } = {}): Promise<ShResult> {
+export async function sh(
+  script: string,
+  opts: { cwd?: string; binary?: boolean; allowFail?: boolean; stdin?: Uint8Array } = {},
+): Promise<ShResult> {
   const res = await fetch(`${server()}/_control/sh`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
@@ -32,7 +35,8 @@ export async function sh(script: string, opts: { cwd?: string; binary?: boolean;
     }),
   });
   const out = (await res.json()) as { code: number; stdout: string; stderr: string; stdoutBase64?: string };
-  if (out.code !== 0 && !opts.allowFail) throw new Error(`script failed (${out.code}): ${out.stderr}\n--- script:\n${script}`);
+  if (out.code !== 0 && !opts.allowFail)
+    throw new Error(`script failed (${out.code}): ${out.stderr}\n--- script:\n${script}`);
   return { ...out, bytes: out.stdoutBase64 !== undefined ? unb64(out.stdoutBase64) : undefined };
 }
 

@@ -17,7 +17,12 @@ function push(repo: string, extra: Record<string, unknown> = {}) {
     ref: "refs/heads/main",
     before: "a".repeat(40),
     after: "b".repeat(40),
-    repository: { html_url: `https://${HOST}/team/${repo}`, full_name: `team/${repo}`, name: repo, owner: { login: "team" } },
+    repository: {
+      html_url: `https://${HOST}/team/${repo}`,
+      full_name: `team/${repo}`,
+      name: repo,
+      owner: { login: "team" },
+    },
     pusher: { name: "bob" },
     commits: [],
     ...extra,
@@ -37,8 +42,12 @@ async function eventsOf(repoId: string) {
 /** The repo's object holds no storage at all (tables included). */
 async function storesNothing(repoUrl: string) {
   const stub = env.REPO.get(env.REPO.idFromName(parseRepoUrl(repoUrl).key));
-  return runInDurableObject(stub, (_i, state) =>
-    state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\'").toArray().length === 0,
+  return runInDurableObject(
+    stub,
+    (_i, state) =>
+      state.storage.sql
+        .exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\'")
+        .toArray().length === 0,
   );
 }
 
@@ -71,8 +80,12 @@ describe("ingress answers", () => {
     const jobs = (await json(call(`/api/jobs?repo=${repoId}`))).body.jobs;
     expect(jobs).toHaveLength(1);
     // Without a delivery id (GitLab may send none), the body's hash identifies the delivery.
-    const lab = await json(deliver({ forge: "github", event: "push", body, secret, headers: { "X-GitHub-Delivery": "" } }));
-    const labAgain = await json(deliver({ forge: "github", event: "push", body, secret, headers: { "X-GitHub-Delivery": "" } }));
+    const lab = await json(
+      deliver({ forge: "github", event: "push", body, secret, headers: { "X-GitHub-Delivery": "" } }),
+    );
+    const labAgain = await json(
+      deliver({ forge: "github", event: "push", body, secret, headers: { "X-GitHub-Delivery": "" } }),
+    );
     expect(labAgain.body).toEqual(lab.body);
     expect((await eventsOf(repoId)).filter((e) => e.type === "forge")).toHaveLength(2);
   });
@@ -94,7 +107,10 @@ describe("ingress answers", () => {
     const noPrefix = await json(
       call("/hooks/github", {
         method: "POST",
-        headers: { "X-GitHub-Event": "push", "X-Hub-Signature-256": await hmacSha256Hex(secret, new TextEncoder().encode(body)) },
+        headers: {
+          "X-GitHub-Event": "push",
+          "X-Hub-Signature-256": await hmacSha256Hex(secret, new TextEncoder().encode(body)),
+        },
         body,
       }),
     );
@@ -105,19 +121,48 @@ describe("ingress answers", () => {
   it("checks each forge family's own signature header", async () => {
     await registerForge("family.forge.test", "gitea");
     await registerForge("lab.forge.test", "gitlab");
-    const giteaBody = JSON.stringify({ ref: "refs/heads/main", before: "a".repeat(40), after: "c".repeat(40), repository: { html_url: "https://family.forge.test/o/r" } });
-    const right = await deliver({ forge: "gitea", event: "push", body: giteaBody, secret: "secret-of-family.forge.test" });
+    const giteaBody = JSON.stringify({
+      ref: "refs/heads/main",
+      before: "a".repeat(40),
+      after: "c".repeat(40),
+      repository: { html_url: "https://family.forge.test/o/r" },
+    });
+    const right = await deliver({
+      forge: "gitea",
+      event: "push",
+      body: giteaBody,
+      secret: "secret-of-family.forge.test",
+    });
     expect(right.status).toBe(202); // repo not registered, but authentic
     expect(await right.json()).toEqual({ ignored: "repo not registered" });
-    const forgejo = await deliver({ forge: "forgejo", event: "push", body: giteaBody, secret: "secret-of-family.forge.test" });
+    const forgejo = await deliver({
+      forge: "forgejo",
+      event: "push",
+      body: giteaBody,
+      secret: "secret-of-family.forge.test",
+    });
     expect(forgejo.status).toBe(202);
     const gogsWrong = await deliver({ forge: "gogs", event: "push", body: giteaBody, secret: "wrong-secret-xx" });
     expect(gogsWrong.status).toBe(401);
-    const labBody = JSON.stringify({ object_kind: "push", ref: "refs/heads/main", before: "a".repeat(40), after: "d".repeat(40), project: { web_url: "https://lab.forge.test/g/p" } });
-    expect((await deliver({ forge: "gitlab", event: "Push Hook", body: labBody, secret: "secret-of-lab.forge.test" })).status).toBe(202);
-    expect((await deliver({ forge: "gitlab", event: "Push Hook", body: labBody, secret: "secret-of-lab.forge.tesT" })).status).toBe(401);
+    const labBody = JSON.stringify({
+      object_kind: "push",
+      ref: "refs/heads/main",
+      before: "a".repeat(40),
+      after: "d".repeat(40),
+      project: { web_url: "https://lab.forge.test/g/p" },
+    });
+    expect(
+      (await deliver({ forge: "gitlab", event: "Push Hook", body: labBody, secret: "secret-of-lab.forge.test" }))
+        .status,
+    ).toBe(202);
+    expect(
+      (await deliver({ forge: "gitlab", event: "Push Hook", body: labBody, secret: "secret-of-lab.forge.tesT" }))
+        .status,
+    ).toBe(401);
     // A gitea forge's payload on the github path is refused.
-    const mismatch = await json(deliver({ forge: "github", event: "push", body: giteaBody, secret: "secret-of-family.forge.test" }));
+    const mismatch = await json(
+      deliver({ forge: "github", event: "push", body: giteaBody, secret: "secret-of-family.forge.test" }),
+    );
     expect(mismatch.status).toBe(403);
     expect(mismatch.body.error.code).toBe("forge_mismatch");
   });
@@ -141,12 +186,16 @@ describe("ingress answers", () => {
     expect(bad.body.error.code).toBe("malformed_json");
     const notObject = await json(deliver({ forge: "github", event: "push", body: "[1,2]", secret }));
     expect(notObject.status).toBe(400);
-    const noRepo = await json(deliver({ forge: "github", event: "push", body: JSON.stringify({ ref: "refs/heads/x" }), secret }));
+    const noRepo = await json(
+      deliver({ forge: "github", event: "push", body: JSON.stringify({ ref: "refs/heads/x" }), secret }),
+    );
     expect(noRepo.status).toBe(400);
     expect(noRepo.body.error.code).toBe("missing_fields");
     const name = unique("fields");
     const repoId = await register(name);
-    const noAfter = await json(deliver({ forge: "github", event: "push", body: push(name, { after: "not-a-sha" }), secret }));
+    const noAfter = await json(
+      deliver({ forge: "github", event: "push", body: push(name, { after: "not-a-sha" }), secret }),
+    );
     expect(noAfter.status).toBe(400);
     expect(noAfter.body.error.message).toContain("after");
     const noEventHeader = await json(deliver({ forge: "github", event: "", body: push(name), secret }));
@@ -157,7 +206,11 @@ describe("ingress answers", () => {
   it("answers 413 for a body over 25 MiB without reading it whole", async () => {
     const big = new Uint8Array(25 * 1024 * 1024 + 1).fill(0x20);
     const declared = await json(
-      call("/hooks/github", { method: "POST", headers: { "X-Hub-Signature-256": "sha256=00", "X-GitHub-Event": "push" }, body: big }),
+      call("/hooks/github", {
+        method: "POST",
+        headers: { "X-Hub-Signature-256": "sha256=00", "X-GitHub-Event": "push" },
+        body: big,
+      }),
     );
     expect(declared.status).toBe(413);
     // A streamed body with no Content-Length is cut off as it passes the limit.
@@ -168,7 +221,12 @@ describe("ingress answers", () => {
       },
     });
     const chunked = await json(
-      call("/hooks/github", { method: "POST", headers: { "X-Hub-Signature-256": "sha256=00", "X-GitHub-Event": "push" }, body: stream, duplex: "half" } as RequestInit),
+      call("/hooks/github", {
+        method: "POST",
+        headers: { "X-Hub-Signature-256": "sha256=00", "X-GitHub-Event": "push" },
+        body: stream,
+        duplex: "half",
+      } as RequestInit),
     );
     expect(chunked.status).toBe(413);
   });
@@ -179,10 +237,32 @@ describe("ingress answers", () => {
     const issue = await json(deliver({ forge: "github", event: "issues", body: push(name), secret }));
     expect(issue.status).toBe(202);
     expect(issue.body).toEqual({ ignored: 'unsupported event type "issues"' });
-    const ping = await json(deliver({ forge: "github", event: "ping", body: JSON.stringify({ zen: "Keep it simple.", hook_id: 1, repository: { html_url: `https://${HOST}/team/${name}` } }), secret }));
+    const ping = await json(
+      deliver({
+        forge: "github",
+        event: "ping",
+        body: JSON.stringify({
+          zen: "Keep it simple.",
+          hook_id: 1,
+          repository: { html_url: `https://${HOST}/team/${name}` },
+        }),
+        secret,
+      }),
+    );
     expect(ping.status).toBe(200);
     expect(ping.body.pong).toBe(true);
-    const branchCreate = await json(deliver({ forge: "github", event: "create", body: JSON.stringify({ ref: "dev", ref_type: "branch", repository: { html_url: `https://${HOST}/team/${name}` } }), secret }));
+    const branchCreate = await json(
+      deliver({
+        forge: "github",
+        event: "create",
+        body: JSON.stringify({
+          ref: "dev",
+          ref_type: "branch",
+          repository: { html_url: `https://${HOST}/team/${name}` },
+        }),
+        secret,
+      }),
+    );
     expect(branchCreate.status).toBe(202);
     expect(branchCreate.body.ignored).toContain("branch creation");
     expect((await eventsOf(repoId)).filter((e) => e.type === "forge")).toHaveLength(0);
@@ -192,10 +272,27 @@ describe("ingress answers", () => {
     const name = unique("deletes");
     const repoId = await register(name);
     const zero = "0".repeat(40);
-    await deliver({ forge: "github", event: "push", body: push(name, { ref: "refs/tags/v1", after: zero, deleted: true }), secret });
-    await deliver({ forge: "github", event: "push", body: push(name, { ref: "refs/heads/old", after: zero, deleted: true }), secret });
-    await deliver({ forge: "github", event: "delete", body: JSON.stringify({ ref: "v2", ref_type: "tag", repository: { html_url: `https://${HOST}/team/${name}` } }), secret });
-    const kinds = (await eventsOf(repoId)).filter((e) => e.type === "forge").map((e) => [e.kind, e.data.ref, e.data.tag?.name ?? null]);
+    await deliver({
+      forge: "github",
+      event: "push",
+      body: push(name, { ref: "refs/tags/v1", after: zero, deleted: true }),
+      secret,
+    });
+    await deliver({
+      forge: "github",
+      event: "push",
+      body: push(name, { ref: "refs/heads/old", after: zero, deleted: true }),
+      secret,
+    });
+    await deliver({
+      forge: "github",
+      event: "delete",
+      body: JSON.stringify({ ref: "v2", ref_type: "tag", repository: { html_url: `https://${HOST}/team/${name}` } }),
+      secret,
+    });
+    const kinds = (await eventsOf(repoId))
+      .filter((e) => e.type === "forge")
+      .map((e) => [e.kind, e.data.ref, e.data.tag?.name ?? null]);
     expect(kinds).toEqual([
       ["tag_delete", "refs/tags/v1", "v1"],
       ["branch_delete", "refs/heads/old", null],
@@ -214,13 +311,21 @@ describe("ingress answers", () => {
   });
 
   it("registers repos of an autoRegister forge with its default pipelines", async () => {
-    const body = JSON.stringify({ ref: "refs/heads/main", before: "a".repeat(40), after: "e".repeat(40), repository: { html_url: "https://auto.forge.test/o/fresh" } });
+    const body = JSON.stringify({
+      ref: "refs/heads/main",
+      before: "a".repeat(40),
+      after: "e".repeat(40),
+      repository: { html_url: "https://auto.forge.test/o/fresh" },
+    });
     const res = await json(deliver({ forge: "gitea", event: "push", body, secret: "secret-of-auto.forge.test" }));
     expect(res.status).toBe(202);
     expect(res.body.jobs).toHaveLength(1);
     const repos = (await json(call(`/api/repos?host=auto.forge.test`))).body.repos;
     expect(repos).toHaveLength(1);
-    expect(repos[0]).toMatchObject({ url: "https://auto.forge.test/o/fresh", pipelines: { probe: { script: ["ok"], coalesce: false } } });
+    expect(repos[0]).toMatchObject({
+      url: "https://auto.forge.test/o/fresh",
+      pipelines: { probe: { script: ["ok"], coalesce: false } },
+    });
     const events = await eventsOf(repos[0].id);
     expect(events.map((e) => e.kind)).toEqual(["registered", "push"]);
     expect(events[0].data.via).toBe("webhook from gitea");
@@ -229,14 +334,20 @@ describe("ingress answers", () => {
   it("refuses webhooks from outside a forge's allowed CIDRs with 403", async () => {
     const body = push("fenced").replaceAll(HOST, "fenced.forge.test");
     const s = "secret-of-fenced.forge.test";
-    const outside = await json(deliver({ forge: "github", event: "push", body, secret: s, headers: { "CF-Connecting-IP": "198.51.100.7" } }));
+    const outside = await json(
+      deliver({ forge: "github", event: "push", body, secret: s, headers: { "CF-Connecting-IP": "198.51.100.7" } }),
+    );
     expect(outside.status).toBe(403);
     expect(outside.body.error.code).toBe("source_not_allowed");
     const none = await json(deliver({ forge: "github", event: "push", body, secret: s }));
     expect(none.status).toBe(403);
-    const inside = await json(deliver({ forge: "github", event: "push", body, secret: s, headers: { "CF-Connecting-IP": "192.0.2.55" } }));
+    const inside = await json(
+      deliver({ forge: "github", event: "push", body, secret: s, headers: { "CF-Connecting-IP": "192.0.2.55" } }),
+    );
     expect(inside.status).toBe(202);
-    const inside6 = await json(deliver({ forge: "github", event: "push", body, secret: s, headers: { "CF-Connecting-IP": "2001:db8::1" } }));
+    const inside6 = await json(
+      deliver({ forge: "github", event: "push", body, secret: s, headers: { "CF-Connecting-IP": "2001:db8::1" } }),
+    );
     expect(inside6.status).toBe(202);
   });
 

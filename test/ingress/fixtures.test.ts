@@ -79,7 +79,13 @@ const cases: Case[] = [
     event: "create",
     body: githubCreateTag,
     repoUrl: "https://github.com/baxterthehacker/public-repo",
-    expect: { kind: "tag_push", ref: "refs/tags/0.0.1", after: null, tag: { name: "0.0.1" }, pusher: "baxterthehacker" },
+    expect: {
+      kind: "tag_push",
+      ref: "refs/tags/0.0.1",
+      after: null,
+      tag: { name: "0.0.1" },
+      pusher: "baxterthehacker",
+    },
   },
   {
     name: "gitea push to a branch",
@@ -94,7 +100,10 @@ const cases: Case[] = [
       before: "0000000000000000000000000000000000000000",
       after: "67b56589a45103f891bdee7c0546e5d40bc02001",
       pusher: "example",
-      repo: expect.objectContaining({ url: "http://localhost:3000/example/example", cloneUrl: "http://localhost:3000/example/example.git" }),
+      repo: expect.objectContaining({
+        url: "http://localhost:3000/example/example",
+        cloneUrl: "http://localhost:3000/example/example.git",
+      }),
       commits: [expect.objectContaining({ id: "67b56589a45103f891bdee7c0546e5d40bc02001", message: "example\n" })],
     },
   },
@@ -137,7 +146,11 @@ const cases: Case[] = [
       ref: "refs/heads/master",
       after: "da1560886d4f094c3e6c9ef40349f7d38b5d27d7",
       pusher: "John Smith",
-      repo: expect.objectContaining({ fullName: "mike/diaspora", cloneUrl: "http://example.com/mike/diaspora.git", private: true }),
+      repo: expect.objectContaining({
+        fullName: "mike/diaspora",
+        cloneUrl: "http://example.com/mike/diaspora.git",
+        private: true,
+      }),
       commits: [expect.objectContaining({ id: "b6568db1bc1dcd7f8b4d5a946b0b91f9dacd7327" }), expect.anything()],
     },
   },
@@ -169,7 +182,9 @@ describe("real webhook payloads", () => {
       const url = c.repoUrl.includes("localhost") ? c.repoUrl : c.repoUrl.replace(/^http:/, "https:");
       const reg = await json(admin("/api/repos", "POST", { url }));
       expect([200, 201]).toContain(reg.status);
-      const res = await json(deliver({ forge: c.forge, event: c.event, body: c.body, secret: `secret-of-${new URL(c.repoUrl).host}` }));
+      const res = await json(
+        deliver({ forge: c.forge, event: c.event, body: c.body, secret: `secret-of-${new URL(c.repoUrl).host}` }),
+      );
       expect(res.status).toBe(202);
       expect(res.body).toEqual({ event: expect.any(String), jobs: [] });
       const log = await json(admin(`/api/repos/${reg.body.repo.id}/events`, "GET"));

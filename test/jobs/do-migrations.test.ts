@@ -39,17 +39,27 @@ const OLD_REPO_DDL = `
 
 function userTables(sql: SqlStorage): string[] {
   return sql
-    .exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name != 'sqlite_sequence' ORDER BY name`)
+    .exec<{ name: string }>(
+      `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name != 'sqlite_sequence' ORDER BY name`,
+    )
     .toArray()
     .map((r) => r.name);
 }
 
 function versions(sql: SqlStorage): Record<string, number> {
-  return Object.fromEntries(sql.exec<{ name: string; version: number }>(`SELECT name, version FROM schema_versions`).toArray().map((r) => [r.name, r.version]));
+  return Object.fromEntries(
+    sql
+      .exec<{ name: string; version: number }>(`SELECT name, version FROM schema_versions`)
+      .toArray()
+      .map((r) => [r.name, r.version]),
+  );
 }
 
 function columns(sql: SqlStorage, table: string): string[] {
-  return sql.exec<{ name: string }>(`SELECT name FROM pragma_table_info(?)`, table).toArray().map((r) => r.name);
+  return sql
+    .exec<{ name: string }>(`SELECT name FROM pragma_table_info(?)`, table)
+    .toArray()
+    .map((r) => r.name);
 }
 
 describe("Durable Object schemas", () => {
@@ -58,10 +68,30 @@ describe("Durable Object schemas", () => {
     const stub = env.JOB.get(env.JOB.idFromName(id));
     const now = Date.now();
     const record = {
-      id, kind: "probe", repoKey: "old.forge.test/acme/old", repoId: null, repoUrl: "https://old.forge.test/acme/old", input: { script: ["ok"] },
-      eventId: null, pipeline: "probe", state: "done", phase: "settled", result: { attempts: 1 }, steps: {}, attempts: 1, retries: 0,
-      lease: 3, dispatch: 1, error: null, createdAt: now - 60_000, updatedAt: now - 30_000, startedAt: now - 50_000, finishedAt: now - 30_000,
-      nextAttemptAt: null, watchdogAt: null, version: 4,
+      id,
+      kind: "probe",
+      repoKey: "old.forge.test/acme/old",
+      repoId: null,
+      repoUrl: "https://old.forge.test/acme/old",
+      input: { script: ["ok"] },
+      eventId: null,
+      pipeline: "probe",
+      state: "done",
+      phase: "settled",
+      result: { attempts: 1 },
+      steps: {},
+      attempts: 1,
+      retries: 0,
+      lease: 3,
+      dispatch: 1,
+      error: null,
+      createdAt: now - 60_000,
+      updatedAt: now - 30_000,
+      startedAt: now - 50_000,
+      finishedAt: now - 30_000,
+      nextAttemptAt: null,
+      watchdogAt: null,
+      version: 4,
     };
     await runInDurableObject(stub, async (_i, state) => {
       const sql = state.storage.sql;
@@ -69,10 +99,18 @@ describe("Durable Object schemas", () => {
       sql.exec(OLD_JOB_DDL);
       sql.exec(OLD_OUTBOX_DDL);
       sql.exec(`INSERT INTO job (id, doc) VALUES (?, ?)`, id, JSON.stringify(record));
-      sql.exec(`INSERT INTO transitions (at, from_state, to_state, reason) VALUES (?, NULL, 'created', 'created'), (?, 'created', 'done', 'old run')`, now - 60_000, now - 30_000);
+      sql.exec(
+        `INSERT INTO transitions (at, from_state, to_state, reason) VALUES (?, NULL, 'created', 'created'), (?, 'created', 'done', 'old run')`,
+        now - 60_000,
+        now - 30_000,
+      );
       sql.exec(`INSERT INTO log (at, level, line) VALUES (?, 'info', 'a line from before')`, now - 40_000);
       // A D1 summary sync decided before the upgrade and not yet carried out.
-      sql.exec(`INSERT INTO outbox (topic, dedup, payload, due) VALUES ('sync', 'sync', ?, ?)`, JSON.stringify(record), now - 1);
+      sql.exec(
+        `INSERT INTO outbox (topic, dedup, payload, due) VALUES ('sync', 'sync', ?, ?)`,
+        JSON.stringify(record),
+        now - 1,
+      );
       await state.storage.setAlarm(now + 60_000); // armed for its retry (run early below)
     });
     await evictDurableObject(stub);
@@ -104,8 +142,17 @@ describe("Durable Object schemas", () => {
     const stub = env.REPO.get(env.REPO.idFromName(key));
     const now = Date.now();
     const repo = {
-      id: "01K0000000000000000000OLD1", key, url: `https://${key}`, cloneUrl: `https://${key}.git`, host: "old.forge.test", pipelines: {},
-      error: null, createdAt: now, updatedAt: now, lastEventAt: null, version: 1,
+      id: "01K0000000000000000000OLD1",
+      key,
+      url: `https://${key}`,
+      cloneUrl: `https://${key}.git`,
+      host: "old.forge.test",
+      pipelines: {},
+      error: null,
+      createdAt: now,
+      updatedAt: now,
+      lastEventAt: null,
+      version: 1,
     };
     await runInDurableObject(stub, async (_i, state) => {
       state.storage.sql.exec(OLD_REPO_DDL);
@@ -148,7 +195,13 @@ describe("Durable Object schemas", () => {
       expect(new DoSchema(state.storage, { name: "notes", steps: second }).current).toBe(3);
       expect(columns(state.storage.sql, "notes")).toEqual(["id", "text", "at"]);
       // A broken step: nothing of the batch it belongs to stays, and the version does not move.
-      expect(() => new DoSchema(state.storage, { name: "notes", steps: [...second, "ALTER TABLE notes ADD COLUMN by TEXT", "NOT SQL"] })).toThrow();
+      expect(
+        () =>
+          new DoSchema(state.storage, {
+            name: "notes",
+            steps: [...second, "ALTER TABLE notes ADD COLUMN by TEXT", "NOT SQL"],
+          }),
+      ).toThrow();
       expect(columns(state.storage.sql, "notes")).toEqual(["id", "text", "at"]);
       expect(versions(state.storage.sql).notes).toBe(3);
       expect(state.storage.sql.exec(`SELECT text FROM notes`).toArray()).toEqual([{ text: "kept" }]);

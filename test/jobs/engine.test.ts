@@ -20,7 +20,12 @@ function pushBody(repo: string, after = "111111111111111111111111111111111111111
     ref: "refs/heads/main",
     before: "0000000000000000000000000000000000000000",
     after,
-    repository: { html_url: `https://${HOST}/acme/${repo}`, full_name: `acme/${repo}`, name: repo, owner: { login: "acme" } },
+    repository: {
+      html_url: `https://${HOST}/acme/${repo}`,
+      full_name: `acme/${repo}`,
+      name: repo,
+      owner: { login: "acme" },
+    },
     pusher: { name: "alice" },
     commits: [],
   });
@@ -28,7 +33,9 @@ function pushBody(repo: string, after = "111111111111111111111111111111111111111
 
 async function repoWith(script: ProbeStep[], extra: Record<string, unknown> = {}) {
   const name = unique("repo");
-  const res = await json(admin("/api/repos", "POST", { url: `https://${HOST}/acme/${name}`, pipelines: { probe: { script, ...extra } } }));
+  const res = await json(
+    admin("/api/repos", "POST", { url: `https://${HOST}/acme/${name}`, pipelines: { probe: { script, ...extra } } }),
+  );
   expect(res.status).toBe(201);
   return { name, id: res.body.repo.id as string };
 }
@@ -64,10 +71,14 @@ describe("job engine", () => {
     const { name } = await repoWith(["ok"]);
     const { jobs } = await push(name);
     expect(jobs).toHaveLength(1);
-    const done = await eventually(async () => {
-      const j = await job(jobs[0]!.id);
-      return j.status === "done" && j;
-    }, 20_000, "job done");
+    const done = await eventually(
+      async () => {
+        const j = await job(jobs[0]!.id);
+        return j.status === "done" && j;
+      },
+      20_000,
+      "job done",
+    );
     expect(done.phase).toBe("settled");
     expect(done.attempts).toBe(1);
     expect(done.transitions.map((t: Answer) => t.to)).toEqual(["created", "running", "done"]);
@@ -80,18 +91,26 @@ describe("job engine", () => {
     const { name } = await repoWith(["weak", "weak", "ok"]);
     const id = (await push(name)).jobs[0]!.id;
     for (let retry = 1; retry <= 2; retry++) {
-      const waiting = await eventually(async () => {
-        const j = await job(id);
-        return j.phase === "waiting" && j.retries === retry && j;
-      }, 20_000, `retry ${retry} scheduled`);
+      const waiting = await eventually(
+        async () => {
+          const j = await job(id);
+          return j.phase === "waiting" && j.retries === retry && j;
+        },
+        20_000,
+        `retry ${retry} scheduled`,
+      );
       expect(waiting.nextAttemptAt).toBeGreaterThan(Date.now() - 1000);
       expect(waiting.error).toContain(`transient trouble at attempt ${retry}`);
       await fireRetry(id);
     }
-    const done = await eventually(async () => {
-      const j = await job(id);
-      return j.status === "done" && j;
-    }, 20_000, "job done after retries");
+    const done = await eventually(
+      async () => {
+        const j = await job(id);
+        return j.status === "done" && j;
+      },
+      20_000,
+      "job done after retries",
+    );
     expect(done.attempts).toBe(3);
     // The first step ran once, at attempt 1, and was not redone by the retries.
     expect(done.log.map((l: Answer) => l.line)).toContain("attempt 3: ok (first step done at attempt 1)");
@@ -101,16 +120,24 @@ describe("job engine", () => {
     const { name, id: repoId } = await repoWith(["weak"]);
     const id = (await push(name)).jobs[0]!.id;
     for (let retry = 1; retry <= 5; retry++) {
-      await eventually(async () => {
-        const j = await job(id);
-        return j.phase === "waiting" && j.retries === retry;
-      }, 20_000, `retry ${retry}`);
+      await eventually(
+        async () => {
+          const j = await job(id);
+          return j.phase === "waiting" && j.retries === retry;
+        },
+        20_000,
+        `retry ${retry}`,
+      );
       await fireRetry(id);
     }
-    const failed = await eventually(async () => {
-      const j = await job(id);
-      return j.status === "failed" && j;
-    }, 20_000, "job failed");
+    const failed = await eventually(
+      async () => {
+        const j = await job(id);
+        return j.status === "failed" && j;
+      },
+      20_000,
+      "job failed",
+    );
     expect(failed.attempts).toBe(6);
     expect(failed.error).toMatch(/^gave up after 5 retries: transient trouble at attempt 6/);
     const repo = await eventually(async () => {
@@ -151,7 +178,11 @@ describe("job engine", () => {
   it("catches a lost consumer with the watchdog and retries", async () => {
     const { name } = await repoWith(["hang", "ok"]);
     const id = (await push(name)).jobs[0]!.id;
-    await eventually(async () => (await job(id)).log.some((l: Answer) => l.line.startsWith("attempt 1: hang")), 20_000, "hung");
+    await eventually(
+      async () => (await job(id)).log.some((l: Answer) => l.line.startsWith("attempt 1: hang")),
+      20_000,
+      "hung",
+    );
     // Time passes beyond the heartbeat timeout.
     await runInDurableObject(jobStub(id), async (_i, state) => {
       const doc = JSON.parse(state.storage.sql.exec<{ doc: string }>("SELECT doc FROM job").one().doc);
@@ -176,13 +207,19 @@ describe("job engine", () => {
     const { name } = await repoWith(["crash"]);
     const id = (await push(name)).jobs[0]!.id;
     // The queue redelivers (at once in tests: CRASH_RETRY_SECONDS=0) up to max_retries, then the DLQ consumer fails the job.
-    const failed = await eventually(async () => {
-      const j = await job(id);
-      return j.phase === "settled" && j;
-    }, 30_000, "dead-lettered");
+    const failed = await eventually(
+      async () => {
+        const j = await job(id);
+        return j.phase === "settled" && j;
+      },
+      30_000,
+      "dead-lettered",
+    );
     expect(failed.status).toBe("failed");
     expect(failed.error).toMatch(/message dead-lettered: the jobs queue gave up/);
-    expect(failed.log.filter((l: Answer) => l.line.includes("crashed: probe crashed")).length).toBeGreaterThanOrEqual(2);
+    expect(failed.log.filter((l: Answer) => l.line.includes("crashed: probe crashed")).length).toBeGreaterThanOrEqual(
+      2,
+    );
   });
 
   it("serializes jobs of one pipeline per repo and coalesces waiting ones", async () => {
@@ -215,7 +252,14 @@ describe("job engine", () => {
       const j = await job(id);
       return j.status === "done" && j;
     });
-    expect(done.transitions.map((t: Answer) => t.to)).toEqual(["created", "running", "failed", "created", "running", "done"]);
+    expect(done.transitions.map((t: Answer) => t.to)).toEqual([
+      "created",
+      "running",
+      "failed",
+      "created",
+      "running",
+      "done",
+    ]);
     const again = await json(admin(`/api/jobs/${id}/retry`, "POST"));
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe("not_retryable");

@@ -21,7 +21,9 @@ beforeAll(async () => {
 /** A probe job started by a real push; answers once its first attempt has left it running (`hang`). */
 async function runningJob(script: ProbeStep[]): Promise<string> {
   const name = unique("repo");
-  const repo = await json(admin("/api/repos", "POST", { url: `https://${HOST}/acme/${name}`, pipelines: { probe: { script } } }));
+  const repo = await json(
+    admin("/api/repos", "POST", { url: `https://${HOST}/acme/${name}`, pipelines: { probe: { script } } }),
+  );
   expect(repo.status).toBe(201);
   const body = JSON.stringify({
     ref: "refs/heads/main",
@@ -32,7 +34,11 @@ async function runningJob(script: ProbeStep[]): Promise<string> {
   });
   const res = await json(deliver({ forge: "github", event: "push", body, secret }));
   const id = res.body.jobs[0].id as string;
-  await eventually(async () => (await job(id)).log.some((l: Answer) => l.line.startsWith("attempt 1: hang")), 20_000, "attempt 1 hanging");
+  await eventually(
+    async () => (await job(id)).log.some((l: Answer) => l.line.startsWith("attempt 1: hang")),
+    20_000,
+    "attempt 1 hanging",
+  );
   return id;
 }
 
@@ -70,7 +76,15 @@ describe("JobObject record", () => {
 
   it("rolls back a created record too: a job whose creation failed does not exist", async () => {
     const id = unique("j");
-    const spec = { id, kind: "probe", repoKey: "k", repoId: null, repoUrl: "https://x.test/a/b", input: { big: "x".repeat(3 * 1024 * 1024) }, eventId: null };
+    const spec = {
+      id,
+      kind: "probe",
+      repoKey: "k",
+      repoId: null,
+      repoUrl: "https://x.test/a/b",
+      input: { big: "x".repeat(3 * 1024 * 1024) },
+      eventId: null,
+    };
     await runInDurableObject(objectOf(id), async (object) => {
       const instance = object as unknown as JobObject;
       await expect(instance.create(spec)).rejects.toThrow(/SQLITE_TOOBIG/);
@@ -91,13 +105,19 @@ describe("JobObject record", () => {
     // The attempt now defers for ten minutes; the pending wake makes that now: attempt 2 runs and finishes.
     const verdict = await stub(id).defer(running.lease, Date.now() + 10 * 60_000, "waiting for a builder");
     expect(verdict.ok && verdict.job.phase).toBe("queued");
-    const done = await eventually(async () => {
-      const j = await job(id);
-      return j.status === "done" && j;
-    }, 20_000, "attempt 2 done");
+    const done = await eventually(
+      async () => {
+        const j = await job(id);
+        return j.status === "done" && j;
+      },
+      20_000,
+      "attempt 2 done",
+    );
     expect(done.attempts).toBe(2);
     expect(done.wakePending).toBeNull();
-    expect(done.log.map((l: Answer) => l.line)).toContain("not deferred (waiting for a builder): woken while running: the build was taken");
+    expect(done.log.map((l: Answer) => l.line)).toContain(
+      "not deferred (waiting for a builder): woken while running: the build was taken",
+    );
   });
 
   it("defers as asked when no wake came, and a wake then runs it at once", async () => {

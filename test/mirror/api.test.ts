@@ -13,16 +13,28 @@ import type { JobContext } from "../../workers/core/job-context";
 import { JobError } from "../../workers/core/errors";
 
 const source = (name: string) => ({ url: `${env.GIT_SERVER}/missing/${name}.git`, branch: "main" });
-const destination = (name: string, branch = "main") => ({ url: `${env.GIT_SERVER}/dest/${name}.git`, group: "dest", project: name, branch });
+const destination = (name: string, branch = "main") => ({
+  url: `${env.GIT_SERVER}/dest/${name}.git`,
+  group: "dest",
+  project: name,
+  branch,
+});
 
 describe("/api/mirrors", () => {
   it("creates, lists, reads and deletes a mirror; the source repo gets the mirror pipeline", async () => {
     const name = unique("api");
-    const created = await json(admin("/api/mirrors", "POST", { source: source(name), destination: destination(name, "release/x") }));
+    const created = await json(
+      admin("/api/mirrors", "POST", { source: source(name), destination: destination(name, "release/x") }),
+    );
     expect(created.status).toBe(201);
     const m = created.body.mirror;
     expect(m.source).toEqual({ url: `${env.GIT_SERVER}/missing/${name}`, branch: "main" });
-    expect(m.destination).toEqual({ url: `${env.GIT_SERVER}/dest/${name}`, group: "dest", project: name, branch: "release/x" });
+    expect(m.destination).toEqual({
+      url: `${env.GIT_SERVER}/dest/${name}`,
+      group: "dest",
+      project: name,
+      branch: "release/x",
+    });
     expect(created.body.jobs.map((j: { kind: string }) => j.kind)).toEqual(["mirror-produce"]);
 
     const repos = await json(call(`/api/repos?host=${new URL(env.GIT_SERVER).host}`));
@@ -32,7 +44,9 @@ describe("/api/mirrors", () => {
     expect((await json(call("/api/mirrors"))).body.mirrors.map((x: { id: string }) => x.id)).toContain(m.id);
     expect((await json(call(`/api/mirrors/${m.id}`))).body.mirror.id).toBe(m.id);
 
-    const again = await json(admin("/api/mirrors", "POST", { source: source(name + "-other"), destination: destination(name, "release/x") }));
+    const again = await json(
+      admin("/api/mirrors", "POST", { source: source(name + "-other"), destination: destination(name, "release/x") }),
+    );
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe("mirror_exists");
 
@@ -58,7 +72,11 @@ describe("/api/mirrors", () => {
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(res.body.error.message, JSON.stringify(body)).toMatch(error);
     }
-    const anon = await call("/api/mirrors", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ source: source(name), destination: destination(name) }) });
+    const anon = await call("/api/mirrors", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ source: source(name), destination: destination(name) }),
+    });
     expect(anon.status).toBe(401);
     expect((await admin("/api/mirrors/not-an-id", "DELETE")).status).toBe(404);
     expect((await json(call("/api/mirrors"))).body.mirrors.length).toBe(before);
@@ -69,10 +87,16 @@ describe("/api/mirrors", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("Content-Type")).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await res.text();
-    for (const family of ["forgeline_mirror_runs_total", "forgeline_mirror_failures_total", "forgeline_mirror_last_run_duration_seconds", "forgeline_mirror_last_applied_commit_age_seconds"])
+    for (const family of [
+      "forgeline_mirror_runs_total",
+      "forgeline_mirror_failures_total",
+      "forgeline_mirror_last_run_duration_seconds",
+      "forgeline_mirror_last_applied_commit_age_seconds",
+    ])
       expect(text).toContain(`# TYPE ${family} `);
     // Every sample line is `name{labels} number`.
-    for (const line of text.split("\n").filter((l) => l && !l.startsWith("#"))) expect(line).toMatch(/^[a-z_]+(\{[^}]*\})? -?[0-9.e+]+$/);
+    for (const line of text.split("\n").filter((l) => l && !l.startsWith("#")))
+      expect(line).toMatch(/^[a-z_]+(\{[^}]*\})? -?[0-9.e+]+$/);
   });
 
   it("roles: each deployment runs only its half; a bad MIRROR_ROLE is refused", async () => {
@@ -84,8 +108,12 @@ describe("/api/mirrors", () => {
     expect(() => roleEnabled(as("primary"), "producer")).toThrow(/MIRROR_ROLE must be both, producer or consumer/);
     // A job of the other half, delivered to this one, ends as not meant for it before touching anything.
     const ctx = { input: () => ({}), state: "pending" } as unknown as JobContext;
-    await expect(produce(ctx, as("consumer"))).rejects.toSatisfy((e: unknown) => e instanceof JobError && e.strength === "not_for_us");
-    await expect(consume(ctx, as("producer"))).rejects.toSatisfy((e: unknown) => e instanceof JobError && e.strength === "not_for_us");
+    await expect(produce(ctx, as("consumer"))).rejects.toSatisfy(
+      (e: unknown) => e instanceof JobError && e.strength === "not_for_us",
+    );
+    await expect(consume(ctx, as("producer"))).rejects.toSatisfy(
+      (e: unknown) => e instanceof JobError && e.strength === "not_for_us",
+    );
     expect(maxTarBytes(as())).toBe(8 * 1024 * 1024);
     expect(reconcileMinutes({ ...as(), MIRROR_RECONCILE_MINUTES: "zero" })).toBe(5);
   });

@@ -27,7 +27,13 @@ describe("object keys", () => {
   });
 
   it("encode to compact JSON in git-partition-sync's field order", () => {
-    const key = { group: "g", project_name: "p", commit_sha: "c".repeat(40), local_branch: "main", remote_branch: "release/x" };
+    const key = {
+      group: "g",
+      project_name: "p",
+      commit_sha: "c".repeat(40),
+      local_branch: "main",
+      remote_branch: "release/x",
+    };
     const encoded = encodeKey(key);
     expect(encoded.endsWith(".tar.age")).toBe(true);
     expect(atob(encoded.slice(0, -8))).toBe(
@@ -46,20 +52,40 @@ describe("object keys", () => {
       btoa("not json") + ".tar.age",
       btoa("[1,2]") + ".tar.age",
       btoa(JSON.stringify({ group: "g", project_name: "p", commit_sha: "c", local_branch: "main" })) + ".tar.age",
-      btoa(JSON.stringify({ group: "g", project_name: "p", commit_sha: "c", local_branch: "main", remote_branch: "../x" })) + ".tar.age",
-      btoa(JSON.stringify({ group: "g", project_name: "p", commit_sha: "c", local_branch: 5, remote_branch: "x" })) + ".tar.age",
+      btoa(
+        JSON.stringify({ group: "g", project_name: "p", commit_sha: "c", local_branch: "main", remote_branch: "../x" }),
+      ) + ".tar.age",
+      btoa(JSON.stringify({ group: "g", project_name: "p", commit_sha: "c", local_branch: 5, remote_branch: "x" })) +
+        ".tar.age",
       // Destinations that would leave the configured base URL, or break it.
       ...["..", "../victim", "g/../v", "%2e%2e", "a?b", "a#b", "a b", "/g", "g/"].map(
-        (group) => btoa(JSON.stringify({ group, project_name: "p", commit_sha: "c", local_branch: "main", remote_branch: "main" })) + ".tar.age",
+        (group) =>
+          btoa(
+            JSON.stringify({ group, project_name: "p", commit_sha: "c", local_branch: "main", remote_branch: "main" }),
+          ) + ".tar.age",
       ),
       ...["..", "a/b", "%2e%2e"].map(
-        (project_name) => btoa(JSON.stringify({ group: "g", project_name, commit_sha: "c", local_branch: "main", remote_branch: "main" })) + ".tar.age",
+        (project_name) =>
+          btoa(
+            JSON.stringify({ group: "g", project_name, commit_sha: "c", local_branch: "main", remote_branch: "main" }),
+          ) + ".tar.age",
       ),
     ];
-    expect(decodeKey(encodeKey({ group: "infra/team", project_name: "my.repo-1", commit_sha: "c", local_branch: "main", remote_branch: "main" })).group).toBe("infra/team");
+    expect(
+      decodeKey(
+        encodeKey({
+          group: "infra/team",
+          project_name: "my.repo-1",
+          commit_sha: "c",
+          local_branch: "main",
+          remote_branch: "main",
+        }),
+      ).group,
+    ).toBe("infra/team");
     for (const key of bad) expect(() => decodeKey(key), key).toThrow(BadKey);
     expect(isBranchName("feature/a")).toBe(true);
-    for (const b of ["", "a..b", "-x", "a b", "x.lock", ".hidden", "a/.b", "a:b", "a~1"]) expect(isBranchName(b), b).toBe(false);
+    for (const b of ["", "a..b", "-x", "a b", "x.lock", ".hidden", "a/.b", "a:b", "a~1"])
+      expect(isBranchName(b), b).toBe(false);
   });
 });
 
@@ -74,7 +100,9 @@ describe("age", () => {
 
   it("streams to two recipients; the real age decrypts it with either identity", async () => {
     const plain = randomBytes(200_000);
-    const cipher = await readAll(await encryptStream(streamOf(plain.subarray(0, 70_000), plain.subarray(70_000)), [RECIPIENT, OTHER_RECIPIENT]));
+    const cipher = await readAll(
+      await encryptStream(streamOf(plain.subarray(0, 70_000), plain.subarray(70_000)), [RECIPIENT, OTHER_RECIPIENT]),
+    );
     for (const id of [IDENTITY, OTHER_IDENTITY]) {
       const out = await run(`age -d -i <(echo ${id})`, { stdin: cipher });
       expect(out.bytes).toEqual(plain);
@@ -87,14 +115,21 @@ describe("age", () => {
     const cipher = (await run(`age -r ${RECIPIENT}`, { stdin: plain })).bytes;
     expect(await readAll(await decryptStream(streamOf(cipher), [IDENTITY]))).toEqual(plain);
 
-    await expect(decryptStream(streamOf(cipher), [OTHER_IDENTITY])).rejects.toThrow(/not encrypted to this consumer's identity/);
+    await expect(decryptStream(streamOf(cipher), [OTHER_IDENTITY])).rejects.toThrow(
+      /not encrypted to this consumer's identity/,
+    );
     await expect(decryptStream(streamOf(bytes("hello, not age")), [IDENTITY])).rejects.toThrow(AgeError);
 
     const corrupted = cipher.slice();
     corrupted[corrupted.length - 70_000]! ^= 1;
-    await expect(readAll(await decryptStream(streamOf(corrupted), [IDENTITY]))).rejects.toThrow(/corrupted or truncated/);
+    await expect(readAll(await decryptStream(streamOf(corrupted), [IDENTITY]))).rejects.toThrow(
+      /corrupted or truncated/,
+    );
     for (const cut of [cipher.length - 1, cipher.length - 20_000, cipher.length - (150_000 - 65_536 * 2) - 16])
-      await expect(readAll(await decryptStream(streamOf(cipher.subarray(0, cut)), [IDENTITY])), `cut at ${cut}`).rejects.toThrow(AgeError);
+      await expect(
+        readAll(await decryptStream(streamOf(cipher.subarray(0, cut)), [IDENTITY])),
+        `cut at ${cut}`,
+      ).rejects.toThrow(AgeError);
   });
 });
 
@@ -112,8 +147,13 @@ describe("tar", () => {
       ]),
     );
     const dir = unique("tarw");
-    const out = await run(`mkdir ${dir} && cd ${dir} && tar xf - && cat .git/HEAD && sha256sum .git/big && cat ${longName} && stat -c %s .git/empty`, { stdin: archive });
-    const digest = [...new Uint8Array(await crypto.subtle.digest("SHA-256", big))].map((b) => b.toString(16).padStart(2, "0")).join("");
+    const out = await run(
+      `mkdir ${dir} && cd ${dir} && tar xf - && cat .git/HEAD && sha256sum .git/big && cat ${longName} && stat -c %s .git/empty`,
+      { stdin: archive },
+    );
+    const digest = [...new Uint8Array(await crypto.subtle.digest("SHA-256", big))]
+      .map((b) => b.toString(16).padStart(2, "0"))
+      .join("");
     expect(out.stdout).toBe(`ref: refs/heads/main\n${digest}  .git/big\nx\n0\n`);
   });
 
@@ -141,7 +181,11 @@ describe("tar", () => {
       ["absolute", `echo x > f && tar cf - --absolute-names "$PWD/f"`, /absolute paths/],
       ["symlink-out", `ln -s ../../etc/passwd link && tar cf - link`, /escapes the archive/],
       ["symlink-abs", `ln -s /etc/passwd link && tar cf - link`, /absolute targets/],
-      ["through-link", `mkdir d && ln -s d l && mkdir -p x/l && echo evil > x/l/f && tar cf - l -C x l/f`, /goes through the symlink/],
+      [
+        "through-link",
+        `mkdir d && ln -s d l && mkdir -p x/l && echo evil > x/l/f && tar cf - l -C x l/f`,
+        /goes through the symlink/,
+      ],
       ["fifo", `mkfifo p && tar cf - p`, /devices, fifos/],
     ];
     for (const [name, script, error] of cases) {
@@ -153,9 +197,17 @@ describe("tar", () => {
       await expect(read(), name).rejects.toThrow(error);
       await expect(read(), name).rejects.toThrow(TarError);
     }
-    await expect((async () => { for await (const e of tarEntries(streamOf(bytes("x".repeat(1024))))) await e.skip(); })()).rejects.toThrow(/not a tar archive/);
+    await expect(
+      (async () => {
+        for await (const e of tarEntries(streamOf(bytes("x".repeat(1024))))) await e.skip();
+      })(),
+    ).rejects.toThrow(/not a tar archive/);
     const good = await readAll(tarStream([{ path: "f", type: "file", body: bytes("hello") }]));
-    await expect((async () => { for await (const e of tarEntries(streamOf(good.subarray(0, 600)))) await readAll(e.body()); })()).rejects.toThrow(/truncated/);
+    await expect(
+      (async () => {
+        for await (const e of tarEntries(streamOf(good.subarray(0, 600)))) await readAll(e.body());
+      })(),
+    ).rejects.toThrow(/truncated/);
     expect(safePath("./a/./b/")).toBe("a/b");
     expect(() => safePath("/etc")).toThrow(TarError);
     expect(() => safePath("a/../../b")).toThrow(TarError);
@@ -170,18 +222,26 @@ describe("gzip", () => {
     expect((await run("gzip -dc", { stdin: packed })).bytes).toEqual(plain);
     const real = (await run("gzip -c", { stdin: plain })).bytes;
     expect(await readAll(streamOf(real).pipeThrough(gunzipStream()))).toEqual(plain);
-    await expect(readAll(streamOf(real.subarray(0, real.length - 10)).pipeThrough(gunzipStream()))).rejects.toThrow(/truncated/);
+    await expect(readAll(streamOf(real.subarray(0, real.length - 10)).pipeThrough(gunzipStream()))).rejects.toThrow(
+      /truncated/,
+    );
     await expect(readAll(streamOf(real, bytes("garbage")).pipeThrough(gunzipStream()))).rejects.toThrow(GzipError);
-    await expect(readAll(streamOf(bytes("not gzip at all")).pipeThrough(gunzipStream()))).rejects.toThrow(/not valid gzip/);
+    await expect(readAll(streamOf(bytes("not gzip at all")).pipeThrough(gunzipStream()))).rejects.toThrow(
+      /not valid gzip/,
+    );
   });
 
   it("stops a gzip bomb at the limit inside one input chunk, not after inflating it", async () => {
     const bomb = (await run("head -c 64000000 /dev/zero | gzip -9c")).bytes; // ~62 KB that inflate to 64 MB
     expect(bomb.length).toBeLessThan(100_000);
     let seen = 0;
-    const counted = new TransformStream<Uint8Array, Uint8Array>({ transform: (c, k) => void ((seen += c.byteLength), k.enqueue(c)) });
+    const counted = new TransformStream<Uint8Array, Uint8Array>({
+      transform: (c, k) => void ((seen += c.byteLength), k.enqueue(c)),
+    });
     const limit = { bytes: 1_000_000, error: (n: number) => new Error(`over the limit at ${n} bytes`) };
-    await expect(readAll(streamOf(bomb).pipeThrough(gunzipStream(limit)).pipeThrough(counted))).rejects.toThrow(/over the limit at/);
+    await expect(readAll(streamOf(bomb).pipeThrough(gunzipStream(limit)).pipeThrough(counted))).rejects.toThrow(
+      /over the limit at/,
+    );
     expect(seen).toBeLessThanOrEqual(limit.bytes);
   });
 });

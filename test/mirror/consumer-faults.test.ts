@@ -17,7 +17,9 @@ let dest: { name: string; id: string; head: string };
 async function destinationRepo() {
   const name = unique("dst");
   const head = (
-    await run(`git init -q --bare dest/${name}.git && git clone -q dest/${name}.git w-${name} 2>/dev/null && cd w-${name} && git commit -q --allow-empty -m old && git push -q origin HEAD:main && git rev-parse HEAD`)
+    await run(
+      `git init -q --bare dest/${name}.git && git clone -q dest/${name}.git w-${name} 2>/dev/null && cd w-${name} && git commit -q --allow-empty -m old && git push -q origin HEAD:main && git rev-parse HEAD`,
+    )
   ).stdout.trim();
   const created = await json(
     admin("/api/mirrors", "POST", {
@@ -40,21 +42,31 @@ async function handMade(script: string, recipient = RECIPIENT) {
 }
 
 async function putObject(commit: string, bytes: Uint8Array) {
-  const key = encodeKey({ group: "dest", project_name: dest.name, commit_sha: commit, local_branch: "main", remote_branch: "main" });
+  const key = encodeKey({
+    group: "dest",
+    project_name: dest.name,
+    commit_sha: commit,
+    local_branch: "main",
+    remote_branch: "main",
+  });
   const put = await env.SYNC.put(key, bytes);
   return { key, etag: put!.etag };
 }
 
 async function consumeJob(key: string) {
-  return eventually(async () => {
-    const res = await json(call(`/api/jobs?kind=mirror-consume&limit=500`));
-    const jobs = res.body.jobs as { id: string; status: string; phase: string; error: string | null }[];
-    for (const j of jobs) {
-      const full = (await json(call(`/api/jobs/${j.id}`))).body.job;
-      if (full.input.key === key && full.phase === "settled") return full;
-    }
-    return undefined;
-  }, 30_000, `consume job of ${key}`);
+  return eventually(
+    async () => {
+      const res = await json(call(`/api/jobs?kind=mirror-consume&limit=500`));
+      const jobs = res.body.jobs as { id: string; status: string; phase: string; error: string | null }[];
+      for (const j of jobs) {
+        const full = (await json(call(`/api/jobs/${j.id}`))).body.job;
+        if (full.input.key === key && full.phase === "settled") return full;
+      }
+      return undefined;
+    },
+    30_000,
+    `consume job of ${key}`,
+  );
 }
 
 async function destinationHead() {
@@ -133,7 +145,9 @@ describe("consumer faults", () => {
     await env.SYNC.put(btoa("{not json") + ".tar.age", new Uint8Array([1]));
     const good = await putObject(o.commit, o.bytes);
     const sweep = await reconcileConsumer(menv);
-    expect(sweep.skipped.map((s) => s.key)).toEqual(expect.arrayContaining(["foo_bar", btoa("{not json") + ".tar.age"]));
+    expect(sweep.skipped.map((s) => s.key)).toEqual(
+      expect.arrayContaining(["foo_bar", btoa("{not json") + ".tar.age"]),
+    );
     expect(sweep.skipped.find((s) => s.key === "foo_bar")?.reason).toMatch(/not a sync key/);
     expect(sweep.submitted).toContain(good.key);
     await consumeJob(good.key);

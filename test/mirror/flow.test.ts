@@ -35,7 +35,12 @@ async function createMirror(name: string, opts: { destUrl?: string; destBranch?:
   const res = await json(
     admin("/api/mirrors", "POST", {
       source: { url: opts.sourceUrl ?? `${env.GIT_SERVER}/src/${name}.git`, branch: "main" },
-      destination: { url: opts.destUrl ?? authed(`dst/${name}.git`), group: "dst", project: name, branch: opts.destBranch ?? "mirrored/main" },
+      destination: {
+        url: opts.destUrl ?? authed(`dst/${name}.git`),
+        group: "dst",
+        project: name,
+        branch: opts.destBranch ?? "mirrored/main",
+      },
     }),
   );
   expect(res.status, JSON.stringify(res.body)).toBe(201);
@@ -68,7 +73,13 @@ describe("mirror flow", () => {
     expect(produced.status, produced.error).toBe("done");
     const key = keyOf(name, commit);
     expect(produced.result.uploaded).toEqual([key]);
-    expect(decodeKey(key)).toEqual({ group: "dst", project_name: name, commit_sha: commit, local_branch: "main", remote_branch: "mirrored/main" });
+    expect(decodeKey(key)).toEqual({
+      group: "dst",
+      project_name: name,
+      commit_sha: commit,
+      local_branch: "main",
+      remote_branch: "mirrored/main",
+    });
 
     // The object, opened by the real tools.
     const object = await env.SYNC.get(key);
@@ -87,14 +98,26 @@ describe("mirror flow", () => {
     // The consumer, started directly (both roles run here), pushed it with the forge's token.
     const consumed = await settled("mirror-consume", (i) => i.key === key, "consume job");
     expect(consumed.status, consumed.error).toBe("done");
-    expect((await run(`git --git-dir=dst/${name}.git rev-parse mirrored/main && git --git-dir=dst/${name}.git fsck --strict 2>&1`)).stdout.trim().split("\n")[0]).toBe(commit);
+    expect(
+      (
+        await run(
+          `git --git-dir=dst/${name}.git rev-parse mirrored/main && git --git-dir=dst/${name}.git fsck --strict 2>&1`,
+        )
+      ).stdout
+        .trim()
+        .split("\n")[0],
+    ).toBe(commit);
     const m = await mirrorOf(mirror.id);
     expect(m.producer).toMatchObject({ commit, key, error: null });
     expect(m.consumer).toMatchObject({ commit, error: null });
     expect(m.consumer.commitTime).toBeGreaterThan(0);
 
     // A new commit: a new object, the stale one removed, the destination forced forward.
-    const next = (await run(`cd w/${name} && git commit -q --allow-empty -m four && git push -q origin HEAD:main && git rev-parse HEAD`)).stdout.trim();
+    const next = (
+      await run(
+        `cd w/${name} && git commit -q --allow-empty -m four && git push -q origin HEAD:main && git rev-parse HEAD`,
+      )
+    ).stdout.trim();
     expect((await json(admin(`/api/mirrors/${mirror.id}/sync`, "POST"))).status).toBe(202);
     const consumed2 = await settled("mirror-consume", (i) => i.key === keyOf(name, next), "second consume job");
     expect(consumed2.status, consumed2.error).toBe("done");
@@ -107,7 +130,9 @@ describe("mirror flow", () => {
     expect(sweep.submitted).not.toContain(keyOf(name, next));
 
     const metrics = await (await call("/api/mirrors/metrics")).text();
-    expect(metrics).toMatch(new RegExp(`forgeline_mirror_last_applied_commit_age_seconds\\{mirror="${mirror.id}",[^}]*\\} \\d+`));
+    expect(metrics).toMatch(
+      new RegExp(`forgeline_mirror_last_applied_commit_age_seconds\\{mirror="${mirror.id}",[^}]*\\} \\d+`),
+    );
     expect(metrics).toMatch(/forgeline_mirror_runs_total\{role="producer"\} [1-9]/);
     expect(metrics).toMatch(/forgeline_mirror_runs_total\{role="consumer"\} [1-9]/);
   });
@@ -116,16 +141,53 @@ describe("mirror flow", () => {
     const { name, commit } = await repos();
     await run(`git --git-dir=dst/${name}.git symbolic-ref HEAD refs/heads/main`);
     // A mirror spec on the consumer's side only: its source is not reachable from here.
-    const { mirror } = await createMirror(name, { sourceUrl: `${env.GIT_SERVER}/nowhere/${name}.git`, destBranch: "from-hand" });
+    const { mirror } = await createMirror(name, {
+      sourceUrl: `${env.GIT_SERVER}/nowhere/${name}.git`,
+      destBranch: "from-hand",
+    });
     const dir = unique("hand");
-    const made = await run(`mkdir ${dir} && cd ${dir} && git clone -q -b main ${env.GIT_SERVER}/src/${name}.git repo && tar czf - -C repo . | age -r ${RECIPIENT}`);
-    const key = encodeKey({ group: "dst", project_name: name, commit_sha: commit, local_branch: "main", remote_branch: "from-hand" });
+    const made = await run(
+      `mkdir ${dir} && cd ${dir} && git clone -q -b main ${env.GIT_SERVER}/src/${name}.git repo && tar czf - -C repo . | age -r ${RECIPIENT}`,
+    );
+    const key = encodeKey({
+      group: "dst",
+      project_name: name,
+      commit_sha: commit,
+      local_branch: "main",
+      remote_branch: "from-hand",
+    });
     const put = await env.SYNC.put(key, made.bytes);
 
     const batch = createMessageBatch("forgeline-sync-events", [
-      { id: "n1", timestamp: new Date(), attempts: 1, body: { account: "a", bucket: "forgeline-sync", action: "PutObject", object: { key, size: made.bytes.length, eTag: put!.etag }, eventTime: new Date().toISOString() } },
-      { id: "n2", timestamp: new Date(), attempts: 1, body: { account: "a", bucket: "forgeline-sync", action: "PutObject", object: { key: "foo_bar", size: 1, eTag: "x" } } },
-      { id: "n3", timestamp: new Date(), attempts: 1, body: { account: "a", bucket: "forgeline-sync", action: "DeleteObject", object: { key } } },
+      {
+        id: "n1",
+        timestamp: new Date(),
+        attempts: 1,
+        body: {
+          account: "a",
+          bucket: "forgeline-sync",
+          action: "PutObject",
+          object: { key, size: made.bytes.length, eTag: put!.etag },
+          eventTime: new Date().toISOString(),
+        },
+      },
+      {
+        id: "n2",
+        timestamp: new Date(),
+        attempts: 1,
+        body: {
+          account: "a",
+          bucket: "forgeline-sync",
+          action: "PutObject",
+          object: { key: "foo_bar", size: 1, eTag: "x" },
+        },
+      },
+      {
+        id: "n3",
+        timestamp: new Date(),
+        attempts: 1,
+        body: { account: "a", bucket: "forgeline-sync", action: "DeleteObject", object: { key } },
+      },
     ]);
     const ctx = createExecutionContext();
     await worker.queue(batch, menv);
@@ -141,7 +203,10 @@ describe("mirror flow", () => {
   it("applies a hand-made repository holding loose objects and two packs (one pack written from all of them)", async () => {
     const name = unique("loose");
     await run(`git init -q --bare -b main dst/${name}.git`);
-    const { mirror } = await createMirror(name, { sourceUrl: `${env.GIT_SERVER}/nowhere/${name}.git`, destBranch: "main" });
+    const { mirror } = await createMirror(name, {
+      sourceUrl: `${env.GIT_SERVER}/nowhere/${name}.git`,
+      destBranch: "main",
+    });
     const dir = unique("loose");
     const made = await run(
       `mkdir ${dir} && cd ${dir} && git init -q -b main repo && cd repo && seq 1 3000 > a && git add a && git commit -q -m one && git repack -q -d && ` +
@@ -150,13 +215,21 @@ describe("mirror flow", () => {
     );
     expect(made.stderr.trim()).toBe("2");
     const commit = (await run(`git -C ${dir}/repo rev-parse HEAD`)).stdout.trim();
-    const key = encodeKey({ group: "dst", project_name: name, commit_sha: commit, local_branch: "main", remote_branch: "main" });
+    const key = encodeKey({
+      group: "dst",
+      project_name: name,
+      commit_sha: commit,
+      local_branch: "main",
+      remote_branch: "main",
+    });
     const put = await env.SYNC.put(key, made.bytes);
     const { offer } = await import("../../workers/mirror/reconcile");
     expect(await offer(menv, key, put!.etag)).toEqual({ ok: true });
     const consumed = await settled("mirror-consume", (i) => i.key === key, "consume job");
     expect(consumed.status, consumed.error).toBe("done");
-    const check = await run(`git --git-dir=dst/${name}.git rev-parse main && git --git-dir=dst/${name}.git fsck --strict 2>&1 && git --git-dir=dst/${name}.git log --format=%s main`);
+    const check = await run(
+      `git --git-dir=dst/${name}.git rev-parse main && git --git-dir=dst/${name}.git fsck --strict 2>&1 && git --git-dir=dst/${name}.git log --format=%s main`,
+    );
     expect(check.stdout.trim().split("\n")).toEqual([commit, "three", "two", "one"]);
     expect((await mirrorOf(mirror.id)).consumer.commit).toBe(commit);
   });
@@ -164,27 +237,45 @@ describe("mirror flow", () => {
   it("records a vanished source, refused credentials and a refused push on the mirror; other mirrors go on", async () => {
     const gone = unique("gone");
     const a = await createMirror(gone, { sourceUrl: `${env.GIT_SERVER}/src/${gone}.git` });
-    const produced = await settled("mirror-produce", (i) => i.sourceUrl.endsWith(`/src/${gone}`), "produce job of a vanished source");
+    const produced = await settled(
+      "mirror-produce",
+      (i) => i.sourceUrl.endsWith(`/src/${gone}`),
+      "produce job of a vanished source",
+    );
     expect(produced.status).toBe("rejected");
     expect((await mirrorOf(a.mirror.id)).producer.error).toMatch(/404|not found/i);
 
     const creds = await repos();
     const b = await createMirror(creds.name, { destUrl: authed(`dst/${creds.name}.git`, "some-other-token") });
-    const refusedCreds = await settled("mirror-consume", (i) => i.key === keyOf(creds.name, creds.commit), "consume job with refused credentials");
+    const refusedCreds = await settled(
+      "mirror-consume",
+      (i) => i.key === keyOf(creds.name, creds.commit),
+      "consume job with refused credentials",
+    );
     expect(refusedCreds.status).not.toBe("done");
     expect((await mirrorOf(b.mirror.id)).consumer.error).toMatch(/401|auth|credential/i);
     expect((await run(`git --git-dir=dst/${creds.name}.git for-each-ref | wc -l`)).stdout.trim()).toBe("0");
 
     const hook = await repos();
-    await run(`printf '#!/bin/sh\\necho "branch is protected" >&2\\nexit 1\\n' > dst/${hook.name}.git/hooks/pre-receive && chmod +x dst/${hook.name}.git/hooks/pre-receive`);
+    await run(
+      `printf '#!/bin/sh\\necho "branch is protected" >&2\\nexit 1\\n' > dst/${hook.name}.git/hooks/pre-receive && chmod +x dst/${hook.name}.git/hooks/pre-receive`,
+    );
     const c = await createMirror(hook.name);
-    const refused = await settled("mirror-consume", (i) => i.key === keyOf(hook.name, hook.commit), "consume job refused by a hook");
+    const refused = await settled(
+      "mirror-consume",
+      (i) => i.key === keyOf(hook.name, hook.commit),
+      "consume job refused by a hook",
+    );
     expect(refused.status).toBe("failed");
     expect((await mirrorOf(c.mirror.id)).consumer.error).toMatch(/refused|declined|hook/i);
 
     const fine = await repos();
     const d = await createMirror(fine.name);
-    const ok = await settled("mirror-consume", (i) => i.key === keyOf(fine.name, fine.commit), "consume job of a healthy mirror");
+    const ok = await settled(
+      "mirror-consume",
+      (i) => i.key === keyOf(fine.name, fine.commit),
+      "consume job of a healthy mirror",
+    );
     expect(ok.status, ok.error).toBe("done");
     expect((await mirrorOf(d.mirror.id)).consumer.commit).toBe(fine.commit);
   });

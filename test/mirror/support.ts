@@ -22,7 +22,12 @@ export async function sh(script: string, opts: { cwd?: string; stdin?: Uint8Arra
   const res = await fetch(`${env.GIT_SERVER}/_control/sh`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ script, cwd: opts.cwd, binary: true, ...(opts.stdin ? { stdinBase64: toBase64(opts.stdin) } : {}) }),
+    body: JSON.stringify({
+      script,
+      cwd: opts.cwd,
+      binary: true,
+      ...(opts.stdin ? { stdinBase64: toBase64(opts.stdin) } : {}),
+    }),
   });
   if (!res.ok) throw new Error(`shell: HTTP ${res.status}: ${await res.text()}`);
   const out = (await res.json()) as { code: number; stdout: string; stderr: string; stdoutBase64: string };

@@ -5,7 +5,8 @@ import { buildInMemory } from "../../workers/publish/build";
 import { BOOKS } from "../../workers/publish/books";
 import { readTree, text, unpackFixture, utf8 } from "./support";
 
-const verseIds = (html: string) => [...html.matchAll(/<span class="v-num" id="(\d\d-ch-\d{3}-v-\d{3})"/g)].map((m) => m[1]);
+const verseIds = (html: string) =>
+  [...html.matchAll(/<span class="v-num" id="(\d\d-ch-\d{3}-v-\d{3})"/g)].map((m) => m[1]);
 const chapterIds = (html: string) => [...html.matchAll(/<h2 class="c-num" id="(\d\d-ch-\d{3})"/g)].map((m) => m[1]);
 
 describe("Bible fixtures", () => {
@@ -15,7 +16,7 @@ describe("Bible fixtures", () => {
     const built = buildInMemory(files, "ulb-en");
     expect(built.errors).toEqual([]);
     // A real slip of the data: a footnote left open at EZR 10:25, closed at the next verse with a warning.
-    expect(built.warnings).toEqual([expect.stringMatching(/^15-EZR\.usfm: EZR 10:25: \\f is not closed/)])
+    expect(built.warnings).toEqual([expect.stringMatching(/^15-EZR\.usfm: EZR 10:25: \\f is not closed/)]);
     expect(built.status).toBe("warnings");
     expect(built.rc?.source).toBe("status.json");
     expect(built.rc?.resourceType).toBe("bible");
@@ -50,7 +51,9 @@ describe("Bible fixtures", () => {
     expect(built.warnings).toEqual(["no manifest: guessed a Bible from 3 USFM book files"]);
     const tit = built.pages.get("57-TIT.html")!;
     expect(tit).not.toMatch(/zaln|x-occurrence|\\w|\|/);
-    expect(tit).toMatch(/<span class="v-num" id="57-ch-001-v-001"><sup>1<\/sup><\/span> Paul, a servant of God and an apostle of Jesus Christ/);
+    expect(tit).toMatch(
+      /<span class="v-num" id="57-ch-001-v-001"><sup>1<\/sup><\/span> Paul, a servant of God and an apostle of Jesus Christ/,
+    );
     expect(verseIds(built.pages.get("19-PSA.html")!)).toHaveLength(2461);
     expect(chapterIds(built.pages.get("19-PSA.html")!)).toHaveLength(150);
 
@@ -58,7 +61,9 @@ describe("Bible fixtures", () => {
     files.set("manifest.yaml", manifest);
     const refused = buildInMemory(files, "en_ult");
     expect(refused.status).toBe("failed");
-    expect(refused.errors).toEqual([expect.stringMatching(/project "gen" names 01-GEN\.usfm, which is not in the tree/)]);
+    expect(refused.errors).toEqual([
+      expect.stringMatching(/project "gen" names 01-GEN\.usfm, which is not in the tree/),
+    ]);
     expect(refused.pages.size).toBe(0);
   });
 });
@@ -72,7 +77,9 @@ describe("Markdown fixtures", () => {
     expect(stories).toHaveLength(50);
     const first = built.pages.get("01.html")!;
     expect(first).toContain("<h1>1. The Creation</h1>");
-    expect(first.match(/<img src="https:\/\/cdn\.door43\.org\/obs\/jpg\/360px\/obs-en-01-\d\d\.jpg"/g)).toHaveLength(16);
+    expect(first.match(/<img src="https:\/\/cdn\.door43\.org\/obs\/jpg\/360px\/obs-en-01-\d\d\.jpg"/g)).toHaveLength(
+      16,
+    );
     expect(first).toContain("<em>A Bible story from: Genesis 1-2</em>");
     expect(built.pages.get("50.html")).toContain("50. Jesus Returns");
     // The navigation lists every story, from every page.
@@ -83,10 +90,24 @@ describe("Markdown fixtures", () => {
     const rc = await readTree(await unpackFixture("en-obs-rc-0.2"), /^(manifest\.yaml|content\/01\/01\.md)$/);
     const story = text(rc.get("content/01/01.md"));
     const title = /^# (.+)$/m.exec(story)![1]!;
-    const frames = story.split(/!\[OBS Image\]\([^)]+\)/).slice(1).map((f) => f.replace(/_A Bible story from.*_/s, "").trim());
+    const frames = story
+      .split(/!\[OBS Image\]\([^)]+\)/)
+      .slice(1)
+      .map((f) => f.replace(/_A Bible story from.*_/s, "").trim());
     const reference = /_(A Bible story from.*)_/.exec(story)![1]!;
     const ts = new Map<string, Uint8Array>([
-      ["manifest.json", utf8(JSON.stringify({ package_version: 6, format: "markdown", project: { id: "obs", name: "Open Bible Stories" }, resource: { id: "obs" }, target_language: { id: "en", name: "English", direction: "ltr" } }))],
+      [
+        "manifest.json",
+        utf8(
+          JSON.stringify({
+            package_version: 6,
+            format: "markdown",
+            project: { id: "obs", name: "Open Bible Stories" },
+            resource: { id: "obs" },
+            target_language: { id: "en", name: "English", direction: "ltr" },
+          }),
+        ),
+      ],
       ["01/title.txt", utf8(title)],
       ["01/reference.txt", utf8(reference)],
       ...frames.map((f, i) => [`01/${String(i + 1).padStart(2, "0")}.txt`, utf8(f)] as [string, Uint8Array]),
@@ -105,7 +126,8 @@ describe("Markdown fixtures", () => {
     const built = buildInMemory(files, "en_tw");
     expect(built.errors).toEqual([]);
     const articles = [...files.keys()].filter((p) => /^bible\/(kt|names|other)\/[^/]+\.md$/.test(p));
-    for (const a of articles) expect(built.pages.has(a.replace(/^bible\//, "").replace(/\.md$/, ".html")), a).toBe(true);
+    for (const a of articles)
+      expect(built.pages.has(a.replace(/^bible\//, "").replace(/\.md$/, ".html")), a).toBe(true);
     const page = built.pages.get("kt/abomination.html")!;
     expect(page).toContain("<title>abomination, abominations, abominable – translationWords</title>");
     expect(page).toContain('<a href="adultery.html">adultery</a>');
@@ -113,7 +135,9 @@ describe("Markdown fixtures", () => {
     // Links to other resources (translationNotes) are not in this site: kept as text, not a dead link.
     expect(page).toContain('<a class="unresolved" title="rc://en/tn/help/ezr/09/01">Ezra 09:1-2</a>');
     const toc = /<nav class="toc">.*?<\/nav>/s.exec(built.pages.get("kt/index.html")!)![0];
-    expect(toc.match(/<li><a href="[^"]+\.html">/g)!.length).toBe(articles.filter((a) => a.startsWith("bible/kt/")).length);
+    expect(toc.match(/<li><a href="[^"]+\.html">/g)!.length).toBe(
+      articles.filter((a) => a.startsWith("bible/kt/")).length,
+    );
     expect(page).not.toMatch(/<script>|onerror=/);
   });
 
@@ -123,21 +147,29 @@ describe("Markdown fixtures", () => {
     expect(built.errors).toEqual([]);
     // Real slips of this (old) data: toc.yaml entries whose article folder is missing or misspelled, each a warning.
     expect(built.warnings).toHaveLength(9);
-    expect(built.warnings).toContain('process/toc.yaml links "source-text_process", which has no process/source-text_process/01.md; taken as "source-text-process"');
-    expect(built.warnings).toContain('translate/toc.yaml links "translate-aim", which has no translate/translate-aim/01.md; left out');
+    expect(built.warnings).toContain(
+      'process/toc.yaml links "source-text_process", which has no process/source-text_process/01.md; taken as "source-text-process"',
+    );
+    expect(built.warnings).toContain(
+      'translate/toc.yaml links "translate-aim", which has no translate/translate-aim/01.md; left out',
+    );
     expect(built.status).toBe("warnings");
     const articles = [...files.keys()].filter((p) => /^(checking|intro|process|translate)\/[^/]+\/01\.md$/.test(p));
     expect(articles.length).toBeGreaterThan(100);
     for (const a of articles) expect(built.pages.has(a.replace(/\/01\.md$/, ".html")), a).toBe(true);
     const metaphor = built.pages.get("translate/figs-metaphor.html")!;
     expect(metaphor).toContain("<h1>Metaphor</h1>");
-    expect(metaphor).toContain('<p class="sub-title">What is a metaphor and how can I translate a sentence that has one?</p>');
+    expect(metaphor).toContain(
+      '<p class="sub-title">What is a metaphor and how can I translate a sentence that has one?</p>',
+    );
     expect(metaphor).toContain('href="figs-simile.html"');
     const toc = built.pages.get("translate/index.html")!;
     expect(toc).toContain('<a href="translate-manual.html">Introduction to the Translation Manual</a>');
     // Every link of every table of contents leads to a page of the site.
     for (const manual of ["checking", "intro", "process", "translate"]) {
-      const links = [...built.pages.get(`${manual}/index.html`)!.matchAll(/<nav class="toc">.*?<\/nav>/gs)].join("").matchAll(/href="([^"]+)"/g);
+      const links = [...built.pages.get(`${manual}/index.html`)!.matchAll(/<nav class="toc">.*?<\/nav>/gs)]
+        .join("")
+        .matchAll(/href="([^"]+)"/g);
       for (const [, href] of links) expect(built.pages.has(`${manual}/${href}`), `${manual}/${href}`).toBe(true);
     }
   });

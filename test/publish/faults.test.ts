@@ -11,7 +11,10 @@ import { commitTo, fixtureRepo, publishFile, settled, sh, type ContentRepo } fro
 const file = publishFile();
 
 async function setSwitch(name: string, status: number | null) {
-  expect((await fetch(`${env.GIT_SERVER}/_control/switch`, { method: "POST", body: JSON.stringify({ name, status }) })).status).toBe(200);
+  expect(
+    (await fetch(`${env.GIT_SERVER}/_control/switch`, { method: "POST", body: JSON.stringify({ name, status }) }))
+      .status,
+  ).toBe(200);
 }
 
 /** Runs the job's retry now instead of after its backoff. */
@@ -72,13 +75,25 @@ describe("publish: bad input", () => {
   });
 
   it("a tree over PUBLISH_MAX_FILES, and over PUBLISH_MAX_BYTES", async () => {
-    await failedWith(await markdownRepo(`echo "# A" > a.md; mkdir d; for i in $(seq 1 3001); do echo $i > d/$i.txt; done`), /over PUBLISH_MAX_FILES \(3000\)/);
-    await failedWith(await markdownRepo(`echo "# A" > a.md; head -c 70000000 /dev/zero > big.bin`), /over PUBLISH_MAX_BYTES \(67108864 bytes unpacked\)/);
+    await failedWith(
+      await markdownRepo(`echo "# A" > a.md; mkdir d; for i in $(seq 1 3001); do echo $i > d/$i.txt; done`),
+      /over PUBLISH_MAX_FILES \(3000\)/,
+    );
+    await failedWith(
+      await markdownRepo(`echo "# A" > a.md; head -c 70000000 /dev/zero > big.bin`),
+      /over PUBLISH_MAX_BYTES \(67108864 bytes unpacked\)/,
+    );
   });
 
   it("symlinks leaving the tree, or absolute, are refused; one inside it is left out with a warning", async () => {
-    await failedWith(await markdownRepo(`echo "# A" > a.md; ln -s ../../../etc/passwd b.md`), /symlink b\.md points out of the tree \(\.\.\/\.\.\/\.\.\/etc\/passwd\)/);
-    await failedWith(await markdownRepo(`echo "# A" > a.md; ln -s /etc/passwd b.md`), /symlink b\.md points to an absolute path/);
+    await failedWith(
+      await markdownRepo(`echo "# A" > a.md; ln -s ../../../etc/passwd b.md`),
+      /symlink b\.md points out of the tree \(\.\.\/\.\.\/\.\.\/etc\/passwd\)/,
+    );
+    await failedWith(
+      await markdownRepo(`echo "# A" > a.md; ln -s /etc/passwd b.md`),
+      /symlink b\.md points to an absolute path/,
+    );
     const inside = await markdownRepo(`echo "# A" > a.md; ln -s a.md b.md`);
     await file.register(inside);
     const [job] = await file.push(inside, inside.commit);
@@ -90,12 +105,14 @@ describe("publish: bad input", () => {
   it("a path component named .. in a crafted tree is refused", async () => {
     const repo = await markdownRepo(`echo "# A" > a.md`);
     // git itself will not make such a tree; write one by hand and point master at it.
-    const commit = (await sh(`cd ${repo.path}
+    const commit = (
+      await sh(`cd ${repo.path}
 blob=$(echo "# evil" | git hash-object -w --stdin)
 inner=$(printf '100644 blob %s\\tx.md\\n' "$blob" | git mktree)
 tree=$(printf '100644 blob %s\\ta.md\\n' "$blob" | git mktree)
 raw=$( (git cat-file tree $tree; printf '40000 ..\\0'; echo -n $inner | xxd -r -p) | git hash-object -t tree -w --stdin --literally)
-c=$(git commit-tree $raw -m crafted); git update-ref refs/heads/master $c; echo $c`)).stdout.trim();
+c=$(git commit-tree $raw -m crafted); git update-ref refs/heads/master $c; echo $c`)
+    ).stdout.trim();
     await failedWith(repo, /unsafe path in the tree: a path component named "\.\."/, commit);
   });
 
@@ -104,19 +121,31 @@ c=$(git commit-tree $raw -m crafted); git update-ref refs/heads/master $c; echo 
     await file.register(repo);
     const good = await settled((await file.push(repo, repo.commit))[0]!.id);
     expect(good.build.status).toBe("success");
-    const bad = await commitTo(repo, `printf '<<<<<<< HEAD\\nx\\n=======\\ny\\n>>>>>>> b\\n' >> content/07/01.md`, "conflict");
+    const bad = await commitTo(
+      repo,
+      `printf '<<<<<<< HEAD\\nx\\n=======\\ny\\n>>>>>>> b\\n' >> content/07/01.md`,
+      "conflict",
+    );
     const failed = await settled((await file.push(repo, bad, { before: repo.commit }))[0]!.id);
     expect(failed.build.status).toBe("failed");
-    expect(failed.errors).toEqual([expect.stringMatching(/^content\/07\/01\.md line \d+: merge-conflict marker "<<<<<<<"/)]);
+    expect(failed.errors).toEqual([
+      expect.stringMatching(/^content\/07\/01\.md line \d+: merge-conflict marker "<<<<<<<"/),
+    ]);
     expect((await call(`/u/o/${repo.name}/${bad.slice(0, 10)}/01.html`)).status).toBe(404);
     const log = await (await call(`/u/o/${repo.name}/${bad.slice(0, 10)}/build_log.json`)).json<Answer>();
     expect(log.status).toBe("failed");
     // The branch and the front page still show the good build.
-    expect(await (await call(`/u/o/${repo.name}/master/build_log.json`)).json<Answer>()).toMatchObject({ commit_id: repo.commit, status: "success" });
+    expect(await (await call(`/u/o/${repo.name}/master/build_log.json`)).json<Answer>()).toMatchObject({
+      commit_id: repo.commit,
+      status: "success",
+    });
     const front = await call(`/u/o/${repo.name}/`, { redirect: "manual" });
     expect(front.headers.get("Location")).toBe(`/u/o/${repo.name}/${repo.commit.slice(0, 10)}/`);
     const project = await (await call(`/u/o/${repo.name}/project.json`)).json<Answer>();
-    expect(project.builds.map((b: Answer) => [b.status, b.success])).toEqual([["success", true], ["failed", false]]);
+    expect(project.builds.map((b: Answer) => [b.status, b.success])).toEqual([
+      ["success", true],
+      ["failed", false],
+    ]);
   });
 });
 
@@ -158,7 +187,11 @@ describe("publish: the forge, callbacks, coalescing, rebuilds", () => {
     const { secret } = (await json(admin(`/api/publish/repos/${repoId}/callback-secret`, "GET"))).body;
     const expected = await hmacSha256Hex(secret, new TextEncoder().encode(got[0].body));
     expect(got[0].headers["x-forgeline-signature"]).toBe(`sha256=${expected}`);
-    expect(JSON.parse(got[0].body)).toMatchObject({ job_id: done.build.id, status: "warnings", commit_id: repo.commit });
+    expect(JSON.parse(got[0].body)).toMatchObject({
+      job_id: done.build.id,
+      status: "warnings",
+      commit_id: repo.commit,
+    });
     expect((await call(`/api/publish/repos/${repoId}/callback-secret`)).status).toBe(401);
 
     const rebuild = await json(admin("/api/publish/builds", "POST", { repo: repo.url, ref: "master" }));
@@ -166,7 +199,9 @@ describe("publish: the forge, callbacks, coalescing, rebuilds", () => {
     const again = await settled(rebuild.body.build.id);
     expect(again.build).toMatchObject({ status: "warnings", commit: repo.commit, filesConverted: 0, filesReused: 2 });
     expect((await json(admin("/api/publish/builds", "POST", { repo: repo.url, ref: "bad ref" }))).status).toBe(400);
-    expect((await json(admin("/api/publish/builds", "POST", { repo: `${env.GIT_SERVER}/o/nobody`, ref: "master" }))).status).toBe(404);
+    expect(
+      (await json(admin("/api/publish/builds", "POST", { repo: `${env.GIT_SERVER}/o/nobody`, ref: "master" }))).status,
+    ).toBe(404);
     expect((await call("/api/publish/builds", { method: "POST", body: "{}" })).status).toBe(401);
   });
 });

@@ -18,14 +18,28 @@ describe("publish", () => {
     await file.register(repo);
     const id = (await file.push(repo, repo.commit))[0]!.id;
     const done = await settled(id);
-    expect(done.build).toMatchObject({ status: "success", resourceType: "obs", commit: repo.commit, filesConverted: 52, filesReused: 0 });
-    expect(done.job.transitions.map((t: Answer) => t.to)).toEqual(["requested", "started", "converting", "deploying", "success"]);
+    expect(done.build).toMatchObject({
+      status: "success",
+      resourceType: "obs",
+      commit: repo.commit,
+      filesConverted: 52,
+      filesReused: 0,
+    });
+    expect(done.job.transitions.map((t: Answer) => t.to)).toEqual([
+      "requested",
+      "started",
+      "converting",
+      "deploying",
+      "success",
+    ]);
     const base = `/u/o/${repo.name}/${repo.commit.slice(0, 10)}/`;
     expect(done.build.site).toBe(base);
     for (let n = 1; n <= 50; n++) {
       const story = await page(`${base}${String(n).padStart(2, "0")}.html`);
       expect(story.status, `story ${n}`).toBe(200);
-      expect(story.text, `story ${n}`).toMatch(/<img src="https:\/\/cdn\.door43\.org\/obs\/jpg\/360px\/obs-en-\d\d-\d\d\.jpg[^"]*"/);
+      expect(story.text, `story ${n}`).toMatch(
+        /<img src="https:\/\/cdn\.door43\.org\/obs\/jpg\/360px\/obs-en-\d\d-\d\d\.jpg[^"]*"/,
+      );
       expect(story.text).toMatch(/<em>A Bible story from: [^<]+<\/em>/);
     }
     const index = await page(base);
@@ -38,12 +52,54 @@ describe("publish", () => {
     expect((await call(base, { headers: { "If-None-Match": etag } })).status).toBe(304);
 
     const log = JSON.parse((await page(`${base}build_log.json`)).text);
-    for (const field of ["job_id", "identifier", "repo_owner", "repo_name", "commit_id", "commit_message", "commit_url", "committed_by", "compare_url", "created_at", "started_at", "ended_at", "status", "success", "message", "convert_module", "input_format", "output_format", "resource_type", "log", "warnings", "errors"])
+    for (const field of [
+      "job_id",
+      "identifier",
+      "repo_owner",
+      "repo_name",
+      "commit_id",
+      "commit_message",
+      "commit_url",
+      "committed_by",
+      "compare_url",
+      "created_at",
+      "started_at",
+      "ended_at",
+      "status",
+      "success",
+      "message",
+      "convert_module",
+      "input_format",
+      "output_format",
+      "resource_type",
+      "log",
+      "warnings",
+      "errors",
+    ])
       expect(log, field).toHaveProperty(field);
-    expect(log).toMatchObject({ job_id: id, repo_owner: "o", repo_name: repo.name, commit_id: repo.commit, status: "success", success: true, resource_type: "obs", committed_by: "Forgeline Test <test@forgeline.invalid>", commit_message: "import en-obs-rc-0.2\n" });
+    expect(log).toMatchObject({
+      job_id: id,
+      repo_owner: "o",
+      repo_name: repo.name,
+      commit_id: repo.commit,
+      status: "success",
+      success: true,
+      resource_type: "obs",
+      committed_by: "Forgeline Test <test@forgeline.invalid>",
+      commit_message: "import en-obs-rc-0.2\n",
+    });
     const project = await page(`/u/o/${repo.name}/project.json`);
     expect(project.headers.get("Cache-Control")).toContain("max-age=60");
-    expect(JSON.parse(project.text).builds).toEqual([expect.objectContaining({ id, status: "success", success: true, created_at: log.created_at, started_at: log.started_at, ended_at: log.ended_at })]);
+    expect(JSON.parse(project.text).builds).toEqual([
+      expect.objectContaining({
+        id,
+        status: "success",
+        success: true,
+        created_at: log.created_at,
+        started_at: log.started_at,
+        ended_at: log.ended_at,
+      }),
+    ]);
 
     const byRef = await page(`/u/o/${repo.name}/master/01.html`);
     expect(byRef.status).toBe(200);
@@ -86,9 +142,12 @@ describe("publish: translationWords and translationAcademy", () => {
     for (const section of ["kt", "names", "other"]) {
       const toc = await page(`${base}${section}/index.html`);
       expect(toc.status, section).toBe(200);
-      const links = [.../<nav class="toc">(.*?)<\/nav>/s.exec(toc.text)![1]!.matchAll(/href="([^"]+)"/g)].map((m) => m[1]!);
+      const links = [.../<nav class="toc">(.*?)<\/nav>/s.exec(toc.text)![1]!.matchAll(/href="([^"]+)"/g)].map(
+        (m) => m[1]!,
+      );
       articles += links.length;
-      for (const href of links.filter((_, i) => i % 25 === 0)) expect((await call(`${base}${section}/${href}`)).status, href).toBe(200);
+      for (const href of links.filter((_, i) => i % 25 === 0))
+        expect((await call(`${base}${section}/${href}`)).status, href).toBe(200);
     }
     // Every article and the three contents pages.
     expect(done.build.filesConverted).toBe(articles);
@@ -105,6 +164,8 @@ describe("publish: translationWords and translationAcademy", () => {
     expect(toc.text).toContain('<a href="figs-metaphor.html">Metaphor</a>');
     const metaphor = await page(`${base}translate/figs-metaphor.html`);
     expect(metaphor.text).toContain("<h1>Metaphor</h1>");
-    expect(metaphor.text).toContain('<p class="sub-title">What is a metaphor and how can I translate a sentence that has one?</p>');
+    expect(metaphor.text).toContain(
+      '<p class="sub-title">What is a metaphor and how can I translate a sentence that has one?</p>',
+    );
   }, 300_000);
 });

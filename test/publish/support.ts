@@ -7,7 +7,15 @@ import { deliver, registerForge } from "../support/webhooks";
 import { b64, sh, unb64 } from "../git/support";
 export { sh };
 
-export const FIXTURES = ["en-ulb-v7", "en_ult-v24", "en-obs-rc-0.2", "en_tw", "en_ta", "bible-no-manifest", "unknown_resource"] as const;
+export const FIXTURES = [
+  "en-ulb-v7",
+  "en_ult-v24",
+  "en-obs-rc-0.2",
+  "en_tw",
+  "en_ta",
+  "bible-no-manifest",
+  "unknown_resource",
+] as const;
 export type Fixture = (typeof FIXTURES)[number];
 
 /** Unpacks a fixture (once per test run) into `fixtures/<name>` under the server root; returns its top folder there. */
@@ -41,7 +49,9 @@ const out = {};
   }
 })(process.argv[1], "");
 process.stdout.write(JSON.stringify(out));`;
-  const out = await sh(`node -e "$(printf '%s' '${b64(utf8(script))}' | base64 -d)" "${dir}" '${only.source.replace(/'/g, "")}'`);
+  const out = await sh(
+    `node -e "$(printf '%s' '${b64(utf8(script))}' | base64 -d)" "${dir}" '${only.source.replace(/'/g, "")}'`,
+  );
   const files = new Map<string, Uint8Array>();
   for (const [p, b] of Object.entries(JSON.parse(out.stdout) as Record<string, string>)) files.set(p, unb64(b));
   return files;
@@ -96,14 +106,24 @@ export function publishFile() {
       return res.body.repo.id;
     },
     /** A Gitea push of `after` to `ref`; the jobs it started or joined. */
-    async push(repo: ContentRepo, after: string, opts: { ref?: string; before?: string; url?: string } = {}): Promise<{ id: string; coalesced?: boolean }[]> {
+    async push(
+      repo: ContentRepo,
+      after: string,
+      opts: { ref?: string; before?: string; url?: string } = {},
+    ): Promise<{ id: string; coalesced?: boolean }[]> {
       const url = opts.url ?? repo.url;
       const body = {
         ref: opts.ref ?? "refs/heads/master",
         before: opts.before ?? "0".repeat(40),
         after,
         commits: [],
-        repository: { html_url: url, clone_url: `${url}.git`, full_name: `o/${repo.name}`, name: repo.name, owner: { login: "o" } },
+        repository: {
+          html_url: url,
+          clone_url: `${url}.git`,
+          full_name: `o/${repo.name}`,
+          name: repo.name,
+          owner: { login: "o" },
+        },
       };
       const res = await json(deliver({ forge: "gitea", event: "push", secret, body: JSON.stringify(body) }));
       if (res.status !== 202) throw new Error(`push: ${res.status} ${JSON.stringify(res.body)}`);
@@ -114,8 +134,14 @@ export function publishFile() {
 
 /** Waits for a build to settle; its API view. */
 export async function settled(id: string, timeoutMs = 300_000): Promise<Answer> {
-  return eventually(async () => {
-    const res = await json(call(`/api/publish/builds/${id}`));
-    return res.status === 200 && ["success", "warnings", "failed"].includes(res.body.build.status) ? res.body : undefined;
-  }, timeoutMs, `build ${id} settled`);
+  return eventually(
+    async () => {
+      const res = await json(call(`/api/publish/builds/${id}`));
+      return res.status === 200 && ["success", "warnings", "failed"].includes(res.body.build.status)
+        ? res.body
+        : undefined;
+    },
+    timeoutMs,
+    `build ${id} settled`,
+  );
 }

@@ -45,11 +45,19 @@ async function kinds(id: string): Promise<string[]> {
 /** Observers' halves of a move, then its end. */
 async function finish(workflow: string) {
   for (const event of ["released", "acquired"])
-    await call(`/api/workflows/${workflow}/events`, { method: "POST", headers: OBSERVER, body: JSON.stringify({ event }) });
-  return eventually(async () => {
-    const run = (await json(call(`/api/workflows/${workflow}`))).body.workflow;
-    return ["committed", "completed"].includes(run.state) && run;
-  }, 15_000, `workflow ${workflow} ended`);
+    await call(`/api/workflows/${workflow}/events`, {
+      method: "POST",
+      headers: OBSERVER,
+      body: JSON.stringify({ event }),
+    });
+  return eventually(
+    async () => {
+      const run = (await json(call(`/api/workflows/${workflow}`))).body.workflow;
+      return ["committed", "completed"].includes(run.state) && run;
+    },
+    15_000,
+    `workflow ${workflow} ended`,
+  );
 }
 
 async function registryEvents(host: string) {
@@ -101,9 +109,22 @@ describe("GitHub repository events", () => {
     await finish(unarchived.body.workflow);
     const deleted = await send("github", "github.com", "repository", body("deleted"));
     expect(deleted.body).toMatchObject({ done: "removed", repo: id });
-    expect(await kinds(id)).toEqual(["registered", "freeze_started", "frozen", "unfreeze_started", "unfrozen", "removed"]);
-    expect((await send("github", "github.com", "repository", body("edited"))).body).toEqual({ ignored: "repository edited" });
-    await eventually(async () => (await registryEvents("github.com")).some((e) => e.kind === "repo_removed" && e.data.repo === id), 10_000, "repo_removed");
+    expect(await kinds(id)).toEqual([
+      "registered",
+      "freeze_started",
+      "frozen",
+      "unfreeze_started",
+      "unfrozen",
+      "removed",
+    ]);
+    expect((await send("github", "github.com", "repository", body("edited"))).body).toEqual({
+      ignored: "repository edited",
+    });
+    await eventually(
+      async () => (await registryEvents("github.com")).some((e) => e.kind === "repo_removed" && e.data.repo === id),
+      10_000,
+      "repo_removed",
+    );
   });
 
   it("an event about an unknown repo is logged in the registry stream and nothing else", async () => {
@@ -113,7 +134,10 @@ describe("GitHub repository events", () => {
     expect(res.status).toBe(202);
     expect(res.body.ignored).toBe("repo not registered");
     const logged = (await registryEvents("github.com")).find((e) => e.id === res.body.logged);
-    expect(logged).toMatchObject({ kind: "repo_unknown_event", data: { repo: null, path: "octocat/nobody-knows", action: "move" } });
+    expect(logged).toMatchObject({
+      kind: "repo_unknown_event",
+      data: { repo: null, path: "octocat/nobody-knows", action: "move" },
+    });
     const listed = (await json(call("/api/repos?host=github.com"))).body.repos.map((r: Answer) => r.url);
     expect(listed).not.toContain("https://github.com/Octocoders/nobody-knows");
     expect(listed).not.toContain("https://github.com/octocat/nobody-knows");
@@ -123,7 +147,9 @@ describe("GitHub repository events", () => {
 describe("GitLab system hooks", () => {
   it("project_rename and project_transfer move the repo on the instance the hook names", async () => {
     const a = await register("https://gitlab-a.forge.test/jsmith/overscore");
-    const renamed = await send("gitlab", "gitlab-a.forge.test", "System Hook", gitlabRenamed, { "X-Gitlab-Instance": "https://gitlab-a.forge.test" });
+    const renamed = await send("gitlab", "gitlab-a.forge.test", "System Hook", gitlabRenamed, {
+      "X-Gitlab-Instance": "https://gitlab-a.forge.test",
+    });
     expect(renamed.body).toMatchObject({ done: "move-repo", repo: a });
     await finish(renamed.body.workflow);
     expect((await repo(a)).url).toBe("https://gitlab-a.forge.test/jsmith/underscore");
@@ -132,7 +158,11 @@ describe("GitLab system hooks", () => {
     const moved = await json(
       call("/hooks/gitlab?host=gitlab-b.forge.test", {
         method: "POST",
-        headers: { "Content-Type": "application/json", "X-Gitlab-Event": "System Hook", "X-Gitlab-Token": secrets["gitlab-b.forge.test"]! },
+        headers: {
+          "Content-Type": "application/json",
+          "X-Gitlab-Event": "System Hook",
+          "X-Gitlab-Token": secrets["gitlab-b.forge.test"]!,
+        },
         body: gitlabTransferred,
       }),
     );
@@ -150,7 +180,11 @@ describe("GitLab system hooks", () => {
     const h = { "X-Gitlab-Instance": "https://gitlab-c.forge.test" };
     const destroyed = await send("gitlab", "gitlab-c.forge.test", "System Hook", event("project_destroy"), h);
     expect(destroyed.body).toMatchObject({ done: "removed", repo: id });
-    const created = JSON.stringify({ ...JSON.parse(gitlabRenamed), event_name: "project_create", path_with_namespace: "jsmith/fresh" });
+    const created = JSON.stringify({
+      ...JSON.parse(gitlabRenamed),
+      event_name: "project_create",
+      path_with_namespace: "jsmith/fresh",
+    });
     const logged = await send("gitlab", "gitlab-c.forge.test", "System Hook", created, h);
     expect(logged.body.ignored).toBe("repo not registered");
     const events = await registryEvents("gitlab-c.forge.test");
@@ -171,7 +205,12 @@ describe("Gitea repository events", () => {
     expect(made.url).toBe("http://localhost:3000/example3/example5");
     const again = await send("gitea", "localhost:3000", "repository", giteaCreated);
     expect(again.body).toEqual({ ignored: "repo already registered" });
-    const deleted = await send("gitea", "localhost:3000", "repository", giteaCreated.replace('"action": "created"', '"action": "deleted"'));
+    const deleted = await send(
+      "gitea",
+      "localhost:3000",
+      "repository",
+      giteaCreated.replace('"action": "created"', '"action": "deleted"'),
+    );
     expect(deleted.body).toMatchObject({ done: "removed", repo: made.id });
     expect(await kinds(made.id)).toEqual(["registered", "removed"]);
   });

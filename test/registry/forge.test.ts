@@ -35,7 +35,9 @@ async function preflightNow(host: string) {
 
 describe("forge reachability", () => {
   it("backs off 30 s, 1 min, 2 min … capped at 1 h", () => {
-    expect([1, 2, 3, 4, 8, 20].map(preflightInterval)).toEqual([30_000, 60_000, 120_000, 240_000, 3_600_000, 3_600_000]);
+    expect([1, 2, 3, 4, 8, 20].map(preflightInterval)).toEqual([
+      30_000, 60_000, 120_000, 240_000, 3_600_000, 3_600_000,
+    ]);
   });
 
   it("stays down while the preflight fails, comes up when it answers, and wakes waiting jobs", async () => {
@@ -47,17 +49,39 @@ describe("forge reachability", () => {
 
     // A job waiting (deferred) that will be woken when the forge is up.
     const name = unique("r");
-    await json(admin("/api/repos", "POST", { url: `https://${host}/o/${name}`, pipelines: { probe: { script: ["defer", "ok"] } } }));
+    await json(
+      admin("/api/repos", "POST", {
+        url: `https://${host}/o/${name}`,
+        pipelines: { probe: { script: ["defer", "ok"] } },
+      }),
+    );
     const pushed = await json(
-      deliver({ forge: "github", event: "push", secret, body: JSON.stringify({ ref: "refs/heads/main", before: "a".repeat(40), after: "b".repeat(40), repository: { html_url: `https://${host}/o/${name}` } }) }),
+      deliver({
+        forge: "github",
+        event: "push",
+        secret,
+        body: JSON.stringify({
+          ref: "refs/heads/main",
+          before: "a".repeat(40),
+          after: "b".repeat(40),
+          repository: { html_url: `https://${host}/o/${name}` },
+        }),
+      }),
     );
     const jobId = pushed.body.jobs[0].id;
-    await eventually(async () => (await json(call(`/api/jobs/${jobId}`))).body.job.phase === "waiting", 20_000, "job deferred");
+    await eventually(
+      async () => (await json(call(`/api/jobs/${jobId}`))).body.job.phase === "waiting",
+      20_000,
+      "job deferred",
+    );
 
     const down = await forge(host).reportFailure(host, probeUrl, "connect ECONNREFUSED 127.0.0.1", jobId);
     expect(down).toMatchObject({ up: false, failures: 1, waiting: 1 });
     expect(down.nextPreflightAt! - down.lastFailureAt!).toBe(30_000);
-    expect((await json(call(`/api/forges/${host}`))).body.forge).toMatchObject({ reachable: false, lastFailure: "connect ECONNREFUSED 127.0.0.1" });
+    expect((await json(call(`/api/forges/${host}`))).body.forge).toMatchObject({
+      reachable: false,
+      lastFailure: "connect ECONNREFUSED 127.0.0.1",
+    });
 
     await preflightNow(host);
     const still = await forge(host).status(host);
@@ -71,11 +95,17 @@ describe("forge reachability", () => {
     await preflightNow(host);
     expect(await forge(host).status(host)).toMatchObject({ up: true, failures: 0, downSince: null, waiting: 0 });
     expect((await json(call(`/api/forges/${host}`))).body.forge.reachable).toBe(true);
-    const woken = await eventually(async () => {
-      const j = (await json(call(`/api/jobs/${jobId}`))).body.job;
-      return j.status === "done" && j;
-    }, 20_000, "woken job done");
-    expect(woken.log.map((l: Answer) => l.line)).toContain(`dispatched (message 2): woken: forge ${host} is reachable again`);
+    const woken = await eventually(
+      async () => {
+        const j = (await json(call(`/api/jobs/${jobId}`))).body.job;
+        return j.status === "done" && j;
+      },
+      20_000,
+      "woken job done",
+    );
+    expect(woken.log.map((l: Answer) => l.line)).toContain(
+      `dispatched (message 2): woken: forge ${host} is reachable again`,
+    );
   });
 
   it("runs a preflight on demand through the API", async () => {

@@ -44,7 +44,9 @@ const lifeprobePipeline: Pipeline<z.infer<typeof config>> = {
   lifecycle: {
     init: (_cfg, repo) => [job("init", repo.id, repo.url)],
     beforeFreeze: (_cfg, repo) => [job("before-freeze", repo.id, repo.url)],
-    moved: (_cfg, repo, from) => [{ kind: "lifeprobe", input: { step: "moved", key: repo.id, url: repo.url, from: from.url } }],
+    moved: (_cfg, repo, from) => [
+      { kind: "lifeprobe", input: { step: "moved", key: repo.id, url: repo.url, from: from.url } },
+    ],
   },
 };
 
@@ -66,4 +68,7 @@ const runLifeprobe: JobHandler = async (ctx) => {
   return ctx.to("done", input.step);
 };
 
-export const lifeprobeModule: PipelineModule = { pipeline: lifeprobePipeline as Pipeline, handlers: { lifeprobe: runLifeprobe } };
+export const lifeprobeModule: PipelineModule = {
+  pipeline: lifeprobePipeline as Pipeline,
+  handlers: { lifeprobe: runLifeprobe },
+};

@@ -26,7 +26,13 @@ async function repo(id: string) {
 }
 
 function report(id: string, body: unknown, headers: Record<string, string> = OBSERVER) {
-  return json(call(`/api/repos/${id}/error`, { method: "POST", headers: { ...headers, "Content-Type": "application/json" }, body: JSON.stringify(body) }));
+  return json(
+    call(`/api/repos/${id}/error`, {
+      method: "POST",
+      headers: { ...headers, "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    }),
+  );
 }
 
 describe("stored errors", () => {
@@ -46,10 +52,14 @@ describe("stored errors", () => {
     expect((await repo(short.id)).error.message).toMatch(new RegExp(`${STORED.source}observer-1: a short one$`));
     expect(await kinds(r.id)).toEqual(["registered", "error_set"]);
     const path = new URL(r.url).pathname.slice(1);
-    await eventually(async () => {
-      const events = (await json(call(`/api/registries/${HOST}/events?prefix=${path}`))).body.events;
-      return events.some((e: Answer) => e.kind === "repo_error_set" && e.data.message === stored);
-    }, 10_000, "repo_error_set in the registry");
+    await eventually(
+      async () => {
+        const events = (await json(call(`/api/registries/${HOST}/events?prefix=${path}`))).body.events;
+        return events.some((e: Answer) => e.kind === "repo_error_set" && e.data.message === stored);
+      },
+      10_000,
+      "repo_error_set in the registry",
+    );
   });
 
   it("counts weak errors and stores the one after 5 retries", async () => {
@@ -64,7 +74,10 @@ describe("stored errors", () => {
     expect((await repo(r.id)).error.message).toMatch(/Z observer-1: fetch failed 6$/);
     // Cleared: the count starts again.
     await admin(`/api/repos/${r.id}/error`, "DELETE");
-    expect((await report(r.id, { strength: "weak", message: "again" })).body).toMatchObject({ stored: false, weakErrors: 1 });
+    expect((await report(r.id, { strength: "weak", message: "again" })).body).toMatchObject({
+      stored: false,
+      weakErrors: 1,
+    });
   });
 
   it("refuses reports without an observer's (or the admin's) token, or with a bad body, and changes nothing", async () => {
@@ -93,10 +106,14 @@ describe("init", () => {
 
   it("does not re-run init while an error is stored; clearing it re-runs the pending step", async () => {
     const r = await register({ lifeprobe: {} }, ["strong"]);
-    const errored = await eventually(async () => {
-      const x = await repo(r.id);
-      return x.error ? x : undefined;
-    }, 15_000, "init error stored");
+    const errored = await eventually(
+      async () => {
+        const x = await repo(r.id);
+        return x.error ? x : undefined;
+      },
+      15_000,
+      "init error stored",
+    );
     expect(errored.error.message).toMatch(/^\S+Z lifeprobe: /);
     // Taking the pipeline off and on again would start its init; with the error stored it does not.
     await admin(`/api/repos/${r.id}`, "PATCH", { pipelines: {} });
@@ -106,10 +123,21 @@ describe("init", () => {
     expect(await kinds(r.id)).not.toContain("init_completed");
     const cleared = await json(admin(`/api/repos/${r.id}/error`, "DELETE"));
     expect(cleared.body.repo.error).toBeNull();
-    await eventually(async () => (await kinds(r.id)).includes("init_completed"), 15_000, "init_completed after clearing");
+    await eventually(
+      async () => (await kinds(r.id)).includes("init_completed"),
+      15_000,
+      "init_completed after clearing",
+    );
     expect(ran.get(r.id)!.filter((j) => j.step === "init")).toHaveLength(2);
     expect(await kinds(r.id)).toEqual([
-      "registered", "init_started", "error_set", "config_changed", "config_changed", "init_started", "error_cleared", "init_completed",
+      "registered",
+      "init_started",
+      "error_set",
+      "config_changed",
+      "config_changed",
+      "init_started",
+      "error_cleared",
+      "init_completed",
     ]);
   });
 });

@@ -116,14 +116,20 @@ describe("state survives eviction", () => {
     const second = (await json(push(r.name, 2))).body.jobs[0].id;
     await evictDurableObject(env.REPO.get(env.REPO.idFromName(parseRepoUrl(r.url).key)));
     await evictDurableObject(env.JOB.get(env.JOB.idFromName(first)));
-    expect((await json(call(`/api/repos/${r.id}`))).body.repo.pipelines).toEqual({ probe: { script: ["hang", "ok"], coalesce: false } });
+    expect((await json(call(`/api/repos/${r.id}`))).body.repo.pipelines).toEqual({
+      probe: { script: ["hang", "ok"], coalesce: false },
+    });
     expect((await json(call(`/api/repos/${r.id}/events`))).body.events).toHaveLength(3);
     const j = (await json(call(`/api/jobs/${first}`))).body.job;
     expect(j).toMatchObject({ status: "running", phase: "running", attempts: 1 });
     expect((await json(call(`/api/jobs/${second}`))).body.job.phase).toBe("held");
     // The evicted chain still releases the second job when the first ends.
     expect((await json(admin(`/api/jobs/${first}/cancel`, "POST"))).status).toBe(200);
-    await eventually(async () => (await json(call(`/api/jobs/${second}`))).body.job.phase !== "held", 20_000, "second released");
+    await eventually(
+      async () => (await json(call(`/api/jobs/${second}`))).body.job.phase !== "held",
+      20_000,
+      "second released",
+    );
   });
 
   it("ForgeObject keeps its reachability", async () => {

@@ -43,11 +43,15 @@ describe("registry stream", () => {
     const a = await register(`acme/${tag}-a`);
     const b = await register(`acme-corp/${tag}-b`);
     const c = await register(`acme/sub/${tag}-c`);
-    const all = await eventually(async () => {
-      const r = (await page("limit=500")).body;
-      const mine = r.events.filter((e: Answer) => String(e.data.path).includes(tag));
-      return mine.length === 3 && r;
-    }, 10_000, "three repo_added events");
+    const all = await eventually(
+      async () => {
+        const r = (await page("limit=500")).body;
+        const mine = r.events.filter((e: Answer) => String(e.data.path).includes(tag));
+        return mine.length === 3 && r;
+      },
+      10_000,
+      "three repo_added events",
+    );
     const mine = all.events.filter((e: Answer) => String(e.data.path).includes(tag));
     expect(mine.map((e: Answer) => [e.kind, e.data.repo, e.data.path])).toEqual([
       ["repo_added", a, `acme/${tag}-a`],
@@ -102,7 +106,12 @@ describe("registry stream", () => {
     const other = `${unique("other")}.forge.test`;
     await json(admin("/api/repos", "POST", { url: `https://${other}/x/y`, pipelines: {} }));
     const list = (await json(call("/api/registries"))).body.registries;
-    expect(list).toEqual(expect.arrayContaining([{ host: other, forge: null, repos: 1 }, expect.objectContaining({ host: HOST, forge: "gitea" })]));
+    expect(list).toEqual(
+      expect.arrayContaining([
+        { host: other, forge: null, repos: 1 },
+        expect.objectContaining({ host: HOST, forge: "gitea" }),
+      ]),
+    );
     const mine = list.find((r: Answer) => r.host === HOST);
     expect(mine.repos).toBeGreaterThanOrEqual(6);
   });

@@ -55,7 +55,9 @@ async function workflowEvents(id: string): Promise<Answer[]> {
 }
 
 function step(workflow: string, event: string, headers: Record<string, string> = OBSERVER) {
-  return json(call(`/api/workflows/${workflow}/events`, { method: "POST", headers, body: JSON.stringify({ event, by: "test" }) }));
+  return json(
+    call(`/api/workflows/${workflow}/events`, { method: "POST", headers, body: JSON.stringify({ event, by: "test" }) }),
+  );
 }
 
 describe("move-repo", () => {
@@ -78,7 +80,10 @@ describe("move-repo", () => {
     const early = await step(wf, "acquired");
     expect(early.status).toBe(409);
     expect(early.body.error.code).toBe("out_of_order");
-    expect((await step(wf, "released", { Authorization: "Bearer test-admin-token", "Content-Type": "application/json" })).status).toBe(403);
+    expect(
+      (await step(wf, "released", { Authorization: "Bearer test-admin-token", "Content-Type": "application/json" }))
+        .status,
+    ).toBe(403);
     expect((await step(wf, "released", { "Content-Type": "application/json" })).status).toBe(401);
     expect((await workflowEvents(wf)).map((e) => e.kind)).toEqual(["move_started"]);
 
@@ -90,7 +95,11 @@ describe("move-repo", () => {
     expect((await json(call(`/api/workflows/${wf}`))).body.workflow.state).toBe("acquired");
     released.add(r.id);
 
-    await eventually(async () => (await json(call(`/api/workflows/${wf}`))).body.workflow.state === "committed", 15_000, "committed");
+    await eventually(
+      async () => (await json(call(`/api/workflows/${wf}`))).body.workflow.state === "committed",
+      15_000,
+      "committed",
+    );
     const events = await workflowEvents(wf);
     expect(events.map((e) => e.kind)).toEqual(["move_started", "released", "acquired", "moved", "committed"]);
     expect(events[0].data).toMatchObject({ from: r.url, to: `https://${HOST}/new-${tag}/widget` });
@@ -98,31 +107,53 @@ describe("move-repo", () => {
     await eventually(async () => (await job(held)).status === "done", 15_000, "held job ran after the move");
 
     const moved = (await json(call(`/api/repos/${r.id}`))).body.repo;
-    expect(moved).toMatchObject({ id: r.id, url: `https://${HOST}/new-${tag}/widget`, cloneUrl: `https://${HOST}/new-${tag}/widget.git` });
+    expect(moved).toMatchObject({
+      id: r.id,
+      url: `https://${HOST}/new-${tag}/widget`,
+      cloneUrl: `https://${HOST}/new-${tag}/widget.git`,
+    });
     const log = await kinds(r.id);
     expect(log.slice(0, 4)).toEqual(["registered", "init_started", "init_completed", "push"]);
     expect(log).toEqual(expect.arrayContaining(["move_started", "moved"]));
     // The pipeline's own move plan ran, with the new URL and the old one.
-    await eventually(async () => ran.get(r.id)!.some((j) => j.step === "moved" && j.url === moved.url), 15_000, "moved job");
+    await eventually(
+      async () => ran.get(r.id)!.some((j) => j.step === "moved" && j.url === moved.url),
+      15_000,
+      "moved job",
+    );
 
     // The new URL is the same repo: its webhooks land in this log; registering it answers this repo.
     await push(`new-${tag}/widget`, 3);
     expect((await kinds(r.id)).filter((k) => k === "push")).toHaveLength(3);
-    const again = await json(admin("/api/repos", "POST", { url: `https://${HOST}/new-${tag}/widget`, pipelines: { lifeprobe: { label: "x" } } }));
+    const again = await json(
+      admin("/api/repos", "POST", {
+        url: `https://${HOST}/new-${tag}/widget`,
+        pipelines: { lifeprobe: { label: "x" } },
+      }),
+    );
     expect(again.status).toBe(200);
     expect(again.body.repo.id).toBe(r.id);
 
     // The registry: accepted, then moved, from the old path to the new.
-    const registry = await eventually(async () => {
-      const all = (await json(call(`/api/registries/${HOST}/events?prefix=new-${tag}/`))).body.events;
-      return all.some((e: Answer) => e.kind === "repo_moved") && all;
-    }, 10_000, "repo_moved");
+    const registry = await eventually(
+      async () => {
+        const all = (await json(call(`/api/registries/${HOST}/events?prefix=new-${tag}/`))).body.events;
+        return all.some((e: Answer) => e.kind === "repo_moved") && all;
+      },
+      10_000,
+      "repo_moved",
+    );
     expect(registry.map((e: Answer) => [e.kind, e.data.repo])).toEqual([
       ["repo_move_accepted", r.id],
       ["repo_moved", r.id],
     ]);
     expect(registry[0].data).toMatchObject({ workflow: wf, path: `old-${tag}/widget`, to: `new-${tag}/widget` });
-    expect(registry[1].data).toMatchObject({ workflow: wf, path: `new-${tag}/widget`, from: `old-${tag}/widget`, to: `new-${tag}/widget` });
+    expect(registry[1].data).toMatchObject({
+      workflow: wf,
+      path: `new-${tag}/widget`,
+      from: `old-${tag}/widget`,
+      to: `new-${tag}/widget`,
+    });
   });
 
   it("refuses a move to a URL already registered, and a move of a repo that is mid-move; nothing changes", async () => {
@@ -151,21 +182,31 @@ describe("move-repo", () => {
     for (const wf of [first.body.workflow, other.body.workflow]) {
       await step(wf, "released");
       await step(wf, "acquired");
-      await eventually(async () => (await json(call(`/api/workflows/${wf}`))).body.workflow.state === "committed", 15_000, "committed");
+      await eventually(
+        async () => (await json(call(`/api/workflows/${wf}`))).body.workflow.state === "committed",
+        15_000,
+        "committed",
+      );
     }
     expect((await json(call(`/api/repos/${a.id}`))).body.repo.url).toBe(`https://${HOST}/${tag}/c`);
   });
 
   it("goes on without an observer that never answers, once its deadline has passed", async () => {
     const r = await register(`${unique("t")}/lonely`);
-    const wf = (await json(admin(`/api/repos/${r.id}/move`, "POST", { url: `https://${HOST}/elsewhere/${unique("l")}` }))).body.workflow;
+    const wf = (
+      await json(admin(`/api/repos/${r.id}/move`, "POST", { url: `https://${HOST}/elsewhere/${unique("l")}` }))
+    ).body.workflow;
     await eventually(async () => (await workflowEvents(wf)).length === 1, 10_000, "started");
     await runInDurableObject(workflowObject(wf), async (instance) => {
       const run = (instance as unknown as { run: { deadline: number } }).run;
       run.deadline = Date.now() - 1;
       await (instance as unknown as { alarm(): Promise<void> }).alarm();
     });
-    await eventually(async () => (await json(call(`/api/workflows/${wf}`))).body.workflow.state === "committed", 15_000, "committed");
+    await eventually(
+      async () => (await json(call(`/api/workflows/${wf}`))).body.workflow.state === "committed",
+      15_000,
+      "committed",
+    );
     const events = await workflowEvents(wf);
     expect(events.map((e) => e.kind)).toEqual(["move_started", "released", "acquired", "moved", "committed"]);
     expect(events[1].data.reason).toMatch(/no observer answered within 600 s/);
@@ -178,7 +219,11 @@ describe("freeze-repo and unfreeze-repo", () => {
     const started = await json(admin(`/api/repos/${r.id}/freeze`, "POST"));
     expect(started.status).toBe(202);
     const wf = started.body.workflow;
-    await eventually(async () => (await json(call(`/api/workflows/${wf}`))).body.workflow.state === "completed", 15_000, "frozen");
+    await eventually(
+      async () => (await json(call(`/api/workflows/${wf}`))).body.workflow.state === "completed",
+      15_000,
+      "frozen",
+    );
     expect((await workflowEvents(wf)).map((e) => e.kind)).toEqual(["started", "completed"]);
     expect(ran.get(r.id)!.map((j) => j.step)).toEqual(["init", "before-freeze"]);
     expect(await kinds(r.id)).toEqual(["registered", "init_started", "init_completed", "freeze_started", "frozen"]);
@@ -190,15 +235,23 @@ describe("freeze-repo and unfreeze-repo", () => {
     expect(again.body.error.code).toBe("already_frozen");
 
     const thaw = (await json(admin(`/api/repos/${r.id}/unfreeze`, "POST"))).body.workflow;
-    await eventually(async () => (await json(call(`/api/workflows/${thaw}`))).body.workflow.state === "completed", 15_000, "unfrozen");
+    await eventually(
+      async () => (await json(call(`/api/workflows/${thaw}`))).body.workflow.state === "completed",
+      15_000,
+      "unfrozen",
+    );
     expect((await json(admin(`/api/repos/${r.id}/unfreeze`, "POST"))).body.error.code).toBe("not_frozen");
     const resumed = await push(r.path, 8);
     expect(resumed.jobs).toHaveLength(1);
     expect((await kinds(r.id)).slice(-4)).toEqual(["push", "unfreeze_started", "unfrozen", "push"]);
-    const registry = await eventually(async () => {
-      const all = (await json(call(`/api/registries/${HOST}/events?prefix=${r.path.split("/")[0]}`))).body.events;
-      return all.length === 3 && all;
-    }, 10_000, "registry events");
+    const registry = await eventually(
+      async () => {
+        const all = (await json(call(`/api/registries/${HOST}/events?prefix=${r.path.split("/")[0]}`))).body.events;
+        return all.length === 3 && all;
+      },
+      10_000,
+      "registry events",
+    );
     expect(registry.map((e: Answer) => e.kind)).toEqual(["repo_added", "repo_frozen", "repo_unfrozen"]);
     // A workflow's step posted on a freeze: it has none.
     expect((await step(wf, "released")).body.error.code).toBe("wrong_step");
@@ -207,7 +260,11 @@ describe("freeze-repo and unfreeze-repo", () => {
   it("serves each workflow's stream over a WebSocket, and 404 for an unknown one", async () => {
     const r = await register(`${unique("w")}/watch`);
     const wf = (await json(admin(`/api/repos/${r.id}/freeze`, "POST"))).body.workflow;
-    await eventually(async () => (await json(call(`/api/workflows/${wf}`))).body.workflow.state === "completed", 15_000, "frozen");
+    await eventually(
+      async () => (await json(call(`/api/workflows/${wf}`))).body.workflow.state === "completed",
+      15_000,
+      "frozen",
+    );
     const res = await call(`/api/workflows/${wf}/events/watch`, { headers: { Upgrade: "websocket" } });
     expect(res.status).toBe(101);
     const ws = res.webSocket!;

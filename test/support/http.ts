@@ -8,7 +8,12 @@ export function call(path: string, init: RequestInit = {}): Promise<Response> {
   return SELF.fetch(new Request(`https://forgeline.test${path}`, init));
 }
 
-export function admin(path: string, method: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+export function admin(
+  path: string,
+  method: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return call(path, {
     method,
     headers: { ...ADMIN, ...(body !== undefined ? { "Content-Type": "application/json" } : {}), ...headers },
@@ -36,7 +41,11 @@ export async function json<T = Answer>(res: Response | Promise<Response>): Promi
 }
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 20_000, what = "condition"): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+  what = "condition",
+): Promise<T> {
   const start = Date.now();
   let last: unknown;
   for (;;) {
@@ -46,7 +55,8 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
     } catch (err) {
       last = err;
     }
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    if (Date.now() - start > timeoutMs)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

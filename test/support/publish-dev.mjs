@@ -18,7 +18,8 @@ const gitEnv = {
   GIT_COMMITTER_EMAIL: "translator@example.org",
   GIT_CONFIG_NOSYSTEM: "1",
 };
-const git = (args, cwd) => execFileSync("git", args, { cwd, env: gitEnv, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 }).trim();
+const git = (args, cwd) =>
+  execFileSync("git", args, { cwd, env: gitEnv, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 }).trim();
 
 /** A bare repo `o/<name>.git` whose master holds the fixture's tree; returns its paths and commit. */
 export function makeContentRepo(gitRoot, name, fixture) {
@@ -48,11 +49,22 @@ export function commitChange(repo, message, change) {
 
 /** A signed Gitea push of `after` to master; returns the build ids it started. */
 export async function pushBranch(base, url, name, after, before = "0".repeat(40)) {
-  const body = JSON.stringify({ ref: "refs/heads/master", before, after, commits: [], repository: { html_url: url, clone_url: `${url}.git`, full_name: `o/${name}`, name } });
+  const body = JSON.stringify({
+    ref: "refs/heads/master",
+    before,
+    after,
+    commits: [],
+    repository: { html_url: url, clone_url: `${url}.git`, full_name: `o/${name}`, name },
+  });
   const sig = createHmac("sha256", SECRET).update(body).digest("hex");
   const res = await fetch(`${base}/hooks/gitea`, {
     method: "POST",
-    headers: { "Content-Type": "application/json", "X-Gitea-Event": "push", "X-Gitea-Delivery": randomUUID(), "X-Gitea-Signature": sig },
+    headers: {
+      "Content-Type": "application/json",
+      "X-Gitea-Event": "push",
+      "X-Gitea-Delivery": randomUUID(),
+      "X-Gitea-Signature": sig,
+    },
     body,
   });
   const out = await res.json();
@@ -75,10 +87,20 @@ export async function settledBuild(base, id, timeoutMs = 300_000) {
 export async function registerPublishRepo(base, gitUrl, url) {
   // wrangler dev may drop a connection while it reloads; the first call is retried.
   for (let i = 0; i < 10; i++) {
-    if (await fetch(`${base}/healthz`).then((r) => r.ok).catch(() => false)) break;
+    if (
+      await fetch(`${base}/healthz`)
+        .then((r) => r.ok)
+        .catch(() => false)
+    )
+      break;
     await new Promise((r) => setTimeout(r, 1000));
   }
-  await api(base, "POST", "/api/forges", { host: new URL(gitUrl).host, kind: "gitea", webhookSecret: SECRET, baseUrl: gitUrl }).catch((err) => {
+  await api(base, "POST", "/api/forges", {
+    host: new URL(gitUrl).host,
+    kind: "gitea",
+    webhookSecret: SECRET,
+    baseUrl: gitUrl,
+  }).catch((err) => {
     if (!/409|exists/.test(String(err))) throw err;
   });
   await api(base, "POST", "/api/repos", { url, pipelines: { publish: {} } });

@@ -41,11 +41,16 @@ export async function startSystem({ port = 8795, vars = {} } = {}) {
     wrangler,
     [
       "dev",
-      "--ip", "127.0.0.1",
-      "--port", String(port),
-      "--inspector-port", process.env.E2E_INSPECTOR_PORT ?? String(port + 1000),
-      "--persist-to", persist,
-      "--log-level", "warn",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--inspector-port",
+      process.env.E2E_INSPECTOR_PORT ?? String(port + 1000),
+      "--persist-to",
+      persist,
+      "--log-level",
+      "warn",
       ...Object.entries(settings).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
     ],
     { cwd: root, env: quietEnv, stdio: ["ignore", "ignore", "inherit"], detached: true },
@@ -77,7 +82,11 @@ export async function startSystem({ port = 8795, vars = {} } = {}) {
 export async function api(base, method, path, body) {
   const res = await fetch(base + path, {
     method,
-    headers: { Authorization: `Bearer ${ADMIN}`, Accept: "application/json", ...(body ? { "Content-Type": "application/json" } : {}) },
+    headers: {
+      Authorization: `Bearer ${ADMIN}`,
+      Accept: "application/json",
+      ...(body ? { "Content-Type": "application/json" } : {}),
+    },
     body: body ? JSON.stringify(body) : undefined,
   });
   const text = await res.text();
@@ -141,9 +150,16 @@ export async function pushTag(base, repoUrl, tagName, tagId) {
 /** Starts a reference builder process (`npx forgeline-builder …` when `viaNpx`). */
 export function startBuilder(base, { id, exec, env = {}, viaNpx = false, log = false }) {
   const args = ["--url", base, "--token", BUILDER_TOKEN, "--id", id, "--exec", exec];
-  const [cmd, argv] = viaNpx ? ["npx", ["forgeline-builder", ...args]] : [process.execPath, [join(root, "bin", "forgeline-builder.mjs"), ...args]];
+  const [cmd, argv] = viaNpx
+    ? ["npx", ["forgeline-builder", ...args]]
+    : [process.execPath, [join(root, "bin", "forgeline-builder.mjs"), ...args]];
   // Its own process group, so that `killBuilder` reaches the builder behind npx too.
-  return spawn(cmd, argv, { cwd: root, env: { ...process.env, ...env }, detached: true, stdio: ["ignore", log ? "inherit" : "ignore", log ? "inherit" : "ignore"] });
+  return spawn(cmd, argv, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    detached: true,
+    stdio: ["ignore", log ? "inherit" : "ignore", log ? "inherit" : "ignore"],
+  });
 }
 
 export function killBuilder(child, signal = "SIGKILL") {

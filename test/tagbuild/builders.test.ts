@@ -18,13 +18,25 @@ async function builder(mode: "testing" | "production" = "production") {
   const id = unique("b");
   const b = await TestBuilder.ready(id, mode);
   open.push(b);
-  await eventually(async () => (await hub().builders()).builders.some((x) => x.id === id && x.connected), 10_000, `builder ${id} registered`);
+  await eventually(
+    async () => (await hub().builders()).builders.some((x) => x.id === id && x.connected),
+    10_000,
+    `builder ${id} registered`,
+  );
   return { b, id };
 }
 
 function submit(tag = "object 1\n") {
   const jobId = ulid();
-  return { jobId, done: hub().submit({ jobId, source: "example", repoUrl: "https://forge.test/o/p", tag: new TextEncoder().encode(tag) }) };
+  return {
+    jobId,
+    done: hub().submit({
+      jobId,
+      source: "example",
+      repoUrl: "https://forge.test/o/p",
+      tag: new TextEncoder().encode(tag),
+    }),
+  };
 }
 
 /** Makes every deadline and poll of the hub due now and runs its alarm. */
@@ -52,9 +64,13 @@ describe("builder connections", () => {
     const none = await SELF.fetch("https://forgeline.test/api/builders/connect", { headers: { Upgrade: "websocket" } });
     expect(none.status).toBe(401);
     expect(((await none.json()) as Answer).error.code).toBe("bad_builder_token");
-    const wrong = await SELF.fetch("https://forgeline.test/api/builders/connect", { headers: { Upgrade: "websocket", Authorization: "Bearer nope" } });
+    const wrong = await SELF.fetch("https://forgeline.test/api/builders/connect", {
+      headers: { Upgrade: "websocket", Authorization: "Bearer nope" },
+    });
     expect(wrong.status).toBe(401);
-    const plain = await SELF.fetch("https://forgeline.test/api/builders/connect", { headers: { Authorization: "Bearer test-builder-token" } });
+    const plain = await SELF.fetch("https://forgeline.test/api/builders/connect", {
+      headers: { Authorization: "Bearer test-builder-token" },
+    });
     expect(plain.status).toBe(400);
     // The second configured token works too.
     const second = await TestBuilder.connect("second-builder-token");
@@ -68,7 +84,12 @@ describe("builder connections", () => {
     expect(await b.next()).toBe("ayt");
     b.send("ack");
     const listed = await json(call("/api/builders", { headers: { Accept: "application/json" } }));
-    expect(listed.body.builders.find((x: Answer) => x.id === id)).toMatchObject({ mode: "production", connected: true, state: "idle", job: null });
+    expect(listed.body.builders.find((x: Answer) => x.id === id)).toMatchObject({
+      mode: "production",
+      connected: true,
+      state: "idle",
+      job: null,
+    });
     const html = await call("/api/builders", { headers: { Accept: "text/html" } });
     expect(html.headers.get("Content-Type")).toMatch(/text\/html/);
     expect(await html.text()).toContain(id);
@@ -95,7 +116,9 @@ describe("builder connections", () => {
     await second.done;
     expect((await b.takeJob()).jobId).toBe(second.jobId);
     b.send("irrecoverable");
-    expect(await eventually(async () => (await hub().status(second.jobId))?.outcome ?? undefined)).toBe("irrecoverable");
+    expect(await eventually(async () => (await hub().status(second.jobId))?.outcome ?? undefined)).toBe(
+      "irrecoverable",
+    );
   });
 
   it("gives testing builders no jobs until an admin allows it", async () => {
@@ -198,7 +221,9 @@ describe("builder misbehaviour", () => {
     await b.takeJob();
     b.send("uploaded-ish");
     expect(await b.next()).toMatch(/^protocol-violation/);
-    expect(await eventually(async () => (await hub().status(jobId))?.reason ?? undefined)).toMatch(/protocol violation: unknown line/);
+    expect(await eventually(async () => (await hub().status(jobId))?.reason ?? undefined)).toMatch(
+      /protocol violation: unknown line/,
+    );
   });
 
   it("drops a builder that misses its ack deadline; a build only offered goes back to the queue", async () => {

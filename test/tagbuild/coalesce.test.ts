@@ -38,10 +38,14 @@ describe("coalescing", () => {
     await jobIn(first, ["queued"]);
     const second = (await pushTag(file.secret(), fork, a.tagId)).jobs[0]!;
     // The second waits (deferred), holding no build of its own.
-    const waiting = await eventually(async () => {
-      const j = await jobView(second);
-      return j.phase === "waiting" && j.log.some((l: Answer) => l.line.includes(`waiting for job ${first}`)) && j;
-    }, 20_000, "second job waiting");
+    const waiting = await eventually(
+      async () => {
+        const j = await jobView(second);
+        return j.phase === "waiting" && j.log.some((l: Answer) => l.line.includes(`waiting for job ${first}`)) && j;
+      },
+      20_000,
+      "second job waiting",
+    );
     expect(waiting.status).toBe("noticed");
     expect((await json(call("/api/builders"))).body.queued).toBe(1);
 
@@ -66,7 +70,10 @@ describe("coalescing", () => {
     b.send("irrecoverable");
     await jobIn(first, ["irrecoverable"]);
     const second = (await pushTag(file.secret(), fork, a.tagId)).jobs[0]!;
-    expect(await jobIn(second, ["irrecoverable"])).toMatchObject({ duplicateOf: first, reason: `duplicate of job ${first} (irrecoverable)` });
+    expect(await jobIn(second, ["irrecoverable"])).toMatchObject({
+      duplicateOf: first,
+      reason: `duplicate of job ${first} (irrecoverable)`,
+    });
   });
 
   it("ignores the same tag object delivered again to the same repo (no manual retry of a tag)", async () => {
@@ -85,7 +92,9 @@ describe("coalescing", () => {
     expect(ignored.reason).toBe(`tag object ${a.tagId} was already delivered for this repo (job ${first}); ignored`);
     expect(ignored.duplicateOf).toBe(first);
     // A retry by hand is refused for tag builds.
-    const retry = await json(call(`/api/jobs/${first}/retry`, { method: "POST", headers: { Authorization: "Bearer test-admin-token" } }));
+    const retry = await json(
+      call(`/api/jobs/${first}/retry`, { method: "POST", headers: { Authorization: "Bearer test-admin-token" } }),
+    );
     expect(retry.status).toBe(409);
   });
 
@@ -101,7 +110,11 @@ describe("coalescing", () => {
 });
 
 async function tagbuildListed(repoUrl: string): Promise<Answer[]> {
-  return (await json(call(`/api/tagbuild/jobs?repo=${encodeURIComponent(repoUrl)}`, { headers: { Accept: "application/json" } }))).body.jobs;
+  return (
+    await json(
+      call(`/api/tagbuild/jobs?repo=${encodeURIComponent(repoUrl)}`, { headers: { Accept: "application/json" } }),
+    )
+  ).body.jobs;
 }
 
 describe("expiry", () => {

@@ -55,8 +55,14 @@ describe("DEP-14 tag names", () => {
   it("tells plausible tag names from others", () => {
     expect(plausibleTagName("test-dummy/1.0-1", "test-dummy")).toEqual({ ok: true, version: "1.0-1" });
     expect(plausibleTagName("debian/1%2.0-1", "debian")).toEqual({ ok: true, version: "1:2.0-1" });
-    expect(plausibleTagName("v1.0", "debian")).toMatchObject({ ok: false, reason: expect.stringContaining("DISTRO/VERSION") });
-    expect(plausibleTagName("ubuntu/1.0", "debian")).toMatchObject({ ok: false, reason: expect.stringContaining('"ubuntu"') });
+    expect(plausibleTagName("v1.0", "debian")).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining("DISTRO/VERSION"),
+    });
+    expect(plausibleTagName("ubuntu/1.0", "debian")).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('"ubuntu"'),
+    });
     expect(plausibleTagName("debian/not a version", "debian").ok).toBe(false);
     expect(plausibleTagName("debian/", "debian").ok).toBe(false);
     expect(plausibleTagName("debian/1:2", "debian").ok).toBe(false); // a raw colon is not DEP-14
@@ -71,27 +77,57 @@ describe("DEP-14 tag names", () => {
 describe("[dgit …] metadata", () => {
   it("reads the real tag2upload example", () => {
     const tag = readTagObject(enc(fixtureTag));
-    expect(tag).toMatchObject({ object: "d8cbd33adef3936f207c15a7991dc884136a4fd7", type: "commit", tag: "test-dummy/1.0-1" });
-    expect(tag.tagger).toEqual({ name: "Outré Name", email: "dgit-test@debian.example.net", timestamp: 1530000001, tz: "+0100" });
+    expect(tag).toMatchObject({
+      object: "d8cbd33adef3936f207c15a7991dc884136a4fd7",
+      type: "commit",
+      tag: "test-dummy/1.0-1",
+    });
+    expect(tag.tagger).toEqual({
+      name: "Outré Name",
+      email: "dgit-test@debian.example.net",
+      timestamp: 1530000001,
+      tz: "+0100",
+    });
     const meta = readMetadata(tag.message, "test-dummy");
     expect(meta).toEqual({
       ok: true,
-      request: { distro: "test-dummy", source: "example", version: "1.0-1", upstreamTag: "upstream/1.0", upstream: UPSTREAM },
+      request: {
+        distro: "test-dummy",
+        source: "example",
+        version: "1.0-1",
+        upstreamTag: "upstream/1.0",
+        upstream: UPSTREAM,
+      },
     });
     if (meta.ok) expect(checkTagName(tag.tag, meta.request)).toBeNull();
-    expect(readMetadata(tag.message, "debian")).toEqual({ ok: false, notForUs: "metadata names distro test-dummy, not debian" });
+    expect(readMetadata(tag.message, "debian")).toEqual({
+      ok: false,
+      notForUs: "metadata names distro test-dummy, not debian",
+    });
   });
 
   it("is not for us without metadata, without please-upload, or for another distro", () => {
-    expect(readMetadata("just a release\n", "debian")).toEqual({ ok: false, notForUs: "the tag message has no [dgit …] metadata" });
-    expect(readMetadata("[dgit distro=debian]\n", "debian")).toEqual({ ok: false, notForUs: "no [dgit please-upload …] line" });
-    expect(readMetadata("[dgit please-upload source=a1 version=1.0]\n", "debian")).toMatchObject({ ok: false, notForUs: expect.stringContaining("(none)") });
+    expect(readMetadata("just a release\n", "debian")).toEqual({
+      ok: false,
+      notForUs: "the tag message has no [dgit …] metadata",
+    });
+    expect(readMetadata("[dgit distro=debian]\n", "debian")).toEqual({
+      ok: false,
+      notForUs: "no [dgit please-upload …] line",
+    });
+    expect(readMetadata("[dgit please-upload source=a1 version=1.0]\n", "debian")).toMatchObject({
+      ok: false,
+      notForUs: expect.stringContaining("(none)"),
+    });
     // distro= may sit on the please-upload line itself.
-    expect(readMetadata("[dgit distro=debian please-upload source=a1 version=1.0]", "debian")).toMatchObject({ ok: true });
+    expect(readMetadata("[dgit distro=debian please-upload source=a1 version=1.0]", "debian")).toMatchObject({
+      ok: true,
+    });
   });
 
   it("ignores unknown keys and quoted lines", () => {
-    const msg = '[dgit distro=debian --quilt=gbp split novel-key novel=value]\n[dgit "please-upload source=evil version=6.6"]\n[dgit please-upload source=good version=1.0]';
+    const msg =
+      '[dgit distro=debian --quilt=gbp split novel-key novel=value]\n[dgit "please-upload source=evil version=6.6"]\n[dgit please-upload source=good version=1.0]';
     expect(readMetadata(msg, "debian")).toMatchObject({ ok: true, request: { source: "good", version: "1.0" } });
     // Lines that merely mention dgit are not metadata.
     expect(dgitLines("see [dgit docs]\n[dgitx a]\n  [dgit distro=x]")).toEqual([]);
@@ -114,7 +150,10 @@ describe("[dgit …] metadata", () => {
       ["[dgit distro=debian]\n[dgit please-upload source=ab version=1.0 upstream=xyz]", /not a commit id/],
       ["[dgit distro=debian]\n[dgit please-upload source=ab version=1.0 upstream-tag=]", /upstream-tag= has no value/],
       ["[dgit distro=debian]\n[dgit please-upload source=ab version=1.0 source=cd]", /source twice/],
-      ["[dgit distro=debian]\n[dgit please-upload source=ab version=1]\n[dgit please-upload source=cd version=2]", /more than one/],
+      [
+        "[dgit distro=debian]\n[dgit please-upload source=ab version=1]\n[dgit please-upload source=cd version=2]",
+        /more than one/,
+      ],
       ["[dgit distro=]\n[dgit please-upload source=ab version=1]", /distro= has no value/],
       [`[dgit distro=debian ${"x".repeat(5000)}]`, /longer than/],
     ];
@@ -136,7 +175,9 @@ describe("tag objects", () => {
   it("refuses a tagger line without a timestamp, and other broken headers", () => {
     expect(() => parseTagger("Someone <someone@example.org>")).toThrow(/tagger line has no timestamp/);
     expect(() => parseTagger("Someone <someone@example.org> notatime +0000")).toThrow(/malformed tagger line/);
-    expect(() => readTagObject(enc(fixtureTag.replace(/^tagger .*$/m, "tagger Outré Name <dgit-test@debian.example.net>")))).toThrow(/no timestamp/);
+    expect(() =>
+      readTagObject(enc(fixtureTag.replace(/^tagger .*$/m, "tagger Outré Name <dgit-test@debian.example.net>"))),
+    ).toThrow(/no timestamp/);
     expect(() => readTagObject(enc(fixtureTag.replace(/^tagger .*\n/m, "")))).toThrow(/no tagger line/);
     expect(() => readTagObject(enc(fixtureTag.replace(/^object .*$/m, "object nothex")))).toThrow(/bad object id/);
     expect(() => readTagObject(enc(fixtureTag.replace(/^type .*\n/m, "")))).toThrow(/missing object, type or tag/);
@@ -174,7 +215,15 @@ describe("planning", () => {
     forge: "gitea",
     host: "forge.test",
     kind,
-    repo: { url: repo.url, cloneUrl: "https://elsewhere.test/x.git", fullName: "o/p", owner: "o", name: "p", defaultBranch: null, private: false },
+    repo: {
+      url: repo.url,
+      cloneUrl: "https://elsewhere.test/x.git",
+      fullName: "o/p",
+      owner: "o",
+      name: "p",
+      defaultBranch: null,
+      private: false,
+    },
     ref: `refs/tags/${name}`,
     before: null,
     after: objectId ?? null,
@@ -187,12 +236,19 @@ describe("planning", () => {
   it("plans jobs only for plausible tags of our distro, fetching from the registered clone URL", () => {
     const id = "a".repeat(40);
     const [job] = planTagbuild(event("tag_push", "debian/1.0-1", id), { distro: "debian" }, repo);
-    expect(job).toMatchObject({ kind: "tagbuild", input: { tagName: "debian/1.0-1", pushedId: id, deleted: false, cloneUrl: repo.cloneUrl } });
-    expect(planTagbuild(event("tag_delete", "debian/1.0-1"), { distro: "debian" }, repo)[0]).toMatchObject({ input: { deleted: true } });
+    expect(job).toMatchObject({
+      kind: "tagbuild",
+      input: { tagName: "debian/1.0-1", pushedId: id, deleted: false, cloneUrl: repo.cloneUrl },
+    });
+    expect(planTagbuild(event("tag_delete", "debian/1.0-1"), { distro: "debian" }, repo)[0]).toMatchObject({
+      input: { deleted: true },
+    });
     expect(planTagbuild(event("tag_push", "v1.0", id), { distro: "debian" }, repo)).toEqual([]);
     expect(planTagbuild(event("tag_push", "ubuntu/1.0", id), { distro: "debian" }, repo)).toEqual([]);
     expect(planTagbuild(event("push", "debian/1.0", id), { distro: "debian" }, repo)).toEqual([]);
-    expect(planTagbuild(event("tag_push", "debian/1.0", id), { distro: "debian", allowedTagPattern: "^debian/2" }, repo)).toEqual([]);
+    expect(
+      planTagbuild(event("tag_push", "debian/1.0", id), { distro: "debian", allowedTagPattern: "^debian/2" }, repo),
+    ).toEqual([]);
   });
 });
 
@@ -203,8 +259,23 @@ describe("builder protocol lines", () => {
     expect(parseBuilderLine("ack")).toEqual({ kind: "ack" });
     expect(parseBuilderLine("message hello world")).toEqual({ kind: "message", text: "hello world" });
     expect(parseBuilderLine("uploaded")).toEqual({ kind: "uploaded" });
-    expect(parseBuilderLine("protocol-violation you are wrong")).toEqual({ kind: "protocol-violation", text: "you are wrong" });
-    for (const garbage of ["", "hello", "builder-id b-1", "builder-id ../x production", "builder-id b beta", "ack now", "uploaded 01J", "message", "builder-version one", "ack\nack", "x".repeat(5000)])
+    expect(parseBuilderLine("protocol-violation you are wrong")).toEqual({
+      kind: "protocol-violation",
+      text: "you are wrong",
+    });
+    for (const garbage of [
+      "",
+      "hello",
+      "builder-id b-1",
+      "builder-id ../x production",
+      "builder-id b beta",
+      "ack now",
+      "uploaded 01J",
+      "message",
+      "builder-version one",
+      "ack\nack",
+      "x".repeat(5000),
+    ])
       expect(parseBuilderLine(garbage).kind, garbage).toBe("violation");
     expect(jobLines("01J", "hello", "https://f.test/o/p", 12)).toEqual({
       head: ["job 01J hello https://f.test/o/p", "data-block 12"],

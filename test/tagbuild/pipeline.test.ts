@@ -25,7 +25,14 @@ describe("a tag build", () => {
   it("goes noticed → queued → building → uploaded, with the exact tag object handed to the builder", async () => {
     const { repo, id } = await pushed();
     const queued = await jobIn(id, ["queued"]);
-    expect(queued.tag).toMatchObject({ name: repo.tagName, objectId: repo.tagId, commit: repo.commitId, source: "example", version: "1.0-1", distro: DISTRO });
+    expect(queued.tag).toMatchObject({
+      name: repo.tagName,
+      objectId: repo.tagId,
+      commit: repo.commitId,
+      source: "example",
+      version: "1.0-1",
+      distro: DISTRO,
+    });
     expect(queued.tag.tagger).toBe("Forgeline Test <test@forgeline.invalid>");
 
     const b = await builder();
@@ -43,10 +50,18 @@ describe("a tag build", () => {
     expect(done.finishedAt).toBeGreaterThanOrEqual(done.buildingAt);
 
     // Listings read the JobObject's D1 summary, which follows its commit within moments.
-    const listed = await eventually(async () => {
-      const res = await json(call(`/api/tagbuild/jobs?status=uploaded&repo=${encodeURIComponent(repo.url)}`, { headers: { Accept: "application/json" } }));
-      return res.body.jobs.length > 0 && res;
-    }, 10_000, "listed as uploaded");
+    const listed = await eventually(
+      async () => {
+        const res = await json(
+          call(`/api/tagbuild/jobs?status=uploaded&repo=${encodeURIComponent(repo.url)}`, {
+            headers: { Accept: "application/json" },
+          }),
+        );
+        return res.body.jobs.length > 0 && res;
+      },
+      10_000,
+      "listed as uploaded",
+    );
     expect(listed.body.jobs.map((j: Answer) => j.id)).toEqual([id]);
     const html = await call(`/api/tagbuild/jobs/${id}`, { headers: { Accept: "text/html" } });
     expect(html.headers.get("Content-Type")).toMatch(/text\/html/);
@@ -100,7 +115,9 @@ describe("not for us", () => {
   it("ends tags without our metadata, or for another distro", async () => {
     const plain = await pushed({ message: "just a release\n" });
     expect((await jobIn(plain.id, ["not_for_us"])).reason).toBe("the tag message has no [dgit …] metadata");
-    const other = await pushed({ message: "x\n\n[dgit distro=other]\n[dgit please-upload source=example version=1.0-1]\n" });
+    const other = await pushed({
+      message: "x\n\n[dgit distro=other]\n[dgit please-upload source=example version=1.0-1]\n",
+    });
     expect((await jobIn(other.id, ["not_for_us"])).reason).toBe(`metadata names distro other, not ${DISTRO}`);
   });
 
@@ -117,7 +134,9 @@ describe("bad input", () => {
   it("answers 403 to webhooks from outside the forge's CIDRs and starts nothing", async () => {
     const host = `${unique("walled")}.forge.test`;
     const s = await registerForge(host, "gitea", { allowedCidrs: ["10.0.0.0/8"] });
-    const res = await pushTag(s, { url: `https://${host}/o/p`, tagName: `${DISTRO}/1.0-1` }, "a".repeat(40), { headers: { "CF-Connecting-IP": "192.0.2.7" } });
+    const res = await pushTag(s, { url: `https://${host}/o/p`, tagName: `${DISTRO}/1.0-1` }, "a".repeat(40), {
+      headers: { "CF-Connecting-IP": "192.0.2.7" },
+    });
     expect(res.status).toBe(403);
     expect(res.body.error.code).toBe("source_not_allowed");
   });
@@ -125,12 +144,28 @@ describe("bad input", () => {
   it("ends irrecoverable, each with its reason, while a good job beside them is uploaded", async () => {
     const day = 86_400_000;
     const cases: { label: string; opts: Parameters<typeof pushed>[0]; reason: RegExp }[] = [
-      { label: "id mismatch", opts: { pushAs: "b".repeat(40) }, reason: /tag object id mismatch: .* the push said b{40}/ },
-      { label: "!-key", opts: { message: tagMessage("example", "1.0-1", "[dgit !must-understand]\n") }, reason: /demands "!must-understand"/ },
-      { label: "malformed [dgit", opts: { message: tagMessage("example", "1.0-1", "[dgit distro=test-dummy\n") }, reason: /malformed metadata line/ },
+      {
+        label: "id mismatch",
+        opts: { pushAs: "b".repeat(40) },
+        reason: /tag object id mismatch: .* the push said b{40}/,
+      },
+      {
+        label: "!-key",
+        opts: { message: tagMessage("example", "1.0-1", "[dgit !must-understand]\n") },
+        reason: /demands "!must-understand"/,
+      },
+      {
+        label: "malformed [dgit",
+        opts: { message: tagMessage("example", "1.0-1", "[dgit distro=test-dummy\n") },
+        reason: /malformed metadata line/,
+      },
       { label: "stale tagger", opts: { taggedAt: Date.now() - 4 * day }, reason: /older than 72 h/ },
       { label: "future tagger", opts: { taggedAt: Date.now() + 3_600_000 }, reason: /in the future/ },
-      { label: "name vs version", opts: { message: tagMessage("example", "2.0-1") }, reason: /does not match its metadata \(expected test-dummy\/2.0-1\)/ },
+      {
+        label: "name vs version",
+        opts: { message: tagMessage("example", "2.0-1") },
+        reason: /does not match its metadata \(expected test-dummy\/2.0-1\)/,
+      },
     ];
     const started = await Promise.all(cases.map(async (c) => ({ ...c, ...(await pushed(c.opts)) })));
     const good = await pushed();
@@ -149,7 +184,9 @@ describe("bad input", () => {
     const repo = await tagRepo(unique("r"));
     await registerTagRepo(repo.url);
     const other = await pushTag(file.secret(), { url: repo.url, tagName: `${DISTRO}/9.9-1` }, repo.tagId);
-    expect((await jobIn(other.jobs[0]!, ["irrecoverable"])).reason).toBe(`tag ${DISTRO}/9.9-1 does not exist in ${repo.url}`);
+    expect((await jobIn(other.jobs[0]!, ["irrecoverable"])).reason).toBe(
+      `tag ${DISTRO}/9.9-1 does not exist in ${repo.url}`,
+    );
   });
 
   it("refuses a huge tag by its size without inflating it", async () => {
@@ -162,7 +199,9 @@ describe("bad input", () => {
     );
     await registerTagRepo(repo.url);
     const res = await pushTag(file.secret(), { url: repo.url, tagName: `${DISTRO}/2.0-1` }, huge.trim());
-    expect((await jobIn(res.jobs[0]!, ["irrecoverable"])).reason).toMatch(/: 671089\d\d bytes is over the 1048576-byte limit/);
+    expect((await jobIn(res.jobs[0]!, ["irrecoverable"])).reason).toMatch(
+      /: 671089\d\d bytes is over the 1048576-byte limit/,
+    );
   });
 
   it("refuses a lightweight tag (no tag object to check)", async () => {

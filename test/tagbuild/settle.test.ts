@@ -4,7 +4,14 @@
 
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
-import { createExecutionContext, createMessageBatch, evictDurableObject, getQueueResult, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  evictDurableObject,
+  getQueueResult,
+  runDurableObjectAlarm,
+  runInDurableObject,
+} from "cloudflare:test";
 import { admin, call, eventually, json, unique, type Answer } from "../support/http";
 import { jobIn, pushTag, registerTagRepo, sh, tagJob, tagRepo, tagbuildFile, type TagRepo } from "./support";
 import { remote } from "../../workers/core/remote";
@@ -72,11 +79,21 @@ describe("a tag-build job its JobObject ends", () => {
     const page = await tagJob(id);
     expect(page).toMatchObject({ status: "failed", phase: "settled", reason: "cancelled: uploader asked" });
     expect(page.finishedAt).toBeGreaterThan(0);
-    const listed = await eventually(async () => {
-      const res = await json(call(`/api/tagbuild/jobs?status=failed&repo=${encodeURIComponent(repo.url)}`, { headers: { Accept: "application/json" } }));
-      return res.body.jobs.length > 0 && res;
-    }, 10_000, "listed as failed");
-    expect(listed.body.jobs.map((j: Answer) => [j.id, j.status, j.reason])).toEqual([[id, "failed", "cancelled: uploader asked"]]);
+    const listed = await eventually(
+      async () => {
+        const res = await json(
+          call(`/api/tagbuild/jobs?status=failed&repo=${encodeURIComponent(repo.url)}`, {
+            headers: { Accept: "application/json" },
+          }),
+        );
+        return res.body.jobs.length > 0 && res;
+      },
+      10_000,
+      "listed as failed",
+    );
+    expect(listed.body.jobs.map((j: Answer) => [j.id, j.status, j.reason])).toEqual([
+      [id, "failed", "cancelled: uploader asked"],
+    ]);
     await expectFreed(repo, id, /^cancelled: uploader asked$/);
   });
 
@@ -112,7 +129,10 @@ describe("a tag-build job its JobObject ends", () => {
       d.phase = "running";
       d.retries = 3;
     });
-    const verdict = await remote<JobObject>(env.JOB, id).fail(doc.lease, { strength: "weak", message: "network trouble" });
+    const verdict = await remote<JobObject>(env.JOB, id).fail(doc.lease, {
+      strength: "weak",
+      message: "network trouble",
+    });
     expect(verdict.ok).toBe(true);
     await expectFreed(repo, id, /^gave up after 3 retries: network trouble$/);
   });
@@ -121,7 +141,9 @@ describe("a tag-build job its JobObject ends", () => {
     const { repo, id } = await queuedJob();
     // Its message went on the queue and every delivery crashed; the queue hands it to the dead-letter queue.
     const doc = await arrange(id, (d) => void (d.phase = "queued"));
-    const batch = createMessageBatch("forgeline-jobs-dlq", [{ id: "dead-1", timestamp: new Date(), attempts: 1, body: { job: id, dispatch: doc.dispatch } }]);
+    const batch = createMessageBatch("forgeline-jobs-dlq", [
+      { id: "dead-1", timestamp: new Date(), attempts: 1, body: { job: id, dispatch: doc.dispatch } },
+    ]);
     const ctx = createExecutionContext();
     await worker.queue!(batch as never, env as never);
     expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["dead-1"]);
@@ -135,16 +157,22 @@ describe("a tag-build job its JobObject ends", () => {
     const fork = { url: `${env.GIT_SERVER}/o/${name}`, tagName: repo.tagName };
     await registerTagRepo(fork.url);
     const waiter = (await pushTag(file.secret(), fork, repo.tagId)).jobs[0]!;
-    await eventually(async () => {
-      const j = await jobView(waiter);
-      return j.phase === "waiting" && j.log.some((l: Answer) => l.line.includes(`waiting for job ${id}`));
-    }, 20_000, "waiter waiting");
+    await eventually(
+      async () => {
+        const j = await jobView(waiter);
+        return j.phase === "waiting" && j.log.some((l: Answer) => l.line.includes(`waiting for job ${id}`));
+      },
+      20_000,
+      "waiter waiting",
+    );
     expect((await json(admin(`/api/jobs/${id}/cancel`, "POST", { reason: "wrong repo" }))).status).toBe(200);
     // Woken by the holder's settling, not by its own recheck a minute later.
     const queued = await jobIn(waiter, ["queued"]);
     expect(queued.duplicateOf).toBeNull();
     const log = (await jobView(waiter)).log.map((l: Answer) => l.line);
-    expect(log.some((l: string) => l.includes(`woken: job ${id}, which held tag object ${repo.tagId}, settled failed`))).toBe(true);
+    expect(
+      log.some((l: string) => l.includes(`woken: job ${id}, which held tag object ${repo.tagId}, settled failed`)),
+    ).toBe(true);
     expect(await hub().status(waiter)).toMatchObject({ state: "queued" });
     expect((await json(admin(`/api/jobs/${waiter}/cancel`, "POST", { reason: "test done" }))).status).toBe(200);
   });

@@ -16,7 +16,10 @@ export function gitHost(): string {
 }
 
 export async function sh(script: string, extraEnv: Record<string, string> = {}): Promise<string> {
-  const res = await fetch(`${env.GIT_SERVER}/_control/sh`, { method: "POST", body: JSON.stringify({ script, env: extraEnv }) });
+  const res = await fetch(`${env.GIT_SERVER}/_control/sh`, {
+    method: "POST",
+    body: JSON.stringify({ script, env: extraEnv }),
+  });
   const out = (await res.json()) as { code: number; stdout: string; stderr: string };
   if (out.code !== 0) throw new Error(`git server script failed (${out.code}): ${out.stderr}\n${script}`);
   return out.stdout;
@@ -64,7 +67,10 @@ export async function tagRepo(
   return { path, url: `${env.GIT_SERVER}${prefix}/o/${name}`, tagName, tagId, commitId };
 }
 
-export async function registerTagRepo(url: string, pipeline: Record<string, unknown> = { distro: DISTRO }): Promise<string> {
+export async function registerTagRepo(
+  url: string,
+  pipeline: Record<string, unknown> = { distro: DISTRO },
+): Promise<string> {
   const res = await json(admin("/api/repos", "POST", { url, pipelines: { tagbuild: pipeline } }));
   if (res.status !== 201) throw new Error(`registering ${url}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.repo.id;
@@ -78,10 +84,22 @@ export async function pushTag(
   opts: { event?: "push" | "create" | "delete"; headers?: Record<string, string> } = {},
 ): Promise<{ status: number; body: Answer; jobs: string[] }> {
   const event = opts.event ?? "push";
-  const repository = { html_url: repo.url, clone_url: `${repo.url}.git`, full_name: "o/x", name: "x", owner: { login: "o" } };
+  const repository = {
+    html_url: repo.url,
+    clone_url: `${repo.url}.git`,
+    full_name: "o/x",
+    name: "x",
+    owner: { login: "o" },
+  };
   const body =
     event === "push"
-      ? { ref: `refs/tags/${repo.tagName}`, before: "0".repeat(40), after: after ?? "0".repeat(40), commits: [], repository }
+      ? {
+          ref: `refs/tags/${repo.tagName}`,
+          before: "0".repeat(40),
+          after: after ?? "0".repeat(40),
+          commits: [],
+          repository,
+        }
       : { ref: repo.tagName, ref_type: "tag", ...(after ? { sha: after } : {}), repository };
   const res = await json(deliver({ forge: "gitea", event, secret, body: JSON.stringify(body), headers: opts.headers }));
   return { ...res, jobs: (res.body.jobs ?? []).map((j: { id: string }) => j.id) };
@@ -94,10 +112,14 @@ export async function tagJob(id: string): Promise<Answer> {
 
 /** Waits until the job's status (as its JobObject says) is one of `states`. */
 export async function jobIn(id: string, states: string[], timeoutMs = 30_000): Promise<Answer> {
-  return eventually(async () => {
-    const j = await tagJob(id);
-    return j && states.includes(j.status) ? j : undefined;
-  }, timeoutMs, `job ${id} in ${states.join("|")}`);
+  return eventually(
+    async () => {
+      const j = await tagJob(id);
+      return j && states.includes(j.status) ? j : undefined;
+    },
+    timeoutMs,
+    `job ${id} in ${states.join("|")}`,
+  );
 }
 
 /** A builder over a real WebSocket into the Worker: its inbox, and lines to send. */
@@ -114,7 +136,8 @@ export class TestBuilder {
       order = order.then(async () => {
         if (typeof data === "string") this.inbox.push(data);
         else if (data instanceof Blob) this.inbox.push(new Uint8Array(await data.arrayBuffer()));
-        else if (ArrayBuffer.isView(data)) this.inbox.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+        else if (ArrayBuffer.isView(data))
+          this.inbox.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
         else this.inbox.push(new Uint8Array(data));
         this.poke();
       });
@@ -153,7 +176,8 @@ export class TestBuilder {
   async next(timeoutMs = 20_000): Promise<string | Uint8Array> {
     const start = Date.now();
     while (!this.inbox.length) {
-      if (this.closed) throw new Error(`connection closed (${this.closed.code} ${this.closed.reason}) while waiting for a message`);
+      if (this.closed)
+        throw new Error(`connection closed (${this.closed.code} ${this.closed.reason}) while waiting for a message`);
       if (Date.now() - start > timeoutMs) throw new Error("timed out waiting for a message from the server");
       await new Promise<void>((r) => {
         this.waiters.push(r);
@@ -173,7 +197,10 @@ export class TestBuilder {
     const block = String(await this.next());
     const n = Number(/^data-block (\d+)$/.exec(block)?.[1]);
     const tag = await this.next();
-    if (!(tag instanceof Uint8Array) || tag.byteLength !== n) throw new Error(`expected ${n} bytes of tag object, got ${typeof tag} ${Object.prototype.toString.call(tag)} ${String(tag).slice(0, 50)}`);
+    if (!(tag instanceof Uint8Array) || tag.byteLength !== n)
+      throw new Error(
+        `expected ${n} bytes of tag object, got ${typeof tag} ${Object.prototype.toString.call(tag)} ${String(tag).slice(0, 50)}`,
+      );
     expect(await this.next()).toBe("data-end");
     return { jobId: m[1]!, source: m[2]!, repoUrl: m[3]!, tag };
   }

@@ -22,11 +22,15 @@ const HOST = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1
 const hostField = z
   .string()
   .transform((h) => h.trim().toLowerCase())
-  .refine((h) => HOST.test(h), { message: "must be a host name with an optional port, like git.example.org or 127.0.0.1:3000 (no scheme, no path)" });
+  .refine((h) => HOST.test(h), {
+    message: "must be a host name with an optional port, like git.example.org or 127.0.0.1:3000 (no scheme, no path)",
+  });
 const cidrsField = z
   .array(z.string())
   .max(100)
-  .refine((list) => list.every((c) => parseCidr(c)), { message: "every entry must be an IPv4 or IPv6 CIDR like 192.0.2.0/24" });
+  .refine((list) => list.every((c) => parseCidr(c)), {
+    message: "every entry must be an IPv4 or IPv6 CIDR like 192.0.2.0/24",
+  });
 const fields = {
   kind: z.enum(["github", "gitea", "forgejo", "gogs", "gitlab"]),
   baseUrl: z.string().url(),
@@ -54,7 +58,11 @@ const patchSchema = z.strictObject({
 });
 
 /** Checks what zod cannot: the base URL against the outbound policy, the auto-registration pipelines. */
-function settle(env: Env, registry: Registry, input: { baseUrl?: string; autoRegister?: Record<string, unknown> | false | null }) {
+function settle(
+  env: Env,
+  registry: Registry,
+  input: { baseUrl?: string; autoRegister?: Record<string, unknown> | false | null },
+) {
   if (input.baseUrl) checkOutboundUrl(input.baseUrl, outboundPolicy(env), "baseUrl");
   if (!input.autoRegister) return input.autoRegister === undefined ? undefined : null;
   const parsed = registry.parsePipelines(input.autoRegister);
@@ -83,7 +91,8 @@ forgeRoutes.post("/", requireAdmin, jsonBody(createSchema), async (c) => {
   const local = outboundPolicy(c.env).allowLoopback && isLoopbackHost(input.host.replace(/:\d+$/, ""));
   const baseUrl = input.baseUrl ?? `${local ? "http" : "https"}://${input.host}`;
   checkOutboundUrl(baseUrl, outboundPolicy(c.env), "baseUrl");
-  if (await findForge(c.env.DB, input.host)) throw conflict(`forge ${input.host} is already registered; PATCH it to change it`, "forge_exists");
+  if (await findForge(c.env.DB, input.host))
+    throw conflict(`forge ${input.host} is already registered; PATCH it to change it`, "forge_exists");
   const now = Date.now();
   const row = {
     host: input.host,

@@ -74,7 +74,10 @@ repoRoutes.post("/", requireAdmin, jsonBody(registerSchema), async (c) => {
   const stub = remote<RepoObject>(c.env.REPO, address.key);
   const { repo, created } = await stub.register(address, pipelines, "api");
   if (!created && JSON.stringify(repo.pipelines) !== JSON.stringify(pipelines))
-    throw conflict(`repo ${repo.url} is already registered as ${repo.id} with other pipelines; PATCH /api/repos/${repo.id} to change them`, "repo_exists");
+    throw conflict(
+      `repo ${repo.url} is already registered as ${repo.id} with other pipelines; PATCH /api/repos/${repo.id} to change them`,
+      "repo_exists",
+    );
   return c.json({ repo: repoView(repo), created }, created ? 201 : 200);
 });
 
@@ -95,7 +98,10 @@ repoRoutes.get("/", queryOf(listQuery), async (c) => {
     .limit(q.limit + 1);
   const page = rows.slice(0, q.limit);
   return c.json({
-    repos: page.map(({ key, version, errorAt, error, ...r }) => ({ ...r, error: error ? { message: error, at: errorAt } : null })),
+    repos: page.map(({ key, version, errorAt, error, ...r }) => ({
+      ...r,
+      error: error ? { message: error, at: errorAt } : null,
+    })),
     next: rows.length > q.limit ? page[page.length - 1]!.id : null,
   });
 });

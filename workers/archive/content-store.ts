@@ -12,7 +12,11 @@ type ContentRow = typeof archiveContents.$inferInsert;
 
 /** The contents of `items` not archived yet (under any origin), each once. */
 export async function freshContents(env: ArchiveEnv, items: Content[]): Promise<Content[]> {
-  const known = await knownObjects(env, items.map((c) => c.sha1_git), ["content"]);
+  const known = await knownObjects(
+    env,
+    items.map((c) => c.sha1_git),
+    ["content"],
+  );
   return [...new Map(items.filter((c) => !known.has(c.sha1_git)).map((c) => [c.sha1_git, c])).values()];
 }
 
@@ -92,7 +96,11 @@ export class ContentRecorder {
 }
 
 /** Stores contents in one go (one pack for them all): bytes first, then rows. Skipped contents (no `data`) get a row only. */
-export async function storeContents(env: ArchiveEnv, items: Content[], packPrefix = "content-packs/direct/"): Promise<{ added: number; skipped: number }> {
+export async function storeContents(
+  env: ArchiveEnv,
+  items: Content[],
+  packPrefix = "content-packs/direct/",
+): Promise<{ added: number; skipped: number }> {
   const recorder = new ContentRecorder(env, new ContentPackWriter(env.ARCHIVE, packPrefix));
   await recorder.add(items);
   await recorder.flush();

@@ -15,9 +15,14 @@ export const DEFAULT_CONTENT_SIZE_LIMIT = 100 * 1024 * 1024;
  * A blob as a content; over `sizeLimit` bytes, a skipped content with its hashes and a reason. `sha1Git`, when
  * the pack reader already computed it, is not hashed again.
  */
-export async function contentFromBlob(data: Uint8Array, sizeLimit = DEFAULT_CONTENT_SIZE_LIMIT, sha1Git?: string): Promise<Content> {
+export async function contentFromBlob(
+  data: Uint8Array,
+  sizeLimit = DEFAULT_CONTENT_SIZE_LIMIT,
+  sha1Git?: string,
+): Promise<Content> {
   const hashes = await contentHashes(data, sha1Git);
-  if (data.length > sizeLimit) return { ...hashes, reason: `content too large: ${data.length} bytes, limit ${sizeLimit}` };
+  if (data.length > sizeLimit)
+    return { ...hashes, reason: `content too large: ${data.length} bytes, limit ${sizeLimit}` };
   return { ...hashes, data };
 }
 
@@ -86,7 +91,8 @@ export function revisionFromCommit(id: Hex, data: Uint8Array): Revision {
   for (; i < headers.length; i++) extraHeaders.push(headers[i]!);
   const encoding = extraHeaders.find(([k]) => k === "encoding")?.[1];
   if (!/^[0-9a-f]{40}$/.test(directory)) throw new Error(`commit ${id} has no valid tree header`);
-  for (const p of parents) if (!/^[0-9a-f]{40}$/.test(p)) throw new Error(`commit ${id} has a malformed parent "${p.slice(0, 50)}"`);
+  for (const p of parents)
+    if (!/^[0-9a-f]{40}$/.test(p)) throw new Error(`commit ${id} has a malformed parent "${p.slice(0, 50)}"`);
   const revision: Revision = {
     id,
     directory,
@@ -95,7 +101,7 @@ export function revisionFromCommit(id: Hex, data: Uint8Array): Revision {
     date: author?.date ?? EPOCH,
     committer: committer?.person ?? NOBODY,
     committerDate: committer?.date ?? EPOCH,
-    message: message === null ? null : messageText(data, encoding) ?? message,
+    message: message === null ? null : (messageText(data, encoding) ?? message),
     type: "git",
     synthetic: false,
     extraHeaders,
@@ -132,7 +138,12 @@ function messageText(data: Uint8Array, encoding: string | undefined): string | n
   }
 }
 
-const TARGET_TYPE_OF_GIT: Record<string, ReleaseTargetType> = { commit: "revision", tree: "directory", blob: "content", tag: "release" };
+const TARGET_TYPE_OF_GIT: Record<string, ReleaseTargetType> = {
+  commit: "revision",
+  tree: "directory",
+  blob: "content",
+  tag: "release",
+};
 
 /** An annotated tag as a release; `rawManifest` is set when the fields alone would not give back `id`. */
 export function releaseFromTag(id: Hex, data: Uint8Array): Release {

@@ -25,7 +25,10 @@ function hexOf(bytes: Uint8Array): string {
 }
 
 /** Sends statements in batches bounded in count and bytes; answers each statement's result rows. */
-export async function sendBatched(db: D1Database, statements: { statement: D1PreparedStatement; bytes: number }[]): Promise<unknown[][]> {
+export async function sendBatched(
+  db: D1Database,
+  statements: { statement: D1PreparedStatement; bytes: number }[],
+): Promise<unknown[][]> {
   const results: unknown[][] = [];
   let group: D1PreparedStatement[] = [];
   let bytes = 0;
@@ -67,7 +70,11 @@ function jsonRuns(rows: unknown[][]): string[] {
  * Inserts rows of a drizzle table, ignoring those whose key is already there. Values are mapped as drizzle maps
  * them (booleans, JSON columns, custom byte columns); a missing value takes the column's default.
  */
-export async function insertJsonRows<T extends SQLiteTable>(db: D1Database, table: T, rows: T["$inferInsert"][]): Promise<void> {
+export async function insertJsonRows<T extends SQLiteTable>(
+  db: D1Database,
+  table: T,
+  rows: T["$inferInsert"][],
+): Promise<void> {
   if (!rows.length) return;
   const columns = Object.entries(getTableColumns(table)) as [string, Column][];
   const blob = columns.map(([, c]) => c.getSQLType() === "blob");
@@ -95,7 +102,9 @@ export async function insertJsonRows<T extends SQLiteTable>(db: D1Database, tabl
 export async function presentIds(db: D1Database, table: string, column: string, ids: string[]): Promise<Set<string>> {
   const found = new Set<string>();
   if (!ids.length) return found;
-  const prepared = db.prepare(`SELECT "${column}" AS id FROM "${table}" WHERE "${column}" IN (SELECT value FROM json_each(?1))`);
+  const prepared = db.prepare(
+    `SELECT "${column}" AS id FROM "${table}" WHERE "${column}" IN (SELECT value FROM json_each(?1))`,
+  );
   const runs: { statement: D1PreparedStatement; bytes: number }[] = [];
   for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT) {
     const json = JSON.stringify(ids.slice(i, i + IDS_PER_STATEMENT));

@@ -6,7 +6,16 @@ import { knownObjects, storeDirectories, storeReleases, storeRevisions, type Arc
 import { directoryFromTree, releaseFromTag, revisionFromCommit } from "./convert";
 import { parseDirectory } from "./manifest";
 import type { PackIds } from "./loader-ids";
-import { BadObjectError, IncompletePackError, STAGED_ORDER, decodeRecords, type LoadCounts, type Staged, type StagedKeys, type StagedRecord } from "./loader-objects";
+import {
+  BadObjectError,
+  IncompletePackError,
+  STAGED_ORDER,
+  decodeRecords,
+  type LoadCounts,
+  type Staged,
+  type StagedKeys,
+  type StagedRecord,
+} from "./loader-objects";
 import { StagedPackError } from "./loader-pack";
 import type { Directory, Release, Revision } from "./model";
 
@@ -46,7 +55,8 @@ export async function storeStaged(run: GraphRun, from: GraphPosition): Promise<G
         const batch = records.slice(r, r + run.batch);
         await storeGraph(run, type, batch);
         r += batch.length;
-        if (await run.after(batch.length)) return r < records.length ? { type: t, key: k, record: r } : { type: t, key: k + 1, record: 0 };
+        if (await run.after(batch.length))
+          return r < records.length ? { type: t, key: k, record: r } : { type: t, key: k + 1, record: 0 };
       }
     }
   }
@@ -72,15 +82,26 @@ async function storeGraph(run: GraphRun, type: Staged, records: StagedRecord[]):
   if (type === "tree") {
     const dirs: Directory[] = convert(directoryFromTree);
     // Gitlinks (submodules) point into another repository: not ours to hold.
-    await checkReferences(run, dirs.flatMap((d) => parseDirectory(d.raw).flatMap((e) => (e.type === "rev" ? [] : [{ from: d.id, to: e.target }]))));
+    await checkReferences(
+      run,
+      dirs.flatMap((d) =>
+        parseDirectory(d.raw).flatMap((e) => (e.type === "rev" ? [] : [{ from: d.id, to: e.target }])),
+      ),
+    );
     counts.directories += (await storeDirectories(env, dirs)).added;
   } else if (type === "commit") {
     const revs: Revision[] = convert(revisionFromCommit);
-    await checkReferences(run, revs.flatMap((r) => [r.directory, ...r.parents].map((to) => ({ from: r.id, to }))));
+    await checkReferences(
+      run,
+      revs.flatMap((r) => [r.directory, ...r.parents].map((to) => ({ from: r.id, to }))),
+    );
     counts.revisions += (await storeRevisions(env, revs)).added;
   } else {
     const rels: Release[] = convert(releaseFromTag);
-    await checkReferences(run, rels.map((r) => ({ from: r.id, to: r.target })));
+    await checkReferences(
+      run,
+      rels.map((r) => ({ from: r.id, to: r.target })),
+    );
     counts.releases += (await storeReleases(env, rels)).added;
   }
 }
@@ -93,7 +114,10 @@ async function storeGraph(run: GraphRun, type: Staged, records: StagedRecord[]):
 async function checkReferences(run: GraphRun, refs: { from: string; to: string }[]): Promise<void> {
   const outside = refs.filter((r) => !run.ids.has(r.to));
   if (!outside.length) return;
-  const known = await knownObjects(run.env, outside.map((r) => r.to));
+  const known = await knownObjects(
+    run.env,
+    outside.map((r) => r.to),
+  );
   const missing = outside.filter((r) => !known.has(r.to));
   if (missing.length) throw new IncompletePackError(missing);
 }

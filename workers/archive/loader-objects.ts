@@ -36,7 +36,13 @@ export interface LoadCounts {
   releases: number;
 }
 
-export const noCounts = (): LoadCounts => ({ contents: 0, skippedContents: 0, directories: 0, revisions: 0, releases: 0 });
+export const noCounts = (): LoadCounts => ({
+  contents: 0,
+  skippedContents: 0,
+  directories: 0,
+  revisions: 0,
+  releases: 0,
+});
 
 /** Thrown when an object cannot become part of the archive (a malformed commit, tag or tree). */
 export class BadObjectError extends Error {
@@ -49,8 +55,13 @@ export class BadObjectError extends Error {
 /** Thrown when stored objects would point to objects that are neither in the pack nor in the archive. */
 export class IncompletePackError extends Error {
   constructor(missing: { from: string; to: string }[]) {
-    const shown = missing.slice(0, 3).map((m) => `${m.from} → ${m.to}`).join(", ");
-    super(`the pack is incomplete: ${missing.length} referenced object(s) are neither in it nor in the archive (${shown}${missing.length > 3 ? ", …" : ""})`);
+    const shown = missing
+      .slice(0, 3)
+      .map((m) => `${m.from} → ${m.to}`)
+      .join(", ");
+    super(
+      `the pack is incomplete: ${missing.length} referenced object(s) are neither in it nor in the archive (${shown}${missing.length > 3 ? ", …" : ""})`,
+    );
     this.name = "IncompletePackError";
   }
 }
@@ -98,7 +109,8 @@ export class ObjectSink {
     if (obj.type === "blob") {
       this.blobs.push(obj);
       this.blobBytes += obj.data.length;
-      if (this.blobs.length >= CONTENT_BATCH_OBJECTS || this.blobBytes >= CONTENT_BATCH_BYTES) await this.flushContents();
+      if (this.blobs.length >= CONTENT_BATCH_OBJECTS || this.blobBytes >= CONTENT_BATCH_BYTES)
+        await this.flushContents();
       return;
     }
     this.memory[obj.type].push({ oid: obj.oid, data: obj.data });

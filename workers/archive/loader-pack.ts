@@ -122,7 +122,8 @@ export class PackSpool {
   checksum(): string {
     const trailer = toHex(this.tail);
     const actual = toHex(new Uint8Array(this.sha.digest()));
-    if (this.tail.length !== 20 || trailer !== actual) throw new StagedPackError(`pack checksum mismatch: trailer ${trailer}, content ${actual}`);
+    if (this.tail.length !== 20 || trailer !== actual)
+      throw new StagedPackError(`pack checksum mismatch: trailer ${trailer}, content ${actual}`);
     return trailer;
   }
 
@@ -167,13 +168,31 @@ export class PackSpool {
   /** Records the parsed pack's manifest and drops chunks a longer earlier attempt of this visit left. */
   async finish(checksum: string, objects: number, idx?: Uint8Array): Promise<PackManifest> {
     await this.flush();
-    return finishStoredPack(this.bucket, this.prefix, { checksum, bytes: this.total, chunks: this.written, chunkBytes: this.chunkBytes }, objects, idx);
+    return finishStoredPack(
+      this.bucket,
+      this.prefix,
+      { checksum, bytes: this.total, chunks: this.written, chunkBytes: this.chunkBytes },
+      objects,
+      idx,
+    );
   }
 }
 
 /** Writes a stored pack's manifest (and .idx), and drops chunks past its end that a longer earlier attempt left. */
-export async function finishStoredPack(bucket: R2Bucket, prefix: string, info: StoredPackInfo, objects: number, idx?: Uint8Array): Promise<PackManifest> {
-  const manifest: PackManifest = { checksum: info.checksum, bytes: info.bytes, chunks: info.chunks, chunkBytes: info.chunkBytes, objects };
+export async function finishStoredPack(
+  bucket: R2Bucket,
+  prefix: string,
+  info: StoredPackInfo,
+  objects: number,
+  idx?: Uint8Array,
+): Promise<PackManifest> {
+  const manifest: PackManifest = {
+    checksum: info.checksum,
+    bytes: info.bytes,
+    chunks: info.chunks,
+    chunkBytes: info.chunkBytes,
+    objects,
+  };
   const stale: string[] = [];
   let cursor: string | undefined;
   do {
@@ -183,7 +202,9 @@ export async function finishStoredPack(bucket: R2Bucket, prefix: string, info: S
   } while (cursor);
   if (stale.length) await bucket.delete(stale);
   if (idx) await bucket.put(`${prefix}pack.idx`, idx);
-  await bucket.put(`${prefix}pack.json`, JSON.stringify(manifest), { httpMetadata: { contentType: "application/json" } });
+  await bucket.put(`${prefix}pack.json`, JSON.stringify(manifest), {
+    httpMetadata: { contentType: "application/json" },
+  });
   return manifest;
 }
 
@@ -199,7 +220,8 @@ async function readChunk(bucket: R2Bucket, key: string, within: number, length: 
   }
   if (!obj) throw new StagedPackError(`pack chunk ${key} is missing from R2`);
   const bytes = new Uint8Array(await obj.arrayBuffer());
-  if (bytes.length !== length) throw new StagedPackError(`pack chunk ${key} is truncated: ${bytes.length} of ${length} bytes at ${within}`);
+  if (bytes.length !== length)
+    throw new StagedPackError(`pack chunk ${key} is truncated: ${bytes.length} of ${length} bytes at ${within}`);
   return bytes;
 }
 
@@ -212,10 +234,16 @@ export interface StoredPackInfo {
 }
 
 /** Range reads of a pack stored in chunks (readPack's spill when a later step re-reads delta bases). */
-export function storedPackSpill(bucket: R2Bucket, prefix: string, info: StoredPackInfo, onRead?: () => void): PackSpill {
+export function storedPackSpill(
+  bucket: R2Bucket,
+  prefix: string,
+  info: StoredPackInfo,
+  onRead?: () => void,
+): PackSpill {
   return {
     async read(offset, length) {
-      if (offset < 0 || offset + length > info.bytes) throw new StagedPackError(`pack range ${offset}+${length} is outside its ${info.bytes} bytes`);
+      if (offset < 0 || offset + length > info.bytes)
+        throw new StagedPackError(`pack range ${offset}+${length} is outside its ${info.bytes} bytes`);
       onRead?.();
       const out = new Uint8Array(length);
       let done = 0;
@@ -233,7 +261,12 @@ export function storedPackSpill(bucket: R2Bucket, prefix: string, info: StoredPa
 }
 
 /** The stored pack as one stream from byte `from` on, chunk after chunk (a resumed parse, or serving it). */
-export function storedPack(bucket: R2Bucket, prefix: string, info: { chunks: number; chunkBytes: number; bytes?: number }, from = 0): ReadableStream<Uint8Array> {
+export function storedPack(
+  bucket: R2Bucket,
+  prefix: string,
+  info: { chunks: number; chunkBytes: number; bytes?: number },
+  from = 0,
+): ReadableStream<Uint8Array> {
   let n = Math.floor(from / info.chunkBytes);
   let within = from - n * info.chunkBytes;
   return new ReadableStream<Uint8Array>(
@@ -242,17 +275,22 @@ export function storedPack(bucket: R2Bucket, prefix: string, info: { chunks: num
         if (n >= info.chunks) return controller.close();
         const key = chunkKeyOf(prefix, n);
         const last = n === info.chunks - 1;
-        const expected = info.bytes === undefined ? undefined : (last ? info.bytes - n * info.chunkBytes : info.chunkBytes) - within;
+        const expected =
+          info.bytes === undefined ? undefined : (last ? info.bytes - n * info.chunkBytes : info.chunkBytes) - within;
         let obj: R2ObjectBody | null;
         try {
           obj = await bucket.get(key, within ? { range: { offset: within } } : {});
         } catch (err) {
-          return controller.error(new StagedPackError(`pack chunk ${key} cannot be read from ${within}: ${(err as Error).message}`));
+          return controller.error(
+            new StagedPackError(`pack chunk ${key} cannot be read from ${within}: ${(err as Error).message}`),
+          );
         }
         if (!obj) return controller.error(new StagedPackError(`pack chunk ${key} is missing from R2`));
         const bytes = new Uint8Array(await obj.arrayBuffer());
         if (expected !== undefined && bytes.length !== expected)
-          return controller.error(new StagedPackError(`pack chunk ${key} is truncated: ${bytes.length} of ${expected} bytes`));
+          return controller.error(
+            new StagedPackError(`pack chunk ${key} is truncated: ${bytes.length} of ${expected} bytes`),
+          );
         controller.enqueue(bytes);
         n += 1;
         within = 0;

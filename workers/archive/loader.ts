@@ -10,8 +10,24 @@ import { decodeEntries, encodeEntries, type EntryTable } from "../git/base-cache
 import { strong } from "../core/errors";
 import { knownObjects, type ArchiveEnv } from "./store";
 import { targetTypeOf, type TargetType } from "./loader-refs";
-import { PackSpool, packPrefix, CHUNK_BYTES, finishStoredPack, storedPack, storedPackSpill, StagedPackError, type StoredPackInfo } from "./loader-pack";
-import { ObjectSink, STAGE_MEMORY_BYTES, STAGED_ORDER, noCounts, type LoadCounts, type StagedKeys } from "./loader-objects";
+import {
+  PackSpool,
+  packPrefix,
+  CHUNK_BYTES,
+  finishStoredPack,
+  storedPack,
+  storedPackSpill,
+  StagedPackError,
+  type StoredPackInfo,
+} from "./loader-pack";
+import {
+  ObjectSink,
+  STAGE_MEMORY_BYTES,
+  STAGED_ORDER,
+  noCounts,
+  type LoadCounts,
+  type StagedKeys,
+} from "./loader-objects";
 import { GRAPH_BATCH, GRAPH_START, storeStaged, type GraphPosition } from "./loader-graph";
 import { PackIds } from "./loader-ids";
 import { StepMeter } from "./step-meter";
@@ -99,12 +115,16 @@ function add(timings: Record<string, number>, name: string, ms: number): void {
   timings[name] = (timings[name] ?? 0) + ms;
 }
 
-
 /**
  * Runs one step of a load: from `progress` (null: fetch the pack first) as far as `meter`'s budget allows,
  * always at least one object. `env` should be the meter's wrapped bindings. Answers the progress to checkpoint.
  */
-export async function loadStep(env: ArchiveEnv, req: LoadRequest, progress: LoadProgress | null, meter: StepMeter): Promise<LoadProgress> {
+export async function loadStep(
+  env: ArchiveEnv,
+  req: LoadRequest,
+  progress: LoadProgress | null,
+  meter: StepMeter,
+): Promise<LoadProgress> {
   const budgets = req.budgets ?? DEFAULT_BUDGETS;
   const prefix = await packPrefix(req.origin, req.visit);
   const stagePrefix = stagingOf(prefix);
@@ -113,7 +133,8 @@ export async function loadStep(env: ArchiveEnv, req: LoadRequest, progress: Load
   // A step that starts in the graph phase stores at least one batch, whatever its budget: every step progresses.
   const graphFirst = p?.phase === "graph";
   if (!p || p.phase === "parse") ({ progress: p, table } = await parseStep(env, req, p, meter, budgets, prefix));
-  if (p.phase === "graph" && (graphFirst || !meter.spent(12))) p = await graphStep(env, p, meter, table ?? (await loadEntries(env, stagePrefix, p.pack.count)));
+  if (p.phase === "graph" && (graphFirst || !meter.spent(12)))
+    p = await graphStep(env, p, meter, table ?? (await loadEntries(env, stagePrefix, p.pack.count)));
   if (p.phase === "done") await finishLoad(env, req, p, prefix, table);
   return p;
 }
@@ -150,7 +171,14 @@ async function parseStep(
 ): Promise<{ progress: LoadProgress; table: EntryTable }> {
   const started = Date.now();
   const stagePrefix = stagingOf(prefix);
-  const sink = new ObjectSink(env, stagePrefix, req.maxContentBytes, `${contentPacksOf(prefix)}${meter.started}-`, progress?.staged, budgets.stageBytes);
+  const sink = new ObjectSink(
+    env,
+    stagePrefix,
+    req.maxContentBytes,
+    `${contentPacksOf(prefix)}${meter.started}-`,
+    progress?.staged,
+    budgets.stageBytes,
+  );
   const wanted = new Set(req.wants);
   const found = { ...(progress?.found ?? {}) };
   let spillReads = 0;
@@ -298,7 +326,13 @@ async function graphStep(env: ArchiveEnv, p: LoadProgress, meter: StepMeter, tab
 }
 
 /** The last step: every wanted object found (in the pack or the archive), the pack's manifest, the stage dropped. */
-async function finishLoad(env: ArchiveEnv, req: LoadRequest, p: LoadProgress, prefix: string, table: EntryTable | null): Promise<void> {
+async function finishLoad(
+  env: ArchiveEnv,
+  req: LoadRequest,
+  p: LoadProgress,
+  prefix: string,
+  table: EntryTable | null,
+): Promise<void> {
   // git leaves out what the haves already reach, so a new ref at an archived object (a tag on an old commit,
   // a rewound branch) has no object in the pack: it is complete in the archive, since snapshots come last.
   for (const kind of ["revision", "release", "directory", "content"] as const) {
@@ -307,12 +341,19 @@ async function finishLoad(env: ArchiveEnv, req: LoadRequest, p: LoadProgress, pr
     for (const oid of await knownObjects(env, absent, [kind])) p.found[oid] = kind;
   }
   const missing = req.wants.filter((oid) => !p.found[oid]);
-  if (missing.length) throw strong(`the server's pack lacks ${missing.length} object(s) its refs point to: ${missing.slice(0, 3).join(", ")}`);
+  if (missing.length)
+    throw strong(
+      `the server's pack lacks ${missing.length} object(s) its refs point to: ${missing.slice(0, 3).join(", ")}`,
+    );
   const stagePrefix = stagingOf(prefix);
   let idx: Uint8Array | undefined;
   if (p.pack.count <= IDX_MAX_OBJECTS) {
     const t = table ?? (await loadEntries(env, stagePrefix, p.pack.count));
-    const index = Array.from({ length: t.count }, (_, i) => ({ oid: hexOf(t.oids, i), offset: t.offset[i]!, crc32: t.crc[i]! }));
+    const index = Array.from({ length: t.count }, (_, i) => ({
+      oid: hexOf(t.oids, i),
+      offset: t.offset[i]!,
+      crc32: t.crc[i]!,
+    }));
     idx = writePackIndex(index, p.pack.checksum);
   }
   await finishStoredPack(env.ARCHIVE, prefix, p.pack, p.objects, idx);

@@ -13,7 +13,17 @@ import {
   archiveVisits,
 } from "../../schema";
 import { originId } from "./hashes";
-import type { Branch, BranchTargetType, Origin, Release, Revision, Snapshot, StoredContent, Visit, ContentStatus } from "./model";
+import type {
+  Branch,
+  BranchTargetType,
+  Origin,
+  Release,
+  Revision,
+  Snapshot,
+  StoredContent,
+  Visit,
+  ContentStatus,
+} from "./model";
 import { releaseOfRow, revisionOfRow, visitOfRow } from "./rows";
 import { selectIn } from "../core/d1-batch";
 import { contentKey, directoryKey, releaseKey, revisionKey, type ArchiveEnv } from "./store";
@@ -22,7 +32,13 @@ import { releaseFromTag, revisionFromCommit } from "./convert";
 const db = (env: ArchiveEnv) => drizzle(env.DB);
 
 export async function getOrigin(env: ArchiveEnv, url: string): Promise<Origin | null> {
-  const row = (await db(env).select().from(archiveOrigins).where(eq(archiveOrigins.id, originId(url))).limit(1))[0];
+  const row = (
+    await db(env)
+      .select()
+      .from(archiveOrigins)
+      .where(eq(archiveOrigins.id, originId(url)))
+      .limit(1)
+  )[0];
   return row ? { id: row.id, url: row.url } : null;
 }
 
@@ -33,12 +49,18 @@ export async function getOriginById(env: ArchiveEnv, id: string): Promise<Origin
 
 /** Which of these origin ids (sha1 of the URL) are archived. */
 export async function knownOrigins(env: ArchiveEnv, ids: string[]): Promise<Set<string>> {
-  const rows = await selectIn<string, { id: string }>(env.DB, ids, (run) => db(env).select({ id: archiveOrigins.id }).from(archiveOrigins).where(inArray(archiveOrigins.id, run)));
+  const rows = await selectIn<string, { id: string }>(env.DB, ids, (run) =>
+    db(env).select({ id: archiveOrigins.id }).from(archiveOrigins).where(inArray(archiveOrigins.id, run)),
+  );
   return new Set(rows.map((r) => r.id));
 }
 
 /** Visits newest first; `before`: only visits numbered below it (SWH's `last_visit`). */
-export async function listVisits(env: ArchiveEnv, url: string, opts: { before?: number; limit: number }): Promise<Visit[]> {
+export async function listVisits(
+  env: ArchiveEnv,
+  url: string,
+  opts: { before?: number; limit: number },
+): Promise<Visit[]> {
   const v = archiveVisits;
   const rows = await db(env)
     .select()
@@ -51,12 +73,22 @@ export async function listVisits(env: ArchiveEnv, url: string, opts: { before?: 
 
 export async function getVisit(env: ArchiveEnv, url: string, visit: number): Promise<Visit | null> {
   const v = archiveVisits;
-  const row = (await db(env).select().from(v).where(and(eq(v.originId, originId(url)), eq(v.visit, visit))).limit(1))[0];
+  const row = (
+    await db(env)
+      .select()
+      .from(v)
+      .where(and(eq(v.originId, originId(url)), eq(v.visit, visit)))
+      .limit(1)
+  )[0];
   return row ? visitOfRow(row, url) : null;
 }
 
 /** The newest visit; with `requireSnapshot`, the newest that has one, whatever its status. */
-export async function latestVisit(env: ArchiveEnv, url: string, opts: { requireSnapshot?: boolean } = {}): Promise<Visit | null> {
+export async function latestVisit(
+  env: ArchiveEnv,
+  url: string,
+  opts: { requireSnapshot?: boolean } = {},
+): Promise<Visit | null> {
   const v = archiveVisits;
   const row = (
     await db(env)
@@ -70,11 +102,21 @@ export async function latestVisit(env: ArchiveEnv, url: string, opts: { requireS
 }
 
 function branchOf(row: { target: string | null; targetType: string | null }): Branch {
-  return row.target === null || row.targetType === null ? null : { target: row.target, targetType: row.targetType as BranchTargetType };
+  return row.target === null || row.targetType === null
+    ? null
+    : { target: row.target, targetType: row.targetType as BranchTargetType };
 }
 
 export async function snapshotExists(env: ArchiveEnv, id: string): Promise<boolean> {
-  return (await db(env).select({ id: archiveSnapshots.id }).from(archiveSnapshots).where(eq(archiveSnapshots.id, id)).limit(1)).length > 0;
+  return (
+    (
+      await db(env)
+        .select({ id: archiveSnapshots.id })
+        .from(archiveSnapshots)
+        .where(eq(archiveSnapshots.id, id))
+        .limit(1)
+    ).length > 0
+  );
 }
 
 /** A page of a snapshot's branches in name order, from `from` (inclusive); null when the snapshot is not stored. */
@@ -98,14 +140,27 @@ export async function snapshotBranches(
     .orderBy(asc(b.name))
     .limit(opts.count + 1);
   const page = rows.slice(0, opts.count);
-  return { id, branches: page.map((r) => [r.name, branchOf(r)]), nextBranch: rows.length > opts.count ? rows[opts.count]!.name : null };
+  return {
+    id,
+    branches: page.map((r) => [r.name, branchOf(r)]),
+    nextBranch: rows.length > opts.count ? rows[opts.count]!.name : null,
+  };
 }
 
 /** Some branches of a snapshot by name (to follow aliases that point outside a page). */
 export async function branchesByName(env: ArchiveEnv, id: string, names: string[]): Promise<Map<string, Branch>> {
   const found = new Map<string, Branch>();
   const b = archiveSnapshotBranches;
-  const rows = await selectIn<string, typeof b.$inferSelect>(env.DB, names, (run) => db(env).select().from(b).where(and(eq(b.snapshotId, id), inArray(b.name, run))), 1);
+  const rows = await selectIn<string, typeof b.$inferSelect>(
+    env.DB,
+    names,
+    (run) =>
+      db(env)
+        .select()
+        .from(b)
+        .where(and(eq(b.snapshotId, id), inArray(b.name, run))),
+    1,
+  );
   for (const r of rows) found.set(r.name, branchOf(r));
   return found;
 }
@@ -127,8 +182,14 @@ export async function lastSnapshot(env: ArchiveEnv, url: string): Promise<Snapsh
 
 export async function getRevisions(env: ArchiveEnv, ids: string[]): Promise<Map<string, Revision>> {
   const found = new Map<string, Revision>();
-  const rows = await selectIn<string, typeof archiveRevisions.$inferSelect>(env.DB, ids, (run) => db(env).select().from(archiveRevisions).where(inArray(archiveRevisions.id, run)));
-  for (const r of rows) found.set(r.id, r.manifestInR2 ? revisionFromCommit(r.id, await bodyInR2(env, revisionKey(r.id))) : revisionOfRow(r));
+  const rows = await selectIn<string, typeof archiveRevisions.$inferSelect>(env.DB, ids, (run) =>
+    db(env).select().from(archiveRevisions).where(inArray(archiveRevisions.id, run)),
+  );
+  for (const r of rows)
+    found.set(
+      r.id,
+      r.manifestInR2 ? revisionFromCommit(r.id, await bodyInR2(env, revisionKey(r.id))) : revisionOfRow(r),
+    );
   return found;
 }
 
@@ -148,7 +209,11 @@ export async function getRevision(env: ArchiveEnv, id: string): Promise<Revision
  * skipping the first `offset`. One recursive query walks the graph inside D1 (SQLite's CTE queue is FIFO,
  * hence breadth-first), then one batched read fetches the page.
  */
-export async function revisionLog(env: ArchiveEnv, id: string, opts: { offset: number; limit: number }): Promise<Revision[]> {
+export async function revisionLog(
+  env: ArchiveEnv,
+  id: string,
+  opts: { offset: number; limit: number },
+): Promise<Revision[]> {
   const walked = await env.DB.prepare(
     `WITH RECURSIVE history(id) AS (
        SELECT id FROM archive_revisions WHERE id = ?1
@@ -212,7 +277,9 @@ export async function getContent(env: ArchiveEnv, algo: ContentAlgo, hash: strin
 /** Contents by sha1_git, batched (directory listings show each file's length). */
 export async function getContents(env: ArchiveEnv, ids: string[]): Promise<Map<string, StoredContent>> {
   const found = new Map<string, StoredContent>();
-  const rows = await selectIn<string, typeof archiveContents.$inferSelect>(env.DB, ids, (run) => db(env).select().from(archiveContents).where(inArray(archiveContents.sha1Git, run)));
+  const rows = await selectIn<string, typeof archiveContents.$inferSelect>(env.DB, ids, (run) =>
+    db(env).select().from(archiveContents).where(inArray(archiveContents.sha1Git, run)),
+  );
   for (const r of rows) found.set(r.sha1Git, storedContentOf(r));
   return found;
 }
@@ -242,17 +309,24 @@ export async function openContent(env: ArchiveEnv, sha1Git: string): Promise<Rea
   if (!row || row.status !== "visible") return null;
   if (!row.pack) {
     const one = await env.ARCHIVE.get(contentKey(sha1Git));
-    if (!one) throw new ContentBytesMissingError(`content ${sha1Git} is recorded as archived but ${contentKey(sha1Git)} is missing from R2`);
+    if (!one)
+      throw new ContentBytesMissingError(
+        `content ${sha1Git} is recorded as archived but ${contentKey(sha1Git)} is missing from R2`,
+      );
     return one.body;
   }
   const offset = row.offset ?? 0;
   const length = row.length ?? 0;
   const head = await env.ARCHIVE.head(row.pack);
-  if (!head) throw new ContentBytesMissingError(`content ${sha1Git} is in content pack ${row.pack}, which is missing from R2`);
+  if (!head)
+    throw new ContentBytesMissingError(`content ${sha1Git} is in content pack ${row.pack}, which is missing from R2`);
   if (head.size < offset + length)
-    throw new ContentBytesMissingError(`content pack ${row.pack} is truncated: ${head.size} bytes, content ${sha1Git} needs ${offset}+${length}`);
+    throw new ContentBytesMissingError(
+      `content pack ${row.pack} is truncated: ${head.size} bytes, content ${sha1Git} needs ${offset}+${length}`,
+    );
   const part = length ? await env.ARCHIVE.get(row.pack, { range: { offset, length } }) : null;
-  if (length && !part) throw new ContentBytesMissingError(`content pack ${row.pack} vanished while content ${sha1Git} was read`);
+  if (length && !part)
+    throw new ContentBytesMissingError(`content pack ${row.pack} vanished while content ${sha1Git} was read`);
   const body = part ? part.body : new Response(new Uint8Array(0)).body!;
   return row.compressed ? body.pipeThrough(new DecompressionStream("deflate-raw")) : body;
 }

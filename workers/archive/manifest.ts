@@ -3,7 +3,17 @@
 
 import { concat, fromHex, toHex } from "../core/bytes";
 import { objectId } from "../git/sha1";
-import type { Branch, DirectoryEntry, EntryType, Hex, Person, Release, ReleaseTargetType, Revision, Timestamp } from "./model";
+import type {
+  Branch,
+  DirectoryEntry,
+  EntryType,
+  Hex,
+  Person,
+  Release,
+  ReleaseTargetType,
+  Revision,
+  Timestamp,
+} from "./model";
 
 const encoder = new TextEncoder();
 
@@ -31,7 +41,12 @@ const SLASH = new Uint8Array([0x2f]);
 export function directoryManifest(entries: DirectoryEntry[]): Uint8Array {
   const sorted = entries.map((e) => ({ e, key: sortKey(e) })).sort((a, b) => compareBytes(a.key, b.key));
   return concat(
-    sorted.flatMap(({ e }) => [encoder.encode(`${e.perms.toString(8)} `), e.name, new Uint8Array([0]), fromHex(e.target)]),
+    sorted.flatMap(({ e }) => [
+      encoder.encode(`${e.perms.toString(8)} `),
+      e.name,
+      new Uint8Array([0]),
+      fromHex(e.target),
+    ]),
   );
 }
 
@@ -46,7 +61,12 @@ export function parseDirectory(raw: Uint8Array): DirectoryEntry[] {
     const mode = new TextDecoder().decode(raw.subarray(at, space));
     if (!/^[0-7]{1,7}$/.test(mode)) throw new Error(`malformed tree mode "${mode}" at byte ${at}`);
     const perms = parseInt(mode, 8);
-    entries.push({ perms, type: entryTypeOfMode(perms), name: raw.slice(space + 1, nul), target: toHex(raw.subarray(nul + 1, nul + 21)) });
+    entries.push({
+      perms,
+      type: entryTypeOfMode(perms),
+      name: raw.slice(space + 1, nul),
+      target: toHex(raw.subarray(nul + 1, nul + 21)),
+    });
     at = nul + 21;
   }
   return entries;
@@ -60,7 +80,9 @@ export function directoryId(entries: DirectoryEntry[]): Hex {
 
 /** `<seconds>[.<microseconds, trailing zeros cut>] <offset bytes>`, as SWH formats dates. */
 export function formatTimestamp(t: Timestamp): string {
-  const seconds = t.microseconds ? `${t.seconds}.${String(t.microseconds).padStart(6, "0")}`.replace(/0+$/, "") : `${t.seconds}`;
+  const seconds = t.microseconds
+    ? `${t.seconds}.${String(t.microseconds).padStart(6, "0")}`.replace(/0+$/, "")
+    : `${t.seconds}`;
   return `${seconds} ${t.offsetBytes}`;
 }
 
@@ -88,7 +110,12 @@ export function revisionId(r: RevisionFields): Hex {
   return objectId("commit", revisionManifest(r));
 }
 
-const GIT_TYPE_OF_TARGET: Record<ReleaseTargetType, string> = { revision: "commit", directory: "tree", content: "blob", release: "tag" };
+const GIT_TYPE_OF_TARGET: Record<ReleaseTargetType, string> = {
+  revision: "commit",
+  directory: "tree",
+  content: "blob",
+  release: "tag",
+};
 
 type ReleaseFields = Omit<Release, "id" | "rawManifest" | "synthetic">;
 
@@ -115,7 +142,11 @@ export function snapshotManifest(branches: Record<string, Branch>): Uint8Array {
   const parts: Uint8Array[] = [];
   for (const { name, branch } of named) {
     const type = branch ? branch.targetType : "dangling";
-    const target = !branch ? new Uint8Array(0) : branch.targetType === "alias" ? encoder.encode(branch.target) : fromHex(branch.target);
+    const target = !branch
+      ? new Uint8Array(0)
+      : branch.targetType === "alias"
+        ? encoder.encode(branch.target)
+        : fromHex(branch.target);
     parts.push(encoder.encode(`${type} `), name, encoder.encode(`\0${target.length}:`), target);
   }
   return concat(parts);

@@ -125,7 +125,14 @@ export interface Snapshot {
 }
 
 /** SWHID object types, and what they name. */
-export const OBJECT_TYPES = { cnt: "content", dir: "directory", rev: "revision", rel: "release", snp: "snapshot", ori: "origin" } as const;
+export const OBJECT_TYPES = {
+  cnt: "content",
+  dir: "directory",
+  rev: "revision",
+  rel: "release",
+  snp: "snapshot",
+  ori: "origin",
+} as const;
 export type SwhidType = keyof typeof OBJECT_TYPES;
 export type ObjectKind = (typeof OBJECT_TYPES)[SwhidType];
 

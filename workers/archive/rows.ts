@@ -25,7 +25,11 @@ export function revisionOfRow(r: typeof archiveRevisions.$inferSelect): Revision
     author: { fullname: r.authorFullname, name: r.authorName, email: r.authorEmail },
     date: { seconds: r.dateSeconds, microseconds: r.dateMicroseconds, offsetBytes: r.dateOffset },
     committer: { fullname: r.committerFullname, name: r.committerName, email: r.committerEmail },
-    committerDate: { seconds: r.committerDateSeconds, microseconds: r.committerDateMicroseconds, offsetBytes: r.committerDateOffset },
+    committerDate: {
+      seconds: r.committerDateSeconds,
+      microseconds: r.committerDateMicroseconds,
+      offsetBytes: r.committerDateOffset,
+    },
     message: r.message,
     type: "git",
     synthetic: r.synthetic,
@@ -42,7 +46,9 @@ export function releaseOfRow(r: typeof archiveReleases.$inferSelect): Release {
     targetType: r.targetType as ReleaseTargetType,
     author: r.authorFullname === null ? null : { fullname: r.authorFullname, name: r.authorName, email: r.authorEmail },
     date:
-      r.dateSeconds === null ? null : { seconds: r.dateSeconds, microseconds: r.dateMicroseconds ?? 0, offsetBytes: r.dateOffset ?? "+0000" },
+      r.dateSeconds === null
+        ? null
+        : { seconds: r.dateSeconds, microseconds: r.dateMicroseconds ?? 0, offsetBytes: r.dateOffset ?? "+0000" },
     message: r.message,
     synthetic: r.synthetic,
     rawManifest: r.rawManifest,

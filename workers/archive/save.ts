@@ -31,8 +31,13 @@ export function originOfPath(pathname: string, env: { ALLOW_LOOPBACK?: string })
     }
   }
   raw = raw.replace(/\/+$/, "");
-  if (!raw) throw badRequest(`give the origin URL after ${PREFIX}, e.g. ${PREFIX}https://example.org/owner/repo/`, "invalid_url");
-  if (!/^https?:\/\//i.test(raw)) throw badRequest(`save code now takes an http(s) git URL, not ${JSON.stringify(raw.slice(0, 200))}`, "invalid_url");
+  if (!raw)
+    throw badRequest(
+      `give the origin URL after ${PREFIX}, e.g. ${PREFIX}https://example.org/owner/repo/`,
+      "invalid_url",
+    );
+  if (!/^https?:\/\//i.test(raw))
+    throw badRequest(`save code now takes an http(s) git URL, not ${JSON.stringify(raw.slice(0, 200))}`, "invalid_url");
   const address = parseRepoUrl(raw);
   checkOutboundUrl(address.cloneUrl, outboundPolicy(env), "origin URL");
   return address;
@@ -97,7 +102,9 @@ saveRoutes.onError((err, c) => {
 
 saveRoutes.post(`${PREFIX}*`, requireAdmin, async (c) => {
   const address = originOfPath(new URL(c.req.url).pathname, c.env);
-  const [ref] = await remote<RepoObject>(c.env.REPO, address.key).submit(address, [plannedVisit(address.url, address.cloneUrl, "save")]);
+  const [ref] = await remote<RepoObject>(c.env.REPO, address.key).submit(address, [
+    plannedVisit(address.url, address.cloneUrl, "save"),
+  ]);
   const base = new URL(c.req.url).origin;
   const row: RequestRow = {
     job: ref!.id,

@@ -10,7 +10,15 @@ import { parseRepoUrl } from "../core/repo-url";
 import type { Env } from "../env";
 import type { RepoObject } from "../../durable-objects/repo";
 import { originId } from "./hashes";
-import { afterVisit, budgetOf, dueOrigins, newSchedule, seenAgain, type OriginSchedule, type VisitOutcome } from "./scheduler";
+import {
+  afterVisit,
+  budgetOf,
+  dueOrigins,
+  newSchedule,
+  seenAgain,
+  type OriginSchedule,
+  type VisitOutcome,
+} from "./scheduler";
 import { plannedVisit } from "./plan";
 import type { SettledJob } from "../core/machine";
 
@@ -24,7 +32,13 @@ const RECONCILE_BATCH = 200;
 const db = (env: { DB: D1Database }) => drizzle(env.DB);
 
 export async function getSchedule(env: { DB: D1Database }, url: string): Promise<OriginSchedule | null> {
-  const row = (await db(env).select().from(archiveSchedule).where(eq(archiveSchedule.originId, originId(url))).limit(1))[0];
+  const row = (
+    await db(env)
+      .select()
+      .from(archiveSchedule)
+      .where(eq(archiveSchedule.originId, originId(url)))
+      .limit(1)
+  )[0];
   return row ?? null;
 }
 
@@ -58,7 +72,12 @@ export async function visitStarted(
 }
 
 /** A visit ended: the next one is scheduled from what it found. */
-export async function recordVisitOutcome(env: { DB: D1Database }, input: { origin: string }, outcome: VisitOutcome, now: number): Promise<void> {
+export async function recordVisitOutcome(
+  env: { DB: D1Database },
+  input: { origin: string },
+  outcome: VisitOutcome,
+  now: number,
+): Promise<void> {
   const s = await getSchedule(env, input.origin);
   if (s) await saveSchedule(env, afterVisit(s, outcome, now, Math.random()));
 }
@@ -96,13 +115,21 @@ export async function scheduleTick(env: SchedulerEnv, now: number): Promise<Tick
     if (!claimed.length) continue; // a visit started meanwhile
     try {
       const address = parseRepoUrl(due.url);
-      const refs = await remote<RepoObject>(env.REPO, address.key).submit(address, [plannedVisit(due.url, address.cloneUrl, "scheduler")]);
+      const refs = await remote<RepoObject>(env.REPO, address.key).submit(address, [
+        plannedVisit(due.url, address.cloneUrl, "scheduler"),
+      ]);
       const job = refs[0]!.id;
-      await db(env).update(s).set({ runningJobId: job }).where(and(eq(s.originId, due.originId), eq(s.runningJobId, claim)));
+      await db(env)
+        .update(s)
+        .set({ runningJobId: job })
+        .where(and(eq(s.originId, due.originId), eq(s.runningJobId, claim)));
       enqueued.push({ url: due.url, job });
     } catch (err) {
       console.error(`archive scheduler: could not enqueue ${due.url}: ${messageOf(err)}`);
-      await db(env).update(s).set({ runningJobId: null }).where(and(eq(s.originId, due.originId), eq(s.runningJobId, claim)));
+      await db(env)
+        .update(s)
+        .set({ runningJobId: null })
+        .where(and(eq(s.originId, due.originId), eq(s.runningJobId, claim)));
     }
   }
   return { enqueued, released };
@@ -138,7 +165,10 @@ async function reconcile(env: SchedulerEnv, now: number): Promise<number> {
     const job = schedule.runningJobId!;
     if (job.startsWith("cron:")) {
       if (now - Number(job.slice(5)) < CLAIM_TIMEOUT_MS) continue;
-      await db(env).update(s).set({ runningJobId: null }).where(and(eq(s.originId, schedule.originId), eq(s.runningJobId, job)));
+      await db(env)
+        .update(s)
+        .set({ runningJobId: null })
+        .where(and(eq(s.originId, schedule.originId), eq(s.runningJobId, job)));
       released += 1;
       continue;
     }
@@ -150,7 +180,13 @@ async function reconcile(env: SchedulerEnv, now: number): Promise<number> {
 }
 
 /** Frees an origin whose visit job settled in `state` without the loader ending the visit. */
-async function release(env: { DB: D1Database }, schedule: OriginSchedule, state: string, error: string | null, now: number): Promise<void> {
+async function release(
+  env: { DB: D1Database },
+  schedule: OriginSchedule,
+  state: string,
+  error: string | null,
+  now: number,
+): Promise<void> {
   const s = archiveSchedule;
   const job = schedule.runningJobId!;
   const outcome: VisitOutcome = state === "not_found" ? "not_found" : state === "full" ? "uneventful" : "failed";
@@ -167,5 +203,8 @@ async function release(env: { DB: D1Database }, schedule: OriginSchedule, state:
       );
   }
   const next = afterVisit(schedule, outcome, now, Math.random());
-  await db(env).update(s).set(next).where(and(eq(s.originId, schedule.originId), eq(s.runningJobId, job)));
+  await db(env)
+    .update(s)
+    .set(next)
+    .where(and(eq(s.originId, schedule.originId), eq(s.runningJobId, job)));
 }

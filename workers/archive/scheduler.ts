@@ -86,7 +86,14 @@ export function afterVisit(s: OriginSchedule, outcome: VisitOutcome, now: number
 /** The origin was seen again (a webhook, a lister, the API): a disabled origin comes back, due now. */
 export function seenAgain(s: OriginSchedule, now: number): OriginSchedule {
   if (!s.disabled) return { ...s, lastSeenAt: now, updatedAt: now };
-  return { ...s, disabled: false, failures: 0, nextVisitAt: Math.min(s.nextVisitAt, now), lastSeenAt: now, updatedAt: now };
+  return {
+    ...s,
+    disabled: false,
+    failures: 0,
+    nextVisitAt: Math.min(s.nextVisitAt, now),
+    lastSeenAt: now,
+    updatedAt: now,
+  };
 }
 
 /** A visit was queued for the origin. */

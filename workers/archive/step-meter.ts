@@ -55,7 +55,11 @@ export class StepMeter {
 
   /** True once a budget is reached, keeping `reserve` subrequests for what the step must still write to end. */
   spent(reserve = 0): boolean {
-    return this.objects >= this.budget.objects || this.subrequests + reserve >= this.budget.subrequests || this.elapsedMs >= this.budget.cpuMs;
+    return (
+      this.objects >= this.budget.objects ||
+      this.subrequests + reserve >= this.budget.subrequests ||
+      this.elapsedMs >= this.budget.cpuMs
+    );
   }
 
   fetched(n = 1): void {
@@ -76,11 +80,16 @@ function meteredBucket(bucket: R2Bucket, meter: StepMeter): R2Bucket {
     if (R2_WRITES.has(name)) meter.r2Writes += 1;
   };
   const upload = (u: R2MultipartUpload): R2MultipartUpload => methodsCounted(u, (name) => count(name));
-  return methodsCounted(bucket, (name) => count(name), (name, out) => {
-    if (name === "createMultipartUpload") return (out as Promise<R2MultipartUpload>).then(upload);
-    if (name === "resumeMultipartUpload") return upload(out as R2MultipartUpload);
-    return out;
-  }, new Set(["resumeMultipartUpload"]));
+  return methodsCounted(
+    bucket,
+    (name) => count(name),
+    (name, out) => {
+      if (name === "createMultipartUpload") return (out as Promise<R2MultipartUpload>).then(upload);
+      if (name === "resumeMultipartUpload") return upload(out as R2MultipartUpload);
+      return out;
+    },
+    new Set(["resumeMultipartUpload"]),
+  );
 }
 
 function meteredDatabase(db: D1Database, meter: StepMeter): D1Database {
@@ -108,7 +117,10 @@ function meteredDatabase(db: D1Database, meter: StepMeter): D1Database {
           // D1 counts each statement of a batch as a query against the invocation's limit.
           meter.subrequests += statements.length;
           meter.d1Statements += statements.length;
-          return value.call(target, statements.map((s) => real.get(s) ?? s));
+          return value.call(
+            target,
+            statements.map((s) => real.get(s) ?? s),
+          );
         };
       return (...args: unknown[]) => {
         meter.subrequests += 1;

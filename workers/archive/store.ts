@@ -15,7 +15,16 @@ import {
 } from "../../schema";
 import { originId } from "./hashes";
 import { releaseManifest, revisionManifest, snapshotId } from "./manifest";
-import { FINAL_VISIT_STATUSES, type Directory, type Origin, type Release, type Revision, type Snapshot, type Visit, type VisitStatus } from "./model";
+import {
+  FINAL_VISIT_STATUSES,
+  type Directory,
+  type Origin,
+  type Release,
+  type Revision,
+  type Snapshot,
+  type Visit,
+  type VisitStatus,
+} from "./model";
 import { visitOfRow } from "./rows";
 import { insertJsonRows, presentIds } from "./json-rows";
 
@@ -40,7 +49,9 @@ const CUT_MESSAGE_CHARS = 16 * 1024;
 
 export class MissingObjectsError extends Error {
   constructor(readonly missing: string[]) {
-    super(`snapshot targets ${missing.length} object(s) not in the archive: ${missing.slice(0, 5).join(", ")}${missing.length > 5 ? ", …" : ""}`);
+    super(
+      `snapshot targets ${missing.length} object(s) not in the archive: ${missing.slice(0, 5).join(", ")}${missing.length > 5 ? ", …" : ""}`,
+    );
     this.name = "MissingObjectsError";
   }
 }
@@ -84,7 +95,11 @@ export async function knownObjects(
 
 /** Directories, byte for byte; a tree body over MAX_DIRECTORY_ROW_BYTES goes to R2 and its row says so. */
 export async function storeDirectories(env: ArchiveEnv, items: Directory[]): Promise<{ added: number }> {
-  const known = await knownObjects(env, items.map((d) => d.id), ["directory"]);
+  const known = await knownObjects(
+    env,
+    items.map((d) => d.id),
+    ["directory"],
+  );
   const fresh = [...new Map(items.filter((d) => !known.has(d.id)).map((d) => [d.id, d])).values()];
   const large = fresh.filter((d) => d.raw.length > MAX_DIRECTORY_ROW_BYTES);
   await inParallel(large, R2_CONCURRENCY, async (d) => void (await env.ARCHIVE.put(directoryKey(d.id), d.raw)));
@@ -183,7 +198,13 @@ function dedupe<T extends { id: string }>(items: T[]): T[] {
   return [...new Map(items.map((i) => [i.id, i])).values()];
 }
 
-const STORED_KIND_OF_TARGET = { content: "content", directory: "directory", revision: "revision", release: "release", snapshot: "snapshot" } as const;
+const STORED_KIND_OF_TARGET = {
+  content: "content",
+  directory: "directory",
+  revision: "revision",
+  release: "release",
+  snapshot: "snapshot",
+} as const;
 
 /**
  * A snapshot, written last: its id must match its branches, and every non-alias target must be stored
@@ -201,9 +222,17 @@ export async function storeSnapshot(env: ArchiveEnv, snapshot: Snapshot): Promis
     missing.push(...wanted.filter((id) => !known.has(id)));
   }
   if (missing.length) throw new MissingObjectsError([...new Set(missing)]);
-  const rows = Object.entries(snapshot.branches).map(([name, b]) => ({ snapshotId: snapshot.id, name, target: b?.target ?? null, targetType: b?.targetType ?? null }));
+  const rows = Object.entries(snapshot.branches).map(([name, b]) => ({
+    snapshotId: snapshot.id,
+    name,
+    target: b?.target ?? null,
+    targetType: b?.targetType ?? null,
+  }));
   await insertJsonRows(env.DB, archiveSnapshotBranches, rows);
-  await db(env).insert(archiveSnapshots).values({ id: snapshot.id, branchCount: rows.length, createdAt: Date.now() }).onConflictDoNothing();
+  await db(env)
+    .insert(archiveSnapshots)
+    .values({ id: snapshot.id, branchCount: rows.length, createdAt: Date.now() })
+    .onConflictDoNothing();
   return { added: true };
 }
 
@@ -224,7 +253,11 @@ export async function openVisit(
   const v = archiveVisits;
   // One atomic batch: the origin on first sight, then the next visit number, unless this job already has one.
   await env.DB.batch([
-    env.DB.prepare("INSERT INTO archive_origins (id, url, created_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING").bind(origin.id, url, date),
+    env.DB.prepare("INSERT INTO archive_origins (id, url, created_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING").bind(
+      origin.id,
+      url,
+      date,
+    ),
     env.DB.prepare(
       `INSERT INTO archive_visits (origin_id, visit, type, date, status, status_date, job_id)
        SELECT ?1, (SELECT COALESCE(MAX(visit), 0) + 1 FROM archive_visits WHERE origin_id = ?1), ?2, ?3, 'created', ?3, ?4
@@ -232,7 +265,14 @@ export async function openVisit(
     ).bind(origin.id, opts.type ?? "git", date, jobId),
   ]);
   const where = jobId ? and(eq(v.originId, origin.id), eq(v.jobId, jobId)) : eq(v.originId, origin.id);
-  const row = (await db(env).select().from(v).where(where).orderBy(sql`${v.visit} DESC`).limit(1))[0];
+  const row = (
+    await db(env)
+      .select()
+      .from(v)
+      .where(where)
+      .orderBy(sql`${v.visit} DESC`)
+      .limit(1)
+  )[0];
   if (!row) throw new Error(`visit of ${url} was not recorded`);
   return { origin, visit: visitOfRow(row, url) };
 }
@@ -259,6 +299,12 @@ export async function setVisitStatus(
     .update(v)
     .set(changes)
     .where(and(eq(v.originId, id), eq(v.visit, visit), notInArray(v.status, [...FINAL_VISIT_STATUSES])));
-  const row = (await db(env).select().from(v).where(and(eq(v.originId, id), eq(v.visit, visit))).limit(1))[0];
+  const row = (
+    await db(env)
+      .select()
+      .from(v)
+      .where(and(eq(v.originId, id), eq(v.visit, visit)))
+      .limit(1)
+  )[0];
   return row ? visitOfRow(row, url) : null;
 }

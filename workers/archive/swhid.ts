@@ -74,7 +74,8 @@ function unescapeValue(text: string, key: string): Uint8Array {
     const c = text.charCodeAt(i);
     if (c === 0x25) {
       const hex = text.slice(i + 1, i + 3);
-      if (!/^[0-9a-fA-F]{2}$/.test(hex)) throw new SwhidError(`qualifier ${key} has a bad percent-escape at "${text.slice(i, i + 3)}"`);
+      if (!/^[0-9a-fA-F]{2}$/.test(hex))
+        throw new SwhidError(`qualifier ${key} has a bad percent-escape at "${text.slice(i, i + 3)}"`);
       out.push(parseInt(hex, 16));
       i += 2;
     } else if (c > 0x7e || c < 0x20) {
@@ -88,12 +89,15 @@ function unescapeValue(text: string, key: string): Uint8Array {
 /** `swh:1:<type>:<hex>` only (no qualifiers). */
 export function parseCore(text: string): CoreSwhid {
   const parts = text.split(":");
-  if (parts.length !== 4) throw new SwhidError(`"${short(text)}" is not a SWHID: expected swh:1:<type>:<40 hex digits>`);
+  if (parts.length !== 4)
+    throw new SwhidError(`"${short(text)}" is not a SWHID: expected swh:1:<type>:<40 hex digits>`);
   const [scheme, version, type, id] = parts as [string, string, string, string];
   if (scheme !== "swh") throw new SwhidError(`"${short(text)}" is not a SWHID: it must start with "swh:"`);
   if (version !== "1") throw new SwhidError(`SWHID version "${version}" is not supported (only 1)`);
-  if (!(type in OBJECT_TYPES)) throw new SwhidError(`SWHID object type "${type}" is unknown (cnt, dir, rev, rel, snp, ori)`);
-  if (!/^[0-9a-f]{40}$/.test(id)) throw new SwhidError(`SWHID object id "${short(id)}" must be 40 lowercase hex digits`);
+  if (!(type in OBJECT_TYPES))
+    throw new SwhidError(`SWHID object type "${type}" is unknown (cnt, dir, rev, rel, snp, ori)`);
+  if (!/^[0-9a-f]{40}$/.test(id))
+    throw new SwhidError(`SWHID object id "${short(id)}" must be 40 lowercase hex digits`);
   return { type: type as SwhidType, id };
 }
 
@@ -108,25 +112,29 @@ export function parseSwhid(text: string): Swhid {
     if (eq <= 0) throw new SwhidError(`qualifier "${short(part)}" must be key=value`);
     const key = part.slice(0, eq);
     const value = part.slice(eq + 1);
-    if (!(QUALIFIER_ORDER as readonly string[]).includes(key)) throw new SwhidError(`qualifier "${short(key)}" is unknown (origin, visit, anchor, path, lines)`);
+    if (!(QUALIFIER_ORDER as readonly string[]).includes(key))
+      throw new SwhidError(`qualifier "${short(key)}" is unknown (origin, visit, anchor, path, lines)`);
     if (key in q) throw new SwhidError(`qualifier ${key} is given twice`);
     if (!value) throw new SwhidError(`qualifier ${key} is empty`);
     switch (key) {
       case "origin": {
         const url = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true }).decode(unescapeValue(value, key));
-        if (!/^[a-z][a-z0-9+.-]*:\/?\/?[^\s]+$/i.test(url)) throw new SwhidError(`qualifier origin "${short(url)}" is not a URL`);
+        if (!/^[a-z][a-z0-9+.-]*:\/?\/?[^\s]+$/i.test(url))
+          throw new SwhidError(`qualifier origin "${short(url)}" is not a URL`);
         q.origin = url;
         break;
       }
       case "visit": {
         const visit = parseQualifierCore(value, key);
-        if (visit.type !== "snp") throw new SwhidError(`qualifier visit must be a snapshot SWHID (swh:1:snp:…), not ${visit.type}`);
+        if (visit.type !== "snp")
+          throw new SwhidError(`qualifier visit must be a snapshot SWHID (swh:1:snp:…), not ${visit.type}`);
         q.visit = visit;
         break;
       }
       case "anchor": {
         const anchor = parseQualifierCore(value, key);
-        if (!ANCHOR_TYPES.includes(anchor.type)) throw new SwhidError(`qualifier anchor must be a dir, rev, rel or snp SWHID, not ${anchor.type}`);
+        if (!ANCHOR_TYPES.includes(anchor.type))
+          throw new SwhidError(`qualifier anchor must be a dir, rev, rel or snp SWHID, not ${anchor.type}`);
         q.anchor = anchor;
         break;
       }
@@ -141,7 +149,8 @@ export function parseSwhid(text: string): Swhid {
         if (!m) throw new SwhidError(`qualifier lines "${short(value)}" must be a line number or a range like 10-20`);
         const start = Number(m[1]);
         const end = m[2] === undefined ? undefined : Number(m[2]);
-        if (end !== undefined && end < start) throw new SwhidError(`qualifier lines ${value}: the range ends before it starts`);
+        if (end !== undefined && end < start)
+          throw new SwhidError(`qualifier lines ${value}: the range ends before it starts`);
         q.lines = end === undefined ? { start } : { start, end };
         break;
       }

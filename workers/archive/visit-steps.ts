@@ -12,7 +12,15 @@ import type { Json } from "../core/job";
 import { setVisitStatus, storeSnapshot } from "./store";
 import { lastSnapshot } from "./lookup";
 import { snapshotId } from "./manifest";
-import { branchesOf, keptRefs, refTargets, snapshotHaves, snapshotTargets, type KeptRefs, type TargetType } from "./loader-refs";
+import {
+  branchesOf,
+  keptRefs,
+  refTargets,
+  snapshotHaves,
+  snapshotTargets,
+  type KeptRefs,
+  type TargetType,
+} from "./loader-refs";
 import { loadStep, resultOf, type LoadProgress } from "./loader";
 import { packPrefix } from "./loader-pack";
 import { StepMeter, stepBudget } from "./step-meter";
@@ -50,10 +58,17 @@ interface StepTotals {
 
 const MAX_UNSERVABLE = 20;
 const HEARTBEAT_MS = 15_000;
-const planKey = async (origin: string, visit: number) => `${(await packPrefix(origin, visit)).replace(/^packs\//, "staging/")}plan.json`;
+const planKey = async (origin: string, visit: number) =>
+  `${(await packPrefix(origin, visit)).replace(/^packs\//, "staging/")}plan.json`;
 
 /** Runs the next step of visit `n`; answers the outcome after the last, else ends the invocation (`ctx.later`). */
-export async function visitInSteps(ctx: JobContext, env: VisitEnv, input: VisitInput, n: number, maxContentBytes: number): Promise<VisitOutcome> {
+export async function visitInSteps(
+  ctx: JobContext,
+  env: VisitEnv,
+  input: VisitInput,
+  n: number,
+  maxContentBytes: number,
+): Promise<VisitOutcome> {
   const saved = ctx.checkpoint("visit") as VisitCheckpoint | undefined;
   // A job retried by hand after a failed visit gets a new visit: an older visit's checkpoint is not its own.
   let cp: VisitCheckpoint = saved && saved.visit === n ? saved : { visit: n, steps: 0, load: null, totals: noTotals() };
@@ -73,7 +88,15 @@ export async function visitInSteps(ctx: JobContext, env: VisitEnv, input: VisitI
   const beat = heartbeat(ctx);
   while (plan.wants.length && load?.phase !== "done") {
     try {
-      const req = { origin: input.origin, cloneUrl: input.cloneUrl, visit: n, wants: plan.wants, haves: plan.haves, maxContentBytes, progress: beat };
+      const req = {
+        origin: input.origin,
+        cloneUrl: input.cloneUrl,
+        visit: n,
+        wants: plan.wants,
+        haves: plan.haves,
+        maxContentBytes,
+        progress: beat,
+      };
       load = await loadStep(menv, req, load, meter);
     } catch (err) {
       // Refs the server advertises but cannot serve (its repo is broken): the rest is archived, the visit is partial.
@@ -82,7 +105,9 @@ export async function visitInSteps(ctx: JobContext, env: VisitEnv, input: VisitI
       plan.unservable.push(oid);
       plan.wants = plan.wants.filter((w) => w !== oid);
       await menv.ARCHIVE.put(key, JSON.stringify(plan));
-      await ctx.warn(`the server advertises ${oid} (${refsTo(plan.direct, oid).join(", ")}) but cannot send it; archiving the other refs`);
+      await ctx.warn(
+        `the server advertises ${oid} (${refsTo(plan.direct, oid).join(", ")}) but cannot send it; archiving the other refs`,
+      );
       continue;
     }
     if (load.phase === "done") break;
@@ -99,7 +124,9 @@ export async function visitInSteps(ctx: JobContext, env: VisitEnv, input: VisitI
     load && c
       ? `${stepLine(steps, meter, load)}; pack ${load.pack.checksum}: ${load.objects} objects, ${load.pack.bytes} bytes; stored ${c.contents} contents ` +
           `(${c.skippedContents} skipped) in ${load.contentPacks} content pack(s), ${c.directories} directories, ${c.revisions} revisions, ` +
-          `${c.releases} releases; seconds: ${Object.entries(load.timings).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(2)}`).join(", ")}; ` +
+          `${c.releases} releases; seconds: ${Object.entries(load.timings)
+            .map(([k, ms]) => `${k} ${(ms / 1000).toFixed(2)}`)
+            .join(", ")}; ` +
           `${load.spillReads} delta bases re-read from R2`
       : `step ${steps}: no pack needed, ${meter.subrequests} subrequests, ${meter.elapsedMs} ms`,
   );
@@ -149,7 +176,9 @@ async function finishVisit(
   const id = snapshotId(branches);
   await storeSnapshot(env, { id, branches });
   const status = dropped.length ? "partial" : "full";
-  const error = dropped.length ? `the server could not send the objects of ${dropped.length} ref(s): ${dropped.slice(0, 5).join(", ")}` : null;
+  const error = dropped.length
+    ? `the server could not send the objects of ${dropped.length} ref(s): ${dropped.slice(0, 5).join(", ")}`
+    : null;
   await setVisitStatus(env, input.origin, n, status, { snapshot: id, error });
   await env.ARCHIVE.delete(await planKey(input.origin, n));
   const loaded = load ? resultOf(load) : null;

@@ -23,13 +23,21 @@ export function parseVisitInput(input: unknown): VisitInput {
   if (!i || typeof i.origin !== "string" || typeof i.cloneUrl !== "string")
     throw strong("archive job input needs { origin, cloneUrl }");
   const trigger = i.trigger === "webhook" || i.trigger === "scheduler" || i.trigger === "save" ? i.trigger : "save";
-  const limit = Number.isInteger(i.maxContentBytes) && i.maxContentBytes! > 0 ? { maxContentBytes: i.maxContentBytes } : {};
+  const limit =
+    Number.isInteger(i.maxContentBytes) && i.maxContentBytes! > 0 ? { maxContentBytes: i.maxContentBytes } : {};
   const step: Partial<StepBudget> = {};
   for (const k of ["objects", "subrequests", "cpuMs"] as const) {
     const v = i.step?.[k];
     if (Number.isInteger(v) && v! > 0) step[k] = v;
   }
-  return { origin: i.origin, cloneUrl: i.cloneUrl, trigger, recurrent: i.recurrent !== false, ...limit, ...(Object.keys(step).length ? { step } : {}) };
+  return {
+    origin: i.origin,
+    cloneUrl: i.cloneUrl,
+    trigger,
+    recurrent: i.recurrent !== false,
+    ...limit,
+    ...(Object.keys(step).length ? { step } : {}),
+  };
 }
 
 /** ARCHIVE_MAX_CONTENT_BYTES (default 100 MiB), lowered by the repo's own limit if it has one. */
@@ -63,7 +71,13 @@ export async function runVisit(ctx: JobContext, env: VisitEnv): Promise<void> {
 }
 
 /** A visit that cannot finish: not_found ends the job without blame, anything else fails the visit. */
-async function endInError(ctx: JobContext, env: VisitEnv, input: VisitInput, n: number, err: unknown): Promise<never | void> {
+async function endInError(
+  ctx: JobContext,
+  env: VisitEnv,
+  input: VisitInput,
+  n: number,
+  err: unknown,
+): Promise<never | void> {
   const message = describe(err);
   const kind = classify(err);
   if (kind === "gone") {
@@ -104,7 +118,13 @@ const NOT_A_REPO = new Set(["not_smart_http", "dumb_http"]);
 function classify(err: unknown): Severity {
   if (err instanceof GitError) return NOT_A_REPO.has(err.reason) ? "gone" : err.strength;
   if (err instanceof JobError) return err.strength === "weak" ? "weak" : err.strength === "strong" ? "strong" : "gone";
-  if (err instanceof BadObjectError || err instanceof IncompletePackError || err instanceof MissingObjectsError || err instanceof StagedPackError) return "strong";
+  if (
+    err instanceof BadObjectError ||
+    err instanceof IncompletePackError ||
+    err instanceof MissingObjectsError ||
+    err instanceof StagedPackError
+  )
+    return "strong";
   // Anything else (storage hiccups, a lost connection to a binding) may pass: retry.
   return "weak";
 }

@@ -47,6 +47,10 @@ export const requireAdmin = createMiddleware<AdminEnv>(async (c, next) => {
   const token = c.env.ADMIN_TOKEN;
   if (!token) throw new AppError(503, "admin_disabled", "ADMIN_TOKEN is not configured on this deployment");
   if (!TOKEN.test(token))
-    throw new AppError(503, "admin_disabled", "ADMIN_TOKEN may hold only letters, digits and - . _ ~ + / (then = padding); set a new one");
+    throw new AppError(
+      503,
+      "admin_disabled",
+      "ADMIN_TOKEN may hold only letters, digits and - . _ ~ + / (then = padding); set a new one",
+    );
   return adminBearer(c, next);
 });

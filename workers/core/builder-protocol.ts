@@ -32,7 +32,9 @@ export function parseBuilderLine(line: string): BuilderLine {
   const rest = space < 0 ? null : line.slice(space + 1);
   switch (word) {
     case "builder-version":
-      return rest && /^\d+$/.test(rest) ? { kind: "version", version: rest } : { kind: "violation", why: "builder-version needs a number" };
+      return rest && /^\d+$/.test(rest)
+        ? { kind: "version", version: rest }
+        : { kind: "violation", why: "builder-version needs a number" };
     case "builder-id": {
       const parts = rest?.split(" ") ?? [];
       if (parts.length !== 2 || !isBuilderId(parts[0]!) || (parts[1] !== "testing" && parts[1] !== "production"))
@@ -44,7 +46,9 @@ export function parseBuilderLine(line: string): BuilderLine {
     case "irrecoverable":
       return rest === null ? { kind: word } : { kind: "violation", why: `${word} takes no arguments` };
     case "message":
-      return rest !== null && rest.length > 0 ? { kind: "message", text: rest } : { kind: "violation", why: "message needs a text" };
+      return rest !== null && rest.length > 0
+        ? { kind: "message", text: rest }
+        : { kind: "violation", why: "message needs a text" };
     case "protocol-violation":
       return { kind: "protocol-violation", text: rest ?? "" };
     default:
@@ -53,6 +57,11 @@ export function parseBuilderLine(line: string): BuilderLine {
 }
 
 /** The lines that hand a job to a builder; the tag object goes as one binary message between them. */
-export function jobLines(jobId: string, source: string, repoUrl: string, tagBytes: number): { head: string[]; tail: string[] } {
+export function jobLines(
+  jobId: string,
+  source: string,
+  repoUrl: string,
+  tagBytes: number,
+): { head: string[]; tail: string[] } {
   return { head: [`job ${jobId} ${source} ${repoUrl}`, `data-block ${tagBytes}`], tail: ["data-end"] };
 }

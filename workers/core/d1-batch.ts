@@ -27,8 +27,13 @@ export function chunks<T>(items: readonly T[], size: number): T[][] {
  * Rows in runs that each fit one statement: `paramsPerRow` parameters a row, at most MAX_BOUND_PARAMETERS a
  * statement, and at most MAX_STATEMENT_BYTES of what `bytesOf` counts (large strings and blobs) a statement.
  */
-export function statementRuns<T>(rows: readonly T[], paramsPerRow: number, bytesOf: (row: T) => number = () => 0): { rows: T[]; bytes: number }[] {
-  if (paramsPerRow > MAX_BOUND_PARAMETERS) throw new Error(`a row of ${paramsPerRow} parameters cannot fit one D1 statement`);
+export function statementRuns<T>(
+  rows: readonly T[],
+  paramsPerRow: number,
+  bytesOf: (row: T) => number = () => 0,
+): { rows: T[]; bytes: number }[] {
+  if (paramsPerRow > MAX_BOUND_PARAMETERS)
+    throw new Error(`a row of ${paramsPerRow} parameters cannot fit one D1 statement`);
   const perStatement = Math.max(1, Math.floor(MAX_BOUND_PARAMETERS / paramsPerRow));
   const runs: { rows: T[]; bytes: number }[] = [];
   let run: T[] = [];
@@ -48,7 +53,11 @@ export function statementRuns<T>(rows: readonly T[], paramsPerRow: number, bytes
 }
 
 /** Sends statements through db.batch, at most STATEMENTS_PER_BATCH (and MAX_BATCH_BYTES of `bytes[i]`) at a time. */
-export async function runBatches(db: D1Database, statements: readonly BatchStatement[], bytes: readonly number[] = []): Promise<unknown[]> {
+export async function runBatches(
+  db: D1Database,
+  statements: readonly BatchStatement[],
+  bytes: readonly number[] = [],
+): Promise<unknown[]> {
   const d = drizzle(db);
   const results: unknown[] = [];
   let group: BatchStatement[] = [];
@@ -88,7 +97,12 @@ export async function writeRows<T>(
  * The rows of an `IN (…)` query over many keys: the keys (deduplicated) in runs that fit one statement beside
  * the `otherParams` the query binds itself, the statements sent in batches; never one query per key.
  */
-export async function selectIn<K, R>(db: D1Database, keys: Iterable<K>, build: (run: K[]) => BatchStatement, otherParams = 0): Promise<R[]> {
+export async function selectIn<K, R>(
+  db: D1Database,
+  keys: Iterable<K>,
+  build: (run: K[]) => BatchStatement,
+  otherParams = 0,
+): Promise<R[]> {
   const runs = chunks([...new Set(keys)], MAX_BOUND_PARAMETERS - otherParams);
   const results = (await runBatches(db, runs.map(build))) as R[][];
   return results.flat();

@@ -78,12 +78,17 @@ export class DoSchema {
 function storedVersion(sql: SqlStorage, spec: SchemaSpec): { version: number; recorded: boolean } {
   const tables = new Set(
     sql
-      .exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('schema_versions', ?)`, spec.legacyTable ?? "")
+      .exec<{ name: string }>(
+        `SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('schema_versions', ?)`,
+        spec.legacyTable ?? "",
+      )
       .toArray()
       .map((r) => r.name),
   );
   if (tables.has("schema_versions")) {
-    const row = sql.exec<{ version: number }>(`SELECT version FROM schema_versions WHERE name = ?`, spec.name).toArray()[0];
+    const row = sql
+      .exec<{ version: number }>(`SELECT version FROM schema_versions WHERE name = ?`, spec.name)
+      .toArray()[0];
     if (row) return { version: row.version, recorded: true };
   }
   return { version: spec.legacyTable && tables.has(spec.legacyTable) ? 1 : 0, recorded: false };

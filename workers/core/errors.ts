@@ -64,7 +64,8 @@ export function messageOf(err: unknown): string {
  * An answer across RPC: errors lose their class (and so their status) on the way, so a Durable Object
  * returns the refusal as data and the route turns it back into an AppError.
  */
-export type Outcome<T> = { ok: true; value: T } | { ok: false; status: AppError["status"]; code: string; message: string };
+export type Outcome<T> =
+  { ok: true; value: T } | { ok: false; status: AppError["status"]; code: string; message: string };
 
 export function refuse(err: AppError): Outcome<never> {
   return { ok: false, status: err.status, code: err.code, message: err.message };

@@ -101,9 +101,7 @@ export interface LeasedJob {
   step(lease: number, name: string, value: Json): Promise<Verdict>;
 }
 
-export type ClaimResult =
-  | { ok: true; job: JobRecord; lease: number }
-  | { ok: false; reason: string };
+export type ClaimResult = { ok: true; job: JobRecord; lease: number } | { ok: false; reason: string };
 
 /** A failure as a consumer reports it: errors lose their class across RPC, so the strength travels as data. */
 export interface FailureReport {

@@ -31,7 +31,10 @@ export type WorkflowKind = "move-repo" | "freeze-repo" | "unfreeze-repo";
 
 /** States of each workflow kind, in order; the last ones are final. */
 export const WORKFLOW_STATES: Record<WorkflowKind, { states: string[]; final: string[] }> = {
-  "move-repo": { states: ["started", "released", "acquired", "moved", "committed", "failed"], final: ["committed", "failed"] },
+  "move-repo": {
+    states: ["started", "released", "acquired", "moved", "committed", "failed"],
+    final: ["committed", "failed"],
+  },
   "freeze-repo": { states: ["started", "completed", "failed"], final: ["completed", "failed"] },
   "unfreeze-repo": { states: ["started", "completed", "failed"], final: ["completed", "failed"] },
 };

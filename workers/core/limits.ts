@@ -19,7 +19,11 @@ export function limitBody(max: number): MiddlewareHandler {
     maxSize: max,
     onError: (c) => {
       const declared = c.req.header("Content-Length");
-      throw tooLarge(declared ? `body of ${declared} bytes is over the limit of ${max} bytes` : `body is over the limit of ${max} bytes`);
+      throw tooLarge(
+        declared
+          ? `body of ${declared} bytes is over the limit of ${max} bytes`
+          : `body is over the limit of ${max} bytes`,
+      );
     },
   });
 }

@@ -64,7 +64,13 @@ export class Outbox<Topics extends object> {
         Date.now(),
       );
     } else {
-      this.sql.exec(`INSERT INTO outbox (topic, payload, due, added_at) VALUES (?, ?, ?, ?)`, topic, body, Date.now(), Date.now());
+      this.sql.exec(
+        `INSERT INTO outbox (topic, payload, due, added_at) VALUES (?, ?, ?, ?)`,
+        topic,
+        body,
+        Date.now(),
+        Date.now(),
+      );
     }
   }
 
@@ -96,9 +102,14 @@ export class Outbox<Topics extends object> {
       for (;;) {
         const now = Date.now();
         const row = this.sql
-          .exec<{ seq: number; topic: string; payload: string; attempts: number; due: number; added_at: number | null }>(
-            `SELECT seq, topic, payload, attempts, due, added_at FROM outbox ORDER BY seq LIMIT 1`,
-          )
+          .exec<{
+            seq: number;
+            topic: string;
+            payload: string;
+            attempts: number;
+            due: number;
+            added_at: number | null;
+          }>(`SELECT seq, topic, payload, attempts, due, added_at FROM outbox ORDER BY seq LIMIT 1`)
           .toArray()[0];
         if (!row || row.due > now) return;
         try {

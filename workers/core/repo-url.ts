@@ -44,7 +44,10 @@ export function parseRepoUrl(input: string): RepoAddress {
     host = scheme === "https" && u.protocol !== "https:" ? u.hostname.toLowerCase() : u.host.toLowerCase();
     path = decodeURIComponent(u.pathname);
   }
-  path = path.replace(/\/+$/, "").replace(/\.git$/i, "").replace(/^\/+/, "");
+  path = path
+    .replace(/\/+$/, "")
+    .replace(/\.git$/i, "")
+    .replace(/^\/+/, "");
   const segments = path.split("/").filter(Boolean);
   if (!host) throw badRequest("repository URL has no host", "invalid_url");
   if (segments.length < 1) throw badRequest(`repository URL has no path: ${raw}`, "invalid_url");

@@ -9,14 +9,17 @@ import { badRequest } from "./errors";
 import { limitBody, MAX_API_BYTES } from "./limits";
 
 /** The first few problems zod found, each as `path: message`. */
-export function describeIssues(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): string {
+export function describeIssues(error: {
+  issues: readonly { path: readonly PropertyKey[]; message: string }[];
+}): string {
   return error.issues
     .slice(0, 5)
     .map((i) => `${i.path.length ? i.path.map(String).join(".") : "body"}: ${i.message}`)
     .join("; ");
 }
 
-const isJsonType = (type: string | undefined) => /^application\/([\w.-]+\+)?json$/i.test((type ?? "").split(";")[0]!.trim());
+const isJsonType = (type: string | undefined) =>
+  /^application\/([\w.-]+\+)?json$/i.test((type ?? "").split(";")[0]!.trim());
 
 function failAs(code: string) {
   return (result: { success: boolean; error?: Parameters<typeof describeIssues>[0] }) => {
@@ -33,7 +36,8 @@ function jsonValidator<S extends z.ZodType>(schema: S, optional: boolean) {
   const validate = zValidator("json", schema, failAs("invalid_input"));
   const guard: MiddlewareHandler = async (c, next) => {
     const declared = isJsonType(c.req.header("Content-Type"));
-    const unsupported = () => badRequest("send a JSON body with Content-Type: application/json", "unsupported_media_type");
+    const unsupported = () =>
+      badRequest("send a JSON body with Content-Type: application/json", "unsupported_media_type");
     if (!declared && !optional) throw unsupported();
     const text = await c.req.text(); // bounded by limitBody first; Hono keeps it for the validator
     if (optional && !text.trim()) {

@@ -119,7 +119,9 @@ export class EntryTable {
 export function encodeEntries(table: EntryTable, count = table.count): Uint8Array {
   const parts: Uint8Array[] = [
     new Uint8Array(new Uint32Array([count, 0]).buffer),
-    ...[table.offset, table.dataStart, table.size, table.base, table.crc].map((a) => new Uint8Array(a.buffer, 0, count * a.BYTES_PER_ELEMENT)),
+    ...[table.offset, table.dataStart, table.size, table.base, table.crc].map(
+      (a) => new Uint8Array(a.buffer, 0, count * a.BYTES_PER_ELEMENT),
+    ),
     table.kind.subarray(0, count),
     table.hasOid.subarray(0, count),
     table.oids.subarray(0, count * 20),

@@ -24,7 +24,8 @@ export function deltaResultSize(delta: Uint8Array): number {
 export function applyDelta(base: Uint8Array, delta: Uint8Array): Uint8Array {
   const at = { i: 0 };
   const baseSize = varint(delta, at);
-  if (baseSize !== base.length) throw new DeltaError(`delta expects a base of ${baseSize} bytes, base has ${base.length}`);
+  if (baseSize !== base.length)
+    throw new DeltaError(`delta expects a base of ${baseSize} bytes, base has ${base.length}`);
   const size = varint(delta, at);
   const out = new Uint8Array(size);
   let o = 0;

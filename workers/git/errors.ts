@@ -23,9 +23,12 @@ export class GitError extends Error {
   }
 }
 
-export const gitWeak = (reason: string, message: string, status?: number) => new GitError("weak", reason, message, status);
-export const gitStrong = (reason: string, message: string, status?: number) => new GitError("strong", reason, message, status);
-export const gitGone = (reason: string, message: string, status?: number) => new GitError("gone", reason, message, status);
+export const gitWeak = (reason: string, message: string, status?: number) =>
+  new GitError("weak", reason, message, status);
+export const gitStrong = (reason: string, message: string, status?: number) =>
+  new GitError("strong", reason, message, status);
+export const gitGone = (reason: string, message: string, status?: number) =>
+  new GitError("gone", reason, message, status);
 
 /** True when the error says the forge is unreachable or failing (worth a retry later). */
 export function isForgeDown(err: unknown): boolean {

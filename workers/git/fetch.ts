@@ -22,10 +22,12 @@ export async function fetchPack(url: string, opts: FetchPackOptions): Promise<Re
   const wants = [...new Set(opts.wants)];
   if (wants.length === 0) throw gitStrong("no_wants", "fetchPack: the want list is empty");
   for (const oid of [...wants, ...(opts.haves ?? [])])
-    if (!isOid(oid)) throw gitStrong("bad_oid", `fetchPack: not an object id: ${JSON.stringify(String(oid).slice(0, 60))}`);
+    if (!isOid(oid))
+      throw gitStrong("bad_oid", `fetchPack: not an object id: ${JSON.stringify(String(oid).slice(0, 60))}`);
   if (opts.depth !== undefined && !(Number.isInteger(opts.depth) && opts.depth > 0))
     throw gitStrong("bad_depth", "fetchPack: depth must be a positive integer");
-  if (opts.filter !== undefined && !/^[\x21-\x7e]+$/.test(opts.filter)) throw gitStrong("bad_filter", "fetchPack: bad filter spec");
+  if (opts.filter !== undefined && !/^[\x21-\x7e]+$/.test(opts.filter))
+    throw gitStrong("bad_filter", "fetchPack: bad filter spec");
 
   const d = await discover(url, "git-upload-pack", opts);
   const body = d.protocol === 2 ? v2Request(d, wants, opts) : v0Request(d, wants, opts);
@@ -48,8 +50,10 @@ function v2Request(d: Discovery, wants: string[], opts: FetchPackOptions): Uint8
   const fetchCap = d.capabilities.find((c) => c === "fetch" || c.startsWith("fetch="));
   if (!fetchCap) throw gitStrong("protocol", "v2 server does not offer fetch");
   const features = fetchCap.includes("=") ? fetchCap.slice(6).split(" ") : [];
-  if (opts.filter !== undefined && !features.includes("filter")) throw gitStrong("unsupported", "the server does not allow filters");
-  if (opts.depth !== undefined && !features.includes("shallow")) throw gitStrong("unsupported", "the server does not allow shallow fetches");
+  if (opts.filter !== undefined && !features.includes("filter"))
+    throw gitStrong("unsupported", "the server does not allow filters");
+  if (opts.depth !== undefined && !features.includes("shallow"))
+    throw gitStrong("unsupported", "the server does not allow shallow fetches");
   const lines = [pkt("command=fetch\n")];
   if (d.capabilities.some((c) => c.startsWith("object-format="))) lines.push(pkt("object-format=sha1\n"));
   lines.push(DELIM, pkt("ofs-delta\n"), pkt("no-progress\n"));
@@ -64,7 +68,8 @@ function v2Request(d: Discovery, wants: string[], opts: FetchPackOptions): Uint8
 function v0Request(d: Discovery, wants: string[], opts: FetchPackOptions): Uint8Array {
   const has = (c: string) => d.capabilities.includes(c);
   if (opts.filter !== undefined && !has("filter")) throw gitStrong("unsupported", "the server does not allow filters");
-  if (opts.depth !== undefined && !has("shallow")) throw gitStrong("unsupported", "the server does not allow shallow fetches");
+  if (opts.depth !== undefined && !has("shallow"))
+    throw gitStrong("unsupported", "the server does not allow shallow fetches");
   const caps = ["ofs-delta", "no-progress", "agent=git/forgeline"];
   if (has("side-band-64k")) caps.unshift("side-band-64k");
   else if (has("side-band")) caps.unshift("side-band");

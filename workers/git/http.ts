@@ -70,7 +70,11 @@ export interface GitRequest {
  * Sends one request, following redirects by hand so each hop passes the outbound policy.
  * Resolves only with a 2xx response; every other outcome is a GitError.
  */
-export async function gitRequest(url: URL, req: GitRequest, opts: TransportOptions): Promise<{ res: Response; url: URL }> {
+export async function gitRequest(
+  url: URL,
+  req: GitRequest,
+  opts: TransportOptions,
+): Promise<{ res: Response; url: URL }> {
   const policy = policyOf(opts);
   let at = url;
   for (let hop = 0; ; hop++) {
@@ -87,11 +91,15 @@ export async function gitRequest(url: URL, req: GitRequest, opts: TransportOptio
     } catch (err) {
       if (err instanceof GitError) throw err;
       const aborted = opts.signal?.aborted;
-      throw gitWeak(aborted ? "aborted" : "network", `${req.method} ${redacted(at)}: ${aborted ? "aborted" : String((err as Error)?.message ?? err)}`);
+      throw gitWeak(
+        aborted ? "aborted" : "network",
+        `${req.method} ${redacted(at)}: ${aborted ? "aborted" : String((err as Error)?.message ?? err)}`,
+      );
     }
     if (res.status >= 300 && res.status < 400 && res.headers.get("Location")) {
       await res.body?.cancel();
-      if (req.method !== "GET" || hop >= MAX_REDIRECTS) throw gitStrong("redirect", `${req.method} ${redacted(at)}: unexpected redirect`, res.status);
+      if (req.method !== "GET" || hop >= MAX_REDIRECTS)
+        throw gitStrong("redirect", `${req.method} ${redacted(at)}: unexpected redirect`, res.status);
       const next = new URL(res.headers.get("Location")!, at);
       at = checkRemote(next.href, policy);
       at.search = next.search;

@@ -29,7 +29,8 @@ export class Inflater {
       inflateReset(this.strm);
       // pako's inflateReset zeroes the window size but keeps the window, and its updatewindow only sizes
       // a window it allocates: without this, a stream fed in several calls loses its back-references.
-      const state = (this.strm as unknown as { state: { window: Uint8Array | null; wsize: number; wbits: number } }).state;
+      const state = (this.strm as unknown as { state: { window: Uint8Array | null; wsize: number; wbits: number } })
+        .state;
       if (state.window) state.wsize = 1 << state.wbits;
     }
     this.started = true;
@@ -55,7 +56,8 @@ export class Inflater {
       return { done: true, used };
     }
     if (status === Z_OK || status === Z_BUF_ERROR) {
-      if (s.avail_out === 0 && s.avail_in > 0) return { error: `inflates to more than the ${s.next_out} bytes declared` };
+      if (s.avail_out === 0 && s.avail_in > 0)
+        return { error: `inflates to more than the ${s.next_out} bytes declared` };
       return { done: false, used };
     }
     return { error: `zlib: ${s.msg || `status ${status}`}` };

@@ -87,7 +87,11 @@ function splitHeaders(data: Uint8Array, what: string): { headers: GitHeader[]; m
       last.value = joined;
     } else {
       const sp = line.indexOf(0x20);
-      if (sp <= 0) throw gitStrong("bad_object", `${what}: bad header line ${JSON.stringify(latin1.decode(line.subarray(0, 60)))}`);
+      if (sp <= 0)
+        throw gitStrong(
+          "bad_object",
+          `${what}: bad header line ${JSON.stringify(latin1.decode(line.subarray(0, 60)))}`,
+        );
       headers.push({ name: latin1.decode(line.subarray(0, sp)), value: line.slice(sp + 1) });
     }
     i = end + 1;
@@ -99,7 +103,13 @@ export function parsePerson(raw: Uint8Array): Person {
   const s = latin1.decode(raw);
   const lt = s.indexOf("<");
   const gt = s.lastIndexOf(">");
-  const rest = gt >= 0 ? s.slice(gt + 1).trim().split(" ") : [];
+  const rest =
+    gt >= 0
+      ? s
+          .slice(gt + 1)
+          .trim()
+          .split(" ")
+      : [];
   const bytes = (a: number, b: number) => decoder.decode(raw.subarray(a, b));
   return {
     name: lt >= 0 ? bytes(0, lt).trim() : "",

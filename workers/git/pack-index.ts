@@ -90,7 +90,11 @@ export function readPackIndex(idx: Uint8Array): PackIndex {
       const k = offset & 0x7fffffff;
       offset = view.getUint32(largeAt + k * 8) * 2 ** 32 + view.getUint32(largeAt + k * 8 + 4);
     }
-    return { oid: toHex(idx.subarray(oidsAt + i * 20, oidsAt + i * 20 + 20)), offset, crc32: view.getUint32(crcAt + i * 4) };
+    return {
+      oid: toHex(idx.subarray(oidsAt + i * 20, oidsAt + i * 20 + 20)),
+      offset,
+      crc32: view.getUint32(crcAt + i * 4),
+    };
   };
   return {
     count: n,

@@ -112,7 +112,10 @@ export function readPack(pack: ReadableStream<Uint8Array>, opts: ReadPackOptions
     if (raw) stats.windowReads++;
     else {
       if (!opts.spill)
-        throw gitStrong("base_evicted", `delta base at offset ${table.offset[i]} is out of the cache and window, and no spill was given`);
+        throw gitStrong(
+          "base_evicted",
+          `delta base at offset ${table.offset[i]} is out of the cache and window, and no spill was given`,
+        );
       raw = await opts.spill.read(start, end - start);
       stats.spillReads++;
     }
@@ -139,7 +142,8 @@ export function readPack(pack: ReadableStream<Uint8Array>, opts: ReadPackOptions
       if (resume) state.count = resume.count;
       else {
         await src.need(12, "header");
-        if (latin1.decode(src.buf.subarray(src.pos, src.pos + 4)) !== "PACK") throw gitStrong("corrupt_pack", "not a pack (no PACK signature)");
+        if (latin1.decode(src.buf.subarray(src.pos, src.pos + 4)) !== "PACK")
+          throw gitStrong("corrupt_pack", "not a pack (no PACK signature)");
         const view = new DataView(src.buf.buffer, src.buf.byteOffset + src.pos, 12);
         const version = view.getUint32(4);
         if (version !== 2 && version !== 3) throw gitStrong("corrupt_pack", `unsupported pack version ${version}`);
@@ -160,7 +164,8 @@ export function readPack(pack: ReadableStream<Uint8Array>, opts: ReadPackOptions
           shift += 7;
           if (shift > 56) throw gitStrong("corrupt_pack", `entry at ${offset}: size header too long`);
         }
-        if (size > maxObject) throw gitStrong("too_large", `entry at ${offset}: ${size} bytes is over the ${maxObject}-byte limit`);
+        if (size > maxObject)
+          throw gitStrong("too_large", `entry at ${offset}: ${size} bytes is over the ${maxObject}-byte limit`);
         let baseIndex = -1;
         let baseOid = "";
         if (kind === OFS_DELTA) {
@@ -171,7 +176,8 @@ export function readPack(pack: ReadableStream<Uint8Array>, opts: ReadPackOptions
             rel = (rel + 1) * 128 + (c & 0x7f);
           }
           baseIndex = table.find(offset - rel);
-          if (rel === 0 || baseIndex < 0) throw gitStrong("corrupt_pack", `entry at ${offset}: no entry at its delta base offset ${offset - rel}`);
+          if (rel === 0 || baseIndex < 0)
+            throw gitStrong("corrupt_pack", `entry at ${offset}: no entry at its delta base offset ${offset - rel}`);
         } else if (kind === REF_DELTA) {
           await src.need(20, "delta base id");
           baseOid = toHex(src.buf.subarray(src.pos, src.pos + 20));
@@ -213,7 +219,8 @@ export function readPack(pack: ReadableStream<Uint8Array>, opts: ReadPackOptions
       // A resumed parse saw only the pack's tail: its trailer must be the checksum the whole pack was verified to have.
       const actual = resume ? resume.checksum : toHex(src.digest());
       const trailer = toHex(await src.takeRaw(20, "trailer"));
-      if (trailer !== actual) throw gitStrong("corrupt_pack", `pack checksum mismatch: trailer ${trailer}, content ${actual}`);
+      if (trailer !== actual)
+        throw gitStrong("corrupt_pack", `pack checksum mismatch: trailer ${trailer}, content ${actual}`);
       if (await src.hasMore()) throw gitStrong("corrupt_pack", "junk after the pack trailer");
       if (waiting.size > 0) {
         const [oid] = waiting.keys();
@@ -228,13 +235,20 @@ export function readPack(pack: ReadableStream<Uint8Array>, opts: ReadPackOptions
 
   async function resolveDelta(baseIndex: number, delta: Uint8Array, offset: number): Promise<Resolved> {
     const size = safeResultSize(delta, offset);
-    if (size > maxObject) throw gitStrong("too_large", `entry at ${offset}: a delta to ${size} bytes is over the ${maxObject}-byte limit`);
+    if (size > maxObject)
+      throw gitStrong("too_large", `entry at ${offset}: a delta to ${size} bytes is over the ${maxObject}-byte limit`);
     const base = await load(baseIndex);
     return { type: base.type, data: patch(base.data, delta, offset) };
   }
 
   /** Yields one object, then any deltas that were waiting for it (and for those, recursively). */
-  async function* emit(src: PackSource, index: number, offset: number, crc: number, value: Resolved): AsyncGenerator<PackedObject> {
+  async function* emit(
+    src: PackSource,
+    index: number,
+    offset: number,
+    crc: number,
+    value: Resolved,
+  ): AsyncGenerator<PackedObject> {
     const queue: { index: number; offset: number; crc: number; value: Resolved }[] = [{ index, offset, crc, value }];
     while (queue.length) {
       const o = queue.shift()!;
@@ -250,7 +264,12 @@ export function readPack(pack: ReadableStream<Uint8Array>, opts: ReadPackOptions
         waiting.delete(oid);
         for (const d of deps) {
           table.base[d.index] = o.index;
-          queue.push({ index: d.index, offset: d.offset, crc: d.crc32, value: { type: o.value.type, data: patch(o.value.data, d.delta, d.offset) } });
+          queue.push({
+            index: d.index,
+            offset: d.offset,
+            crc: d.crc32,
+            value: { type: o.value.type, data: patch(o.value.data, d.delta, d.offset) },
+          });
         }
       }
     }
@@ -287,4 +306,3 @@ function patch(base: Uint8Array, delta: Uint8Array, offset: number): Uint8Array 
     throw err;
   }
 }
-

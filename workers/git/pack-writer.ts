@@ -55,7 +55,10 @@ function header(count: number): Uint8Array {
   return out;
 }
 
-export function writePack(objects: Iterable<PackInput> | AsyncIterable<PackInput>, opts: WritePackOptions = {}): ReadableStream<Uint8Array> {
+export function writePack(
+  objects: Iterable<PackInput> | AsyncIterable<PackInput>,
+  opts: WritePackOptions = {},
+): ReadableStream<Uint8Array> {
   const known = opts.count ?? (Array.isArray(objects) ? objects.length : undefined);
   const sha = sha1();
   let written = 0;
@@ -80,8 +83,7 @@ export function writePack(objects: Iterable<PackInput> | AsyncIterable<PackInput
   }
 
   const iterator = (Symbol.asyncIterator in objects ? objects[Symbol.asyncIterator]() : objects[Symbol.iterator]()) as
-    | AsyncIterator<PackInput>
-    | Iterator<PackInput>;
+    AsyncIterator<PackInput> | Iterator<PackInput>;
 
   return new ReadableStream<Uint8Array>({
     async start(controller) {
@@ -108,4 +110,3 @@ export function writePack(objects: Iterable<PackInput> | AsyncIterable<PackInput
     },
   });
 }
-

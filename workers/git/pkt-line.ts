@@ -27,7 +27,10 @@ export class PktReader {
   private pos = 0;
   private eof = false;
 
-  constructor(private readonly reader: ReadableStreamDefaultReader<Uint8Array>, private readonly what: string) {}
+  constructor(
+    private readonly reader: ReadableStreamDefaultReader<Uint8Array>,
+    private readonly what: string,
+  ) {}
 
   /** The next chunk of the stream, or null at its end. */
   private async chunk(): Promise<Uint8Array | null> {
@@ -37,7 +40,10 @@ export class PktReader {
       r = await this.reader.read();
     } catch (err) {
       if (err instanceof GitError) throw err;
-      throw gitWeak("stream_cut", `${this.what}: connection failed while reading: ${String((err as Error)?.message ?? err)}`);
+      throw gitWeak(
+        "stream_cut",
+        `${this.what}: connection failed while reading: ${String((err as Error)?.message ?? err)}`,
+      );
     }
     if (r.done) {
       this.eof = true;
@@ -79,7 +85,8 @@ export class PktReader {
       throw gitWeak("stream_cut", `${this.what}: stream ended inside a pkt-line header`);
     }
     const head = latin1.decode(this.buf.subarray(this.pos, this.pos + 4));
-    if (!/^[0-9a-f]{4}$/i.test(head)) throw gitStrong("protocol", `${this.what}: bad pkt-line header ${JSON.stringify(head)}`);
+    if (!/^[0-9a-f]{4}$/i.test(head))
+      throw gitStrong("protocol", `${this.what}: bad pkt-line header ${JSON.stringify(head)}`);
     const len = parseInt(head, 16);
     if (len < 4) {
       this.pos += 4;

@@ -35,9 +35,15 @@ export interface PushResult {
 }
 
 function checkUpdate(u: RefUpdate): void {
-  if (!u || typeof u.ref !== "string" || !/^refs\/[^\x00-\x20~^:?*[\\\x7f]+$/.test(u.ref) || /\.\.|\/\/|\/$|\.lock$|@\{/.test(u.ref))
+  if (
+    !u ||
+    typeof u.ref !== "string" ||
+    !/^refs\/[^\x00-\x20~^:?*[\\\x7f]+$/.test(u.ref) ||
+    /\.\.|\/\/|\/$|\.lock$|@\{/.test(u.ref)
+  )
     throw gitStrong("bad_ref", `push: bad ref name ${JSON.stringify(String(u?.ref).slice(0, 100))}`);
-  if (!isOid(u.old) || !isOid(u.new)) throw gitStrong("bad_oid", `push: ${u.ref}: old and new must be 40-hex object ids`);
+  if (!isOid(u.old) || !isOid(u.new))
+    throw gitStrong("bad_oid", `push: ${u.ref}: old and new must be 40-hex object ids`);
 }
 
 /**
@@ -45,9 +51,11 @@ function checkUpdate(u: RefUpdate): void {
  * a remote that cannot be reached, refuses the credentials, or fails to unpack is a GitError.
  */
 export async function push(url: string, opts: PushOptions): Promise<PushResult> {
-  if (!Array.isArray(opts.updates) || opts.updates.length === 0) throw gitStrong("no_updates", "push: no ref updates given");
+  if (!Array.isArray(opts.updates) || opts.updates.length === 0)
+    throw gitStrong("no_updates", "push: no ref updates given");
   opts.updates.forEach(checkUpdate);
-  if (new Set(opts.updates.map((u) => u.ref)).size !== opts.updates.length) throw gitStrong("bad_ref", "push: a ref is updated twice");
+  if (new Set(opts.updates.map((u) => u.ref)).size !== opts.updates.length)
+    throw gitStrong("bad_ref", "push: a ref is updated twice");
 
   const d = await discover(url, "git-receive-pack", opts);
   const current = new Map(d.refs.map((r) => [r.name, r.oid]));
@@ -56,13 +64,19 @@ export async function push(url: string, opts: PushOptions): Promise<PushResult> 
   for (const u of opts.updates) {
     const now = current.get(u.ref) ?? ZERO_OID;
     const old = opts.force ? now : u.old;
-    if (old !== now) results.set(u.ref, { ref: u.ref, ok: false, message: `stale: the remote has ${now === ZERO_OID ? "no such ref" : now}` });
+    if (old !== now)
+      results.set(u.ref, {
+        ref: u.ref,
+        ok: false,
+        message: `stale: the remote has ${now === ZERO_OID ? "no such ref" : now}`,
+      });
     else if (u.new === now) results.set(u.ref, { ref: u.ref, ok: true, message: "up to date" });
     else if (u.new === ZERO_OID && !d.capabilities.includes("delete-refs"))
       results.set(u.ref, { ref: u.ref, ok: false, message: "the remote does not allow deleting refs" });
     else commands.push({ ref: u.ref, old, new: u.new });
   }
-  if (!d.capabilities.includes("report-status")) throw gitStrong("unsupported", "push: the remote does not offer report-status");
+  if (!d.capabilities.includes("report-status"))
+    throw gitStrong("unsupported", "push: the remote does not offer report-status");
   if (commands.length === 0 || commands.every((c) => c.new === ZERO_OID))
     if (opts.pack instanceof ReadableStream) await opts.pack.cancel().catch(() => {}); // nothing will read it
   if (commands.length > 0) {
@@ -78,7 +92,10 @@ export async function push(url: string, opts: PushOptions): Promise<PushResult> 
       endpoint(d.base, "/git-receive-pack"),
       {
         method: "POST",
-        headers: { "Content-Type": "application/x-git-receive-pack-request", Accept: "application/x-git-receive-pack-result" },
+        headers: {
+          "Content-Type": "application/x-git-receive-pack-request",
+          Accept: "application/x-git-receive-pack-result",
+        },
         body: requestBody(head, pack),
       },
       opts,
@@ -92,7 +109,9 @@ export async function push(url: string, opts: PushOptions): Promise<PushResult> 
     }
   }
   return {
-    refs: opts.updates.map((u) => results.get(u.ref) ?? { ref: u.ref, ok: false, message: "the remote did not report this ref" }),
+    refs: opts.updates.map(
+      (u) => results.get(u.ref) ?? { ref: u.ref, ok: false, message: "the remote did not report this ref" },
+    ),
   };
 }
 
@@ -121,7 +140,8 @@ async function readReport(pkts: PktReader): Promise<PushRefResult[]> {
   for (;;) {
     const p = await pkts.read();
     if (p === "flush" || p === null) break;
-    if (!(p instanceof Uint8Array)) throw gitStrong("protocol", "receive-pack: unexpected special packet in the report");
+    if (!(p instanceof Uint8Array))
+      throw gitStrong("protocol", "receive-pack: unexpected special packet in the report");
     const line = pktText(p);
     if (line.startsWith("ERR ")) throw remoteError(line.slice(4), "strong");
     if (line.startsWith("unpack ")) unpack = line.slice(7);
@@ -130,7 +150,11 @@ async function readReport(pkts: PktReader): Promise<PushRefResult[]> {
       const rest = line.slice(3);
       const sp = rest.indexOf(" ");
       out.push({ ref: sp < 0 ? rest : rest.slice(0, sp), ok: false, message: sp < 0 ? "refused" : rest.slice(sp + 1) });
-    } else throw gitStrong("protocol", `receive-pack: unexpected report line ${JSON.stringify(decoder.decode(p).slice(0, 100))}`);
+    } else
+      throw gitStrong(
+        "protocol",
+        `receive-pack: unexpected report line ${JSON.stringify(decoder.decode(p).slice(0, 100))}`,
+      );
   }
   if (unpack === undefined) throw gitStrong("protocol", "receive-pack: no unpack status in the report");
   if (unpack !== "ok") throw gitStrong("unpack_failed", `receive-pack could not unpack the pack: ${unpack}`);

@@ -12,7 +12,8 @@ export function r2Spill(bucket: R2Bucket, key: string): PackSpill {
       const obj = await bucket.get(key, { range: { offset, length } });
       if (!obj) throw gitWeak("spill_missing", `pack ${key} is not in R2 (spill read at ${offset})`);
       const bytes = new Uint8Array(await obj.arrayBuffer());
-      if (bytes.length !== length) throw gitWeak("spill_short", `pack ${key}: spill read ${bytes.length} of ${length} bytes at ${offset}`);
+      if (bytes.length !== length)
+        throw gitWeak("spill_short", `pack ${key}: spill read ${bytes.length} of ${length} bytes at ${offset}`);
       return bytes;
     },
   };
@@ -22,9 +23,16 @@ export function r2Spill(bucket: R2Bucket, key: string): PackSpill {
  * Stores a pack stream at `key` with a multipart upload, holding one part (8 MiB) at a time.
  * A failure aborts the upload and leaves nothing behind. Returns the stored size.
  */
-export async function storePack(bucket: R2Bucket, key: string, pack: ReadableStream<Uint8Array>, opts: { partBytes?: number } = {}): Promise<{ size: number }> {
+export async function storePack(
+  bucket: R2Bucket,
+  key: string,
+  pack: ReadableStream<Uint8Array>,
+  opts: { partBytes?: number } = {},
+): Promise<{ size: number }> {
   const partBytes = Math.max(opts.partBytes ?? PART_BYTES, 5 * 1024 * 1024);
-  const upload = await bucket.createMultipartUpload(key, { httpMetadata: { contentType: "application/x-git-packed-objects" } });
+  const upload = await bucket.createMultipartUpload(key, {
+    httpMetadata: { contentType: "application/x-git-packed-objects" },
+  });
   const parts: R2UploadedPart[] = [];
   let part = new Uint8Array(partBytes);
   let fill = 0;
@@ -32,7 +40,7 @@ export async function storePack(bucket: R2Bucket, key: string, pack: ReadableStr
   try {
     for await (const chunk of pack as unknown as AsyncIterable<Uint8Array>) {
       size += chunk.length;
-      for (let at = 0; at < chunk.length; ) {
+      for (let at = 0; at < chunk.length;) {
         const n = Math.min(chunk.length - at, partBytes - fill);
         part.set(chunk.subarray(at, at + n), fill);
         fill += n;

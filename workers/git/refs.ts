@@ -51,17 +51,23 @@ export async function discover(url: string, service: GitService, opts: Transport
   const type = res.headers.get("Content-Type") ?? "";
   if (type !== `application/x-${service}-advertisement`) {
     await res.body?.cancel();
-    if (/text\/html/.test(type)) throw gitStrong("not_smart_http", `${url}: the server answered a web page, not git smart HTTP`);
-    throw gitStrong("dumb_http", `${url}: not a smart-HTTP git server (answered ${type || "no content type"}; dumb HTTP is not supported)`);
+    if (/text\/html/.test(type))
+      throw gitStrong("not_smart_http", `${url}: the server answered a web page, not git smart HTTP`);
+    throw gitStrong(
+      "dumb_http",
+      `${url}: not a smart-HTTP git server (answered ${type || "no content type"}; dumb HTTP is not supported)`,
+    );
   }
   const pkts = new PktReader(res.body!.getReader(), `${service} advertisement`);
   try {
     let first = await pkts.read();
     if (first instanceof Uint8Array && pktText(first).startsWith("# service=")) {
-      if ((await pkts.read()) !== "flush") throw gitStrong("protocol", "advertisement: expected a flush after the service line");
+      if ((await pkts.read()) !== "flush")
+        throw gitStrong("protocol", "advertisement: expected a flush after the service line");
       first = await pkts.read();
     }
-    if (first instanceof Uint8Array && pktText(first) === "version 2") return { base: finalBase, protocol: 2, capabilities: await readV2Caps(pkts), refs: [] };
+    if (first instanceof Uint8Array && pktText(first) === "version 2")
+      return { base: finalBase, protocol: 2, capabilities: await readV2Caps(pkts), refs: [] };
     return { base: finalBase, protocol: 0, ...(await readV0(pkts, first)) };
   } finally {
     await pkts.cancel();
@@ -78,7 +84,10 @@ async function readV2Caps(pkts: PktReader): Promise<string[]> {
   }
 }
 
-async function readV0(pkts: PktReader, first: Awaited<ReturnType<PktReader["read"]>>): Promise<{ capabilities: string[]; refs: RemoteRef[] }> {
+async function readV0(
+  pkts: PktReader,
+  first: Awaited<ReturnType<PktReader["read"]>>,
+): Promise<{ capabilities: string[]; refs: RemoteRef[] }> {
   const refs: RemoteRef[] = [];
   let capabilities: string[] = [];
   const byName = new Map<string, RemoteRef>();
@@ -90,14 +99,18 @@ async function readV0(pkts: PktReader, first: Awaited<ReturnType<PktReader["read
     if (i === 0) {
       const nul = line.indexOf("\0");
       if (nul >= 0) {
-        capabilities = line.slice(nul + 1).split(" ").filter(Boolean);
+        capabilities = line
+          .slice(nul + 1)
+          .split(" ")
+          .filter(Boolean);
         line = line.slice(0, nul);
       }
     }
     const sp = line.indexOf(" ");
     const oid = line.slice(0, sp);
     const name = line.slice(sp + 1);
-    if (sp !== 40 || !isOid(oid)) throw gitStrong("protocol", `advertisement: bad ref line ${JSON.stringify(line.slice(0, 100))}`);
+    if (sp !== 40 || !isOid(oid))
+      throw gitStrong("protocol", `advertisement: bad ref line ${JSON.stringify(line.slice(0, 100))}`);
     if (name === "capabilities^{}" && oid === ZERO_OID) continue; // an empty repository
     if (name.endsWith("^{}")) {
       const target = byName.get(name.slice(0, -3));
@@ -128,7 +141,11 @@ async function lsRefs(d: Discovery, prefixes: string[] | undefined, opts: Transp
     endpoint(d.base, "/git-upload-pack"),
     {
       method: "POST",
-      headers: { "Content-Type": "application/x-git-upload-pack-request", Accept: "application/x-git-upload-pack-result", "Git-Protocol": "version=2" },
+      headers: {
+        "Content-Type": "application/x-git-upload-pack-request",
+        Accept: "application/x-git-upload-pack-result",
+        "Git-Protocol": "version=2",
+      },
       body: concat(lines),
     },
     opts,
@@ -144,7 +161,8 @@ async function lsRefs(d: Discovery, prefixes: string[] | undefined, opts: Transp
       const line = pktText(p);
       if (line.startsWith("ERR ")) throw remoteError(line.slice(4), "strong");
       const [oid, name, ...attrs] = line.split(" ");
-      if (!oid || !name || !(isOid(oid) || oid === "unborn")) throw gitStrong("protocol", `ls-refs: bad line ${JSON.stringify(line.slice(0, 100))}`);
+      if (!oid || !name || !(isOid(oid) || oid === "unborn"))
+        throw gitStrong("protocol", `ls-refs: bad line ${JSON.stringify(line.slice(0, 100))}`);
       if (oid === "unborn") continue;
       const ref: RemoteRef = { name, oid };
       for (const a of attrs) {

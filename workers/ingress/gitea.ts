@@ -53,7 +53,14 @@ export function normalizeGitea(eventType: string, payload: Obj, meta: DeliveryMe
       if (!after) return invalid("push payload has no valid 'after' object id");
       const kind = refUpdateKind(ref, after, false);
       if (!kind) return ignored(`push to ${ref} (neither a branch nor a tag)`);
-      const event = { ...base, kind, ref, before: objectId(payload.before), after, commits: commitsOf(payload.commits) };
+      const event = {
+        ...base,
+        kind,
+        ref,
+        before: objectId(payload.before),
+        after,
+        commits: commitsOf(payload.commits),
+      };
       if (kind === "tag_push" || kind === "tag_delete") {
         const name = ref.slice("refs/tags/".length);
         return { ok: true, event: { ...event, tag: isZero(after) ? { name } : { name, objectId: after } } };

@@ -23,7 +23,10 @@ export function gitlabHomeUrl(payload: Obj): string | null {
 export function gitlabEventType(header: string | null, payload: Obj): string {
   const kind = str(payload.object_kind) ?? str(payload.event_name);
   if (kind) return kind;
-  return (header ?? "").toLowerCase().replace(/ hook$/, "").replace(/ /g, "_");
+  return (header ?? "")
+    .toLowerCase()
+    .replace(/ hook$/, "")
+    .replace(/ /g, "_");
 }
 
 export function normalizeGitlab(eventType: string, payload: Obj, meta: DeliveryMeta): Normalized {

@@ -6,9 +6,7 @@ import { ZERO_ID, type ForgeCommit, type ForgeEvent, type ForgeEventKind, type F
 export type Delivered = Omit<ForgeEvent, "id">;
 
 export type Normalized =
-  | { ok: true; event: Delivered }
-  | { ok: false; ignored: string }
-  | { ok: false; invalid: string };
+  { ok: true; event: Delivered } | { ok: false; ignored: string } | { ok: false; invalid: string };
 
 export interface DeliveryMeta {
   forge: ForgeFamily;

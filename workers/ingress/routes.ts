@@ -19,7 +19,10 @@ import { gitlabEventType, gitlabHomeUrl, normalizeGitlab } from "./gitlab";
 import { readRepoAction, systemHookHome } from "../registry/forge-actions";
 import { applyRepoAction } from "../registry/forge-apply";
 
-const FAMILIES: Record<ForgeFamily, { home(p: Obj): string | null; normalize(t: string, p: Obj, m: DeliveryMeta): Normalized }> = {
+const FAMILIES: Record<
+  ForgeFamily,
+  { home(p: Obj): string | null; normalize(t: string, p: Obj, m: DeliveryMeta): Normalized }
+> = {
   github: { home: githubHomeUrl, normalize: normalizeGithub },
   gitea: { home: giteaHomeUrl, normalize: normalizeGitea },
   forgejo: { home: giteaHomeUrl, normalize: normalizeGitea },
@@ -57,11 +60,15 @@ hooks.post("/:forge", limitBody(MAX_WEBHOOK_BYTES), async (c) => {
   const registered = await findForgeCached(c.env.DB, host);
   if (!registered) throw forbidden(`forge host ${host} is not registered`, "forge_not_registered");
   if (!acceptsPath(registered.kind, forge))
-    throw forbidden(`forge ${host} is registered as ${registered.kind}; send its webhooks to /hooks/${registered.kind}`, "forge_mismatch");
+    throw forbidden(
+      `forge ${host} is registered as ${registered.kind}; send its webhooks to /hooks/${registered.kind}`,
+      "forge_mismatch",
+    );
   const cidrs = registered.allowedCidrs ?? [];
   if (cidrs.length) {
     const ip = c.req.header("CF-Connecting-IP") ?? "";
-    if (!inCidrs(ip, cidrs)) throw forbidden(`source address ${ip || "(unknown)"} is not allowed for ${host}`, "source_not_allowed");
+    if (!inCidrs(ip, cidrs))
+      throw forbidden(`source address ${ip || "(unknown)"} is not allowed for ${host}`, "source_not_allowed");
   }
   if (!(await verifySignature(forge, signature, registered.webhookSecret, body)))
     throw unauthorized("signature does not match the body", "bad_signature");
@@ -77,7 +84,11 @@ hooks.post("/:forge", limitBody(MAX_WEBHOOK_BYTES), async (c) => {
     if ("invalid" in action) throw badRequest(action.invalid, "missing_fields");
     return c.json({ ignored: action.ignored }, 202);
   }
-  if (action) return c.json(await applyRepoAction(c.env, action.action, { forge, delivery, autoRegister: registered.autoRegister ?? null }), 202);
+  if (action)
+    return c.json(
+      await applyRepoAction(c.env, action.action, { forge, delivery, autoRegister: registered.autoRegister ?? null }),
+      202,
+    );
 
   let normalized: Normalized;
   try {
@@ -98,5 +109,12 @@ hooks.post("/:forge", limitBody(MAX_WEBHOOK_BYTES), async (c) => {
   const result = await stub.receive(event, address, registered.autoRegister ?? null);
   if (result.status === "ignored") return c.json({ ignored: result.reason }, 202);
   if (result.status === "duplicate") c.header("X-Forgeline-Duplicate", "true");
-  return c.json({ event: result.event, jobs: result.jobs, ...(result.status === "accepted" && result.skipped ? { skipped: result.skipped } : {}) }, 202);
+  return c.json(
+    {
+      event: result.event,
+      jobs: result.jobs,
+      ...(result.status === "accepted" && result.skipped ? { skipped: result.skipped } : {}),
+    },
+    202,
+  );
 });

@@ -11,9 +11,11 @@ export function parseRecipients(text: string | undefined): string[] {
     .map((line) => line.replace(/#.*$/, ""))
     .flatMap((line) => line.split(/[\s,]+/))
     .filter(Boolean);
-  if (!recipients.length) throw new Error("SYNC_RECIPIENTS is not set: the producer needs at least one age recipient (age1…)");
+  if (!recipients.length)
+    throw new Error("SYNC_RECIPIENTS is not set: the producer needs at least one age recipient (age1…)");
   for (const r of recipients)
-    if (!/^age1[02-9ac-hj-np-z]{58}$/.test(r)) throw new Error(`SYNC_RECIPIENTS: ${JSON.stringify(r.slice(0, 80))} is not an X25519 age recipient (age1…)`);
+    if (!/^age1[02-9ac-hj-np-z]{58}$/.test(r))
+      throw new Error(`SYNC_RECIPIENTS: ${JSON.stringify(r.slice(0, 80))} is not an X25519 age recipient (age1…)`);
   return recipients;
 }
 
@@ -23,14 +25,19 @@ export function parseIdentities(text: string | undefined): string[] {
     .split("\n")
     .map((line) => line.trim())
     .filter((line) => line && !line.startsWith("#"));
-  if (!identities.length) throw new Error("SYNC_IDENTITY is not set: the consumer needs its age identity (AGE-SECRET-KEY-1…)");
+  if (!identities.length)
+    throw new Error("SYNC_IDENTITY is not set: the consumer needs its age identity (AGE-SECRET-KEY-1…)");
   for (const id of identities)
-    if (!/^AGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]{58}$/.test(id)) throw new Error("SYNC_IDENTITY holds a line that is not an X25519 age identity");
+    if (!/^AGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]{58}$/.test(id))
+      throw new Error("SYNC_IDENTITY holds a line that is not an X25519 age identity");
   return identities;
 }
 
 /** Encrypts a stream to every recipient; the header goes out first, then 64 KiB chunks as they fill. */
-export async function encryptStream(plain: ReadableStream<Uint8Array>, recipients: string[]): Promise<ReadableStream<Uint8Array>> {
+export async function encryptStream(
+  plain: ReadableStream<Uint8Array>,
+  recipients: string[],
+): Promise<ReadableStream<Uint8Array>> {
   const encrypter = new Encrypter();
   for (const r of recipients) encrypter.addRecipient(r);
   return encrypter.encrypt(plain);
@@ -48,7 +55,10 @@ export class AgeError extends Error {
  * Decrypts a stream. The header is checked before this resolves (a wrong identity fails here); a corrupted or
  * truncated payload errors the returned stream at the bad chunk, as an AgeError.
  */
-export async function decryptStream(cipher: ReadableStream<Uint8Array>, identities: string[]): Promise<ReadableStream<Uint8Array>> {
+export async function decryptStream(
+  cipher: ReadableStream<Uint8Array>,
+  identities: string[],
+): Promise<ReadableStream<Uint8Array>> {
   const decrypter = new Decrypter();
   for (const id of identities) decrypter.addIdentity(id);
   let plain: ReadableStream<Uint8Array>;
@@ -57,11 +67,14 @@ export async function decryptStream(cipher: ReadableStream<Uint8Array>, identiti
   } catch (err) {
     if (err instanceof SourceFailure) throw err.original;
     const text = messageOf(err);
-    if (/no identity matched/.test(text)) throw new AgeError("the object is not encrypted to this consumer's identity (SYNC_IDENTITY)");
+    if (/no identity matched/.test(text))
+      throw new AgeError("the object is not encrypted to this consumer's identity (SYNC_IDENTITY)");
     throw new AgeError(`not a valid age file: ${text}`);
   }
   return relabelErrors(plain, (err) =>
-    err instanceof SourceFailure ? err.original : new AgeError(`the encrypted payload is corrupted or truncated: ${messageOf(err)}`),
+    err instanceof SourceFailure
+      ? err.original
+      : new AgeError(`the encrypted payload is corrupted or truncated: ${messageOf(err)}`),
   );
 }
 

@@ -33,35 +33,66 @@ export async function consume(ctx: JobContext, env: Env): Promise<void> {
     const sk = parseKey(key);
     const destination = await destinationOf(env, sk);
     if (!destination)
-      throw strong(`no mirror here has destination ${sk.group}/${sk.project_name} ${sk.remote_branch}, and MIRROR_DESTINATION_BASE is not set`, "rejected");
+      throw strong(
+        `no mirror here has destination ${sk.group}/${sk.project_name} ${sk.remote_branch}, and MIRROR_DESTINATION_BASE is not set`,
+        "rejected",
+      );
     mirrorId = destination.mirrorId;
     if ((await objectDone(env.DB, key, etag))?.status === "applied") {
       await finish(ctx, "running", "done", `${key} was already applied`);
       return;
     }
-    if (ctx.state === "pending") await ctx.to("running", `applying ${sk.commit_sha} to ${destination.url} ${sk.remote_branch}`);
+    if (ctx.state === "pending")
+      await ctx.to("running", `applying ${sk.commit_sha} to ${destination.url} ${sk.remote_branch}`);
     const applied = await apply(ctx, env, key, sk, destination.url, seen);
-    await recordObject(env.DB, { key, etag: seen.etag, status: "applied", commit: sk.commit_sha, mirrorId, error: null });
-    if (mirrorId) await recordApplied(env.DB, mirrorId, sk.commit_sha, applied.commitTime);
-    await ctx.to("done", applied.pushed ? `pushed ${sk.commit_sha} to ${sk.remote_branch}` : `${sk.remote_branch} was already at ${sk.commit_sha}`, {
+    await recordObject(env.DB, {
+      key,
+      etag: seen.etag,
+      status: "applied",
       commit: sk.commit_sha,
-      destination: destination.url,
-      branch: sk.remote_branch,
-      pushed: applied.pushed,
+      mirrorId,
+      error: null,
     });
+    if (mirrorId) await recordApplied(env.DB, mirrorId, sk.commit_sha, applied.commitTime);
+    await ctx.to(
+      "done",
+      applied.pushed
+        ? `pushed ${sk.commit_sha} to ${sk.remote_branch}`
+        : `${sk.remote_branch} was already at ${sk.commit_sha}`,
+      {
+        commit: sk.commit_sha,
+        destination: destination.url,
+        branch: sk.remote_branch,
+        pushed: applied.pushed,
+      },
+    );
     await recordRun(env.DB, "consumer", true, started);
   } catch (err) {
     const failure = asConsumeError(err);
     if (mirrorId) await recordApplyError(env.DB, mirrorId, `${key}: ${failure.message}`).catch(() => {});
     // Bad data never gets better: remember it so the reconcile does not try the same object again.
     if (failure.strength === "strong" && failure.state === "rejected")
-      await recordObject(env.DB, { key, etag: seen.etag, status: "rejected", commit: null, mirrorId, error: failure.message }).catch(() => {});
+      await recordObject(env.DB, {
+        key,
+        etag: seen.etag,
+        status: "rejected",
+        commit: null,
+        mirrorId,
+        error: failure.message,
+      }).catch(() => {});
     await recordRun(env.DB, "consumer", false, started).catch(() => {});
     throw failure;
   }
 }
 
-async function apply(ctx: JobContext, env: Env, key: string, sk: SyncKey, destinationUrl: string, seen: { etag: string }) {
+async function apply(
+  ctx: JobContext,
+  env: Env,
+  key: string,
+  sk: SyncKey,
+  destinationUrl: string,
+  seen: { etag: string },
+) {
   const identities = configured(() => parseIdentities(env.SYNC_IDENTITY));
   const max = maxTarBytes(env);
   const got = await syncReader(env).get(key);
@@ -74,10 +105,18 @@ async function apply(ctx: JobContext, env: Env, key: string, sk: SyncKey, destin
   // The first error is the verdict (an error crossing a platform stream can come out as another class).
   const faults: unknown[] = [];
   const size = got.object.size;
-  const download = got.body.pipeThrough(beatEvery(1024 * 1024, (n) => ctx.progress({ phase: "downloading and unpacking", done: n, total: size, unit: "bytes" })));
+  const download = got.body.pipeThrough(
+    beatEvery(1024 * 1024, (n) =>
+      ctx.progress({ phase: "downloading and unpacking", done: n, total: size, unit: "bytes" }),
+    ),
+  );
   const plain = relabelErrors(await decryptStream(download, identities), (err) => (faults.push(err), err));
-  const overLimit = (n: number) => strong(`the unpacked tarball passed MIRROR_MAX_TAR_BYTES (${max}) at ${n} bytes`, "rejected");
-  const gunzipped = relabelErrors(plain.pipeThrough(gunzipStream({ bytes: max, error: overLimit })), (err) => (faults.push(err), err));
+  const overLimit = (n: number) =>
+    strong(`the unpacked tarball passed MIRROR_MAX_TAR_BYTES (${max}) at ${n} bytes`, "rejected");
+  const gunzipped = relabelErrors(
+    plain.pipeThrough(gunzipStream({ bytes: max, error: overLimit })),
+    (err) => (faults.push(err), err),
+  );
   const tar = gunzipped
     .pipeThrough(limitBytes(max, overLimit))
     .pipeThrough(beatEvery(64 * 1024 * 1024, (n) => ctx.heartbeat(`unpacking: ${n} bytes`)));
@@ -85,10 +124,15 @@ async function apply(ctx: JobContext, env: Env, key: string, sk: SyncKey, destin
   let repo: ExtractedRepo | null = null;
   try {
     repo = await extractRepo(tar, env.MIRROR_STAGING, prefix);
-    await ctx.heartbeat(`unpacked ${repo.entries} entries: ${repo.packs.length} pack(s), ${repo.loose.size} loose object(s)`);
+    await ctx.heartbeat(
+      `unpacked ${repo.entries} entries: ${repo.packs.length} pack(s), ${repo.loose.size} loose object(s)`,
+    );
     const head = repo.branches.get(sk.local_branch);
     if (head !== sk.commit_sha)
-      throw strong(`the tarball's refs/heads/${sk.local_branch} is ${head ?? "missing"}, but its key names ${sk.commit_sha}`, "rejected");
+      throw strong(
+        `the tarball's refs/heads/${sk.local_branch} is ${head ?? "missing"}, but its key names ${sk.commit_sha}`,
+        "rejected",
+      );
 
     const auth = await forgeAuth(env, destinationUrl);
     const policy = outboundPolicy(env);
@@ -98,9 +142,15 @@ async function apply(ctx: JobContext, env: Env, key: string, sk: SyncKey, destin
     const old = listing.refs.find((r) => r.name === ref)?.oid ?? ZERO;
     const commitTime = Number(got.object.metadata["commit-time"]) || null;
     if (old === sk.commit_sha) return { etag: got.object.etag, pushed: false, commitTime };
-    const result = await push(url, { updates: [{ ref, old, new: sk.commit_sha }], pack: await packToSend(env, repo), force: true, auth });
+    const result = await push(url, {
+      updates: [{ ref, old, new: sk.commit_sha }],
+      pack: await packToSend(env, repo),
+      force: true,
+      auth,
+    });
     const outcome = result.refs.find((r) => r.ref === ref);
-    if (!outcome?.ok) throw new DestinationRefused(`destination refused ${ref}: ${outcome?.message ?? "no status for the ref"}`);
+    if (!outcome?.ok)
+      throw new DestinationRefused(`destination refused ${ref}: ${outcome?.message ?? "no status for the ref"}`);
     return { etag: got.object.etag, pushed: true, commitTime };
   } catch (err) {
     throw faults[0] ?? err;
@@ -126,13 +176,17 @@ async function* allObjects(env: Env, repo: ExtractedRepo): AsyncGenerator<{ type
   for (const p of repo.packs) {
     const o = await env.MIRROR_STAGING.get(p.key);
     if (!o) throw new Error("a staged pack vanished");
-    for await (const object of readPack(o.body, { spill: r2Spill(env.MIRROR_STAGING, p.key) }).objects()) yield { type: object.type, data: object.data };
+    for await (const object of readPack(o.body, { spill: r2Spill(env.MIRROR_STAGING, p.key) }).objects())
+      yield { type: object.type, data: object.data };
   }
   for (const [oid, compressed] of repo.loose) {
-    const raw = new Uint8Array(await new Response(new Blob([compressed]).stream().pipeThrough(new DecompressionStream("deflate"))).arrayBuffer());
+    const raw = new Uint8Array(
+      await new Response(new Blob([compressed]).stream().pipeThrough(new DecompressionStream("deflate"))).arrayBuffer(),
+    );
     const nul = raw.indexOf(0);
     const [type] = new TextDecoder().decode(raw.subarray(0, nul)).split(" ");
-    if (nul < 0 || !["commit", "tree", "blob", "tag"].includes(type!)) throw new TarError(`loose object ${oid} is not a git object`);
+    if (nul < 0 || !["commit", "tree", "blob", "tag"].includes(type!))
+      throw new TarError(`loose object ${oid} is not a git object`);
     yield { type: type as ObjectType, data: raw.subarray(nul + 1) };
   }
 }
@@ -146,7 +200,8 @@ function parseKey(key: string): SyncKey {
   } catch (err) {
     throw strong(messageOf(err), "rejected");
   }
-  if (!/^[0-9a-f]{40}$/.test(sk.commit_sha)) throw strong(`key names commit ${JSON.stringify(sk.commit_sha)}, not a commit id`, "rejected");
+  if (!/^[0-9a-f]{40}$/.test(sk.commit_sha))
+    throw strong(`key names commit ${JSON.stringify(sk.commit_sha)}, not a commit id`, "rejected");
   return sk;
 }
 
@@ -165,7 +220,8 @@ function configured<T>(read: () => T): T {
 
 /** Bad ciphertext, unsafe or malformed tarballs are rejected; a refused push fails (retried by hand or reconcile). */
 function asConsumeError(err: unknown): JobError {
-  if (err instanceof AgeError || err instanceof TarError || err instanceof BadKey || err instanceof GzipError) return strong(err.message, "rejected");
+  if (err instanceof AgeError || err instanceof TarError || err instanceof BadKey || err instanceof GzipError)
+    return strong(err.message, "rejected");
   if (err instanceof DestinationRefused) return strong(err.message);
   if (err instanceof BucketUnavailable) return new JobError("weak", err.message);
   return asJobError(err);

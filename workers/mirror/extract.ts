@@ -27,7 +27,11 @@ export function gitPathOf(path: string): string | null {
   return parts.slice(at + 1).join("/");
 }
 
-export async function extractRepo(tar: ReadableStream<Uint8Array>, staging: R2Bucket, stagingPrefix: string): Promise<ExtractedRepo> {
+export async function extractRepo(
+  tar: ReadableStream<Uint8Array>,
+  staging: R2Bucket,
+  stagingPrefix: string,
+): Promise<ExtractedRepo> {
   const out: ExtractedRepo = { packs: [], loose: new Map(), branches: new Map(), entries: 0 };
   const looseRefs = new Map<string, string>();
   let packedRefs = "";
@@ -47,7 +51,8 @@ export async function extractRepo(tar: ReadableStream<Uint8Array>, staging: R2Bu
       out.packs.push({ key, size: done.size });
     } else if (/^objects\/[0-9a-f]{2}\/[0-9a-f]{38}$/.test(inGit)) {
       looseBytes += entry.size;
-      if (looseBytes > LOOSE_TOTAL_MAX) throw new TarError(`loose objects pass ${LOOSE_TOTAL_MAX} bytes; pack the repository first (git gc)`);
+      if (looseBytes > LOOSE_TOTAL_MAX)
+        throw new TarError(`loose objects pass ${LOOSE_TOTAL_MAX} bytes; pack the repository first (git gc)`);
       out.loose.set(inGit.slice(8, 10) + inGit.slice(11), await readAll(entry.body()));
     } else if (inGit === "packed-refs") {
       packedRefs = await small(entry);

@@ -37,7 +37,10 @@ export function gzipStream(level: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 = 6): Tr
  * `limit` stops inflating as soon as the output passes it: one 64 KiB input chunk of a gzip bomb would otherwise
  * inflate to ~64 MB in a single push, before anything downstream could count it.
  */
-export function gunzipStream(limit?: { bytes: number; error: (n: number) => Error }): TransformStream<Uint8Array, Uint8Array> {
+export function gunzipStream(limit?: {
+  bytes: number;
+  error: (n: number) => Error;
+}): TransformStream<Uint8Array, Uint8Array> {
   const inflate = new Inflate({ windowBits: 15 + 16 });
   let out: Uint8Array[] = [];
   let ended = false;
@@ -61,7 +64,8 @@ export function gunzipStream(limit?: { bytes: number; error: (n: number) => Erro
   return new TransformStream({
     transform(chunk, controller) {
       if (ended) {
-        if (chunk.some((b) => b !== 0)) throw new GzipError("the tarball is not valid gzip: data after the end of the gzip stream");
+        if (chunk.some((b) => b !== 0))
+          throw new GzipError("the tarball is not valid gzip: data after the end of the gzip stream");
         return;
       }
       inflate.push(chunk, false);

@@ -57,16 +57,22 @@ export function decodeKey(objectKey: string): SyncKey {
     if (typeof v !== "string" || v === "") throw new BadKey(objectKey, `field ${field} missing or not a string`);
   }
   const key = Object.fromEntries(FIELDS.map((f) => [f, record[f] as string])) as unknown as SyncKey;
-  if (!isBranchName(key.local_branch) || !isBranchName(key.remote_branch)) throw new BadKey(objectKey, "invalid branch name");
+  if (!isBranchName(key.local_branch) || !isBranchName(key.remote_branch))
+    throw new BadKey(objectKey, "invalid branch name");
   // The consumer builds destination URLs from these: a `..` or an escape must not lead it to another repo.
   if (!isDestinationPath(key.group)) throw new BadKey(objectKey, "invalid group");
-  if (!isDestinationPath(key.project_name) || key.project_name.includes("/")) throw new BadKey(objectKey, "invalid project_name");
+  if (!isDestinationPath(key.project_name) || key.project_name.includes("/"))
+    throw new BadKey(objectKey, "invalid project_name");
   return key;
 }
 
 /** A destination group (`a/b` nests) or project: plain path segments, none of them `.` or `..`. */
 export function isDestinationPath(path: string): boolean {
-  return path.length <= 255 && /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(path) && !path.split("/").some((s) => s === "." || s === "..");
+  return (
+    path.length <= 255 &&
+    /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(path) &&
+    !path.split("/").some((s) => s === "." || s === "..")
+  );
 }
 
 /** The one name every object of a destination shares, whatever its commit: used to find stale objects. */
@@ -77,7 +83,8 @@ export function destinationOf(key: SyncKey): string {
 /** A branch name git would accept (check-ref-format rules that matter for a refs/heads/<name> ref). */
 export function isBranchName(name: string): boolean {
   if (!name || name.length > 255 || name.startsWith("-") || name.startsWith("/") || name.endsWith("/")) return false;
-  if (name.endsWith(".") || name.endsWith(".lock") || name.includes("..") || name.includes("//") || name.includes("@{")) return false;
+  if (name.endsWith(".") || name.endsWith(".lock") || name.includes("..") || name.includes("//") || name.includes("@{"))
+    return false;
   if (name === "@" || /[\x00-\x20\x7f~^:?*[\\]/.test(name)) return false;
   return !name.split("/").some((part) => part.startsWith("."));
 }

@@ -20,8 +20,18 @@ export function renderMetrics(runs: RunStat[], specs: MirrorRow[], now: number):
   const roles = ["producer", "consumer"].map((role) => runs.find((r) => r.role === role) ?? null);
   const perRole = (f: (r: RunStat) => number) =>
     roles.flatMap((r, i) => (r ? [`{role="${["producer", "consumer"][i]}"} ${f(r)}`] : []));
-  family("forgeline_mirror_runs_total", "counter", "Runs of each role (job attempts and reconciles).", perRole((r) => r.runs).map((s) => `forgeline_mirror_runs_total${s}`));
-  family("forgeline_mirror_failures_total", "counter", "Failed runs of each role.", perRole((r) => r.failures).map((s) => `forgeline_mirror_failures_total${s}`));
+  family(
+    "forgeline_mirror_runs_total",
+    "counter",
+    "Runs of each role (job attempts and reconciles).",
+    perRole((r) => r.runs).map((s) => `forgeline_mirror_runs_total${s}`),
+  );
+  family(
+    "forgeline_mirror_failures_total",
+    "counter",
+    "Failed runs of each role.",
+    perRole((r) => r.failures).map((s) => `forgeline_mirror_failures_total${s}`),
+  );
   family(
     "forgeline_mirror_last_run_success",
     "gauge",
@@ -46,13 +56,20 @@ export function renderMetrics(runs: RunStat[], specs: MirrorRow[], now: number):
     "forgeline_mirror_last_applied_commit_age_seconds",
     "gauge",
     "Age of the commit last pushed to the destination (how far it lags); absent until one was applied.",
-    specs.filter((m) => m.appliedAt !== null).map((m) => `forgeline_mirror_last_applied_commit_age_seconds{${labels(m)}} ${Math.max(0, Math.round((now - (m.appliedCommitTime ?? m.appliedAt!)) / 1000))}`),
+    specs
+      .filter((m) => m.appliedAt !== null)
+      .map(
+        (m) =>
+          `forgeline_mirror_last_applied_commit_age_seconds{${labels(m)}} ${Math.max(0, Math.round((now - (m.appliedCommitTime ?? m.appliedAt!)) / 1000))}`,
+      ),
   );
   family(
     "forgeline_mirror_last_applied_timestamp_seconds",
     "gauge",
     "When the consumer last pushed to the destination, Unix time.",
-    specs.filter((m) => m.appliedAt !== null).map((m) => `forgeline_mirror_last_applied_timestamp_seconds{${labels(m)}} ${Math.floor(m.appliedAt! / 1000)}`),
+    specs
+      .filter((m) => m.appliedAt !== null)
+      .map((m) => `forgeline_mirror_last_applied_timestamp_seconds{${labels(m)}} ${Math.floor(m.appliedAt! / 1000)}`),
   );
   family(
     "forgeline_mirror_error",

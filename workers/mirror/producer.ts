@@ -32,9 +32,14 @@ export async function produce(ctx: JobContext, env: Env): Promise<void> {
   if (!specs.length) throw notForUs(`no mirror has ${sourceUrl} branch ${branch} as its source any more`);
   const started = Date.now();
   try {
-    if (ctx.state === "pending") await ctx.to("running", `producing ${specs.length} mirror(s) of ${sourceUrl} ${branch}`);
+    if (ctx.state === "pending")
+      await ctx.to("running", `producing ${specs.length} mirror(s) of ${sourceUrl} ${branch}`);
     const result = await produceAll(ctx, env, specs, branch);
-    await ctx.to("done", result.uploaded.length ? `uploaded ${result.uploaded.join(", ")}` : "every destination already had its object", result);
+    await ctx.to(
+      "done",
+      result.uploaded.length ? `uploaded ${result.uploaded.join(", ")}` : "every destination already had its object",
+      result,
+    );
     await recordRun(env.DB, "producer", true, started);
   } catch (err) {
     const failure = asJobError(err);
@@ -68,7 +73,9 @@ async function produceAll(ctx: JobContext, env: Env, specs: MirrorRow[], branch:
       }
       if (!staged) {
         const pack = await fetchPack(source.sourceCloneUrl, { wants: [commit], auth, policy });
-        staged = await stagePack(env.MIRROR_STAGING, stagingKey, pack, commit, maxTarBytes(env), (line) => ctx.heartbeat(line));
+        staged = await stagePack(env.MIRROR_STAGING, stagingKey, pack, commit, maxTarBytes(env), (line) =>
+          ctx.heartbeat(line),
+        );
         await ctx.log(`pack-${staged.checksum}: ${staged.objects} objects, ${staged.size} bytes`);
       }
       const pack = staged;
@@ -81,9 +88,17 @@ async function produceAll(ctx: JobContext, env: Env, specs: MirrorRow[], branch:
         env.SYNC,
         key,
         sealed
-          .pipeThrough(limitBytes(max, (n) => strong(`the sealed tarball passed MIRROR_MAX_TAR_BYTES (${max}) at ${n} bytes`, "rejected")))
+          .pipeThrough(
+            limitBytes(max, (n) =>
+              strong(`the sealed tarball passed MIRROR_MAX_TAR_BYTES (${max}) at ${n} bytes`, "rejected"),
+            ),
+          )
           .pipeThrough(beatEvery(HEARTBEAT_BYTES, (n) => ctx.heartbeat(`uploading ${key}: ${n} bytes`)))
-          .pipeThrough(beatEvery(PROGRESS_BYTES, (n) => ctx.progress({ phase: `uploading ${spec.group}/${spec.project}`, done: n, unit: "bytes" }))),
+          .pipeThrough(
+            beatEvery(PROGRESS_BYTES, (n) =>
+              ctx.progress({ phase: `uploading ${spec.group}/${spec.project}`, done: n, unit: "bytes" }),
+            ),
+          ),
         { customMetadata: { commit, ...(pack.commitTime ? { "commit-time": String(pack.commitTime) } : {}) } },
       );
       await ctx.log(`uploaded ${key} for ${spec.group}/${spec.project} ${spec.destinationBranch}: ${done.size} bytes`);
@@ -102,14 +117,25 @@ async function produceAll(ctx: JobContext, env: Env, specs: MirrorRow[], branch:
 }
 
 export function syncKeyOf(spec: MirrorRow, commit: string): SyncKey {
-  return { group: spec.group, project_name: spec.project, commit_sha: commit, local_branch: spec.sourceBranch, remote_branch: spec.destinationBranch };
+  return {
+    group: spec.group,
+    project_name: spec.project,
+    commit_sha: commit,
+    local_branch: spec.sourceBranch,
+    remote_branch: spec.destinationBranch,
+  };
 }
 
 /**
  * Deletes, from SYNC, objects of `current` mirrors' destinations at another commit, and (with `current` null:
  * the reconcile) objects whose destination no mirror has any more. Keys that are not sync keys are left alone.
  */
-export async function pruneBucket(env: Env, all: MirrorRow[], current: MirrorRow[] | null, commit?: string): Promise<string[]> {
+export async function pruneBucket(
+  env: Env,
+  all: MirrorRow[],
+  current: MirrorRow[] | null,
+  commit?: string,
+): Promise<string[]> {
   const configured = new Set(all.map((m) => destinationOf(syncKeyOf(m, ""))));
   const mine = new Set((current ?? []).map((m) => destinationOf(syncKeyOf(m, ""))));
   const stale: string[] = [];
@@ -158,7 +184,11 @@ export function asJobError(err: unknown): JobError {
   if (err instanceof JobError) return err;
   if (err instanceof GitError) {
     const mapped = toJobError(err) as JobError;
-    return mapped.strength === "strong" ? strong(mapped.message, "rejected") : mapped.strength === "not_found" ? gone(mapped.message) : mapped;
+    return mapped.strength === "strong"
+      ? strong(mapped.message, "rejected")
+      : mapped.strength === "not_found"
+        ? gone(mapped.message)
+        : mapped;
   }
   return weak(messageOf(err));
 }

@@ -60,7 +60,11 @@ export async function reconcileConsumer(env: Env): Promise<ConsumerSweep> {
  * Starts the consume job for one object, unless its key is not a sync key or names a destination this side
  * does not know: those are reported (logged, and returned) and skipped; the other objects go on.
  */
-export async function offer(env: Env, key: string, etag: string): Promise<{ ok: true } | { ok: false; reason: string }> {
+export async function offer(
+  env: Env,
+  key: string,
+  etag: string,
+): Promise<{ ok: true } | { ok: false; reason: string }> {
   let destination;
   try {
     destination = await destinationOf(env, decodeKey(key));
@@ -89,7 +93,11 @@ export async function onSyncEvents(batch: MessageBatch<unknown>, env: Env): Prom
   for (const message of batch.messages) {
     const body = message.body as { action?: string; object?: { key?: string; eTag?: string } } | null;
     const key = body?.object?.key;
-    if (!roleEnabled(env, "consumer") || !key || !/^(PutObject|CopyObject|CompleteMultipartUpload)$/.test(body?.action ?? "")) {
+    if (
+      !roleEnabled(env, "consumer") ||
+      !key ||
+      !/^(PutObject|CopyObject|CompleteMultipartUpload)$/.test(body?.action ?? "")
+    ) {
       message.ack();
       continue;
     }

@@ -21,11 +21,9 @@ import { roleEnabled } from "./roles";
 import { submitProduce } from "./submit";
 
 const branch = z.string().min(1).max(255).refine(isBranchName, { message: "is not a valid branch name" });
-const name = z
-  .string()
-  .min(1)
-  .max(255)
-  .refine(isDestinationPath, { message: "must be path segments of letters, digits, `_`, `.` and `-`, none of them `.` or `..`" });
+const name = z.string().min(1).max(255).refine(isDestinationPath, {
+  message: "must be path segments of letters, digits, `_`, `.` and `-`, none of them `.` or `..`",
+});
 
 const createSchema = z.strictObject({
   source: z.strictObject({ url: z.string().min(1).max(2048), branch }),
@@ -40,7 +38,9 @@ mirrorRoutes.get("/", async (c) => {
 
 mirrorRoutes.get("/metrics", async (c) => {
   const [runs, specs] = await Promise.all([runStats(c.env.DB), allMirrors(c.env.DB)]);
-  return c.text(renderMetrics(runs, specs, Date.now()), 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" });
+  return c.text(renderMetrics(runs, specs, Date.now()), 200, {
+    "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
+  });
 });
 
 mirrorRoutes.post("/", requireAdmin, jsonBody(createSchema), async (c) => {
@@ -63,7 +63,11 @@ mirrorRoutes.post("/", requireAdmin, jsonBody(createSchema), async (c) => {
     destinationBranch: input.destination.branch,
     createdAt: Date.now(),
   };
-  const inserted = await drizzle(env.DB).insert(mirrors).values(row).onConflictDoNothing().returning({ id: mirrors.id });
+  const inserted = await drizzle(env.DB)
+    .insert(mirrors)
+    .values(row)
+    .onConflictDoNothing()
+    .returning({ id: mirrors.id });
   if (!inserted.length)
     throw conflict(
       `destination ${row.group}/${row.project} branch ${row.destinationBranch} already has a mirror; DELETE it first`,
@@ -88,13 +92,16 @@ mirrorRoutes.post("/:id/sync", requireAdmin, async (c) => {
   const env = c.env;
   const m = isUlid(c.req.param("id")) ? await mirrorById(env.DB, c.req.param("id")) : null;
   if (!m) throw notFound(`no mirror ${c.req.param("id")}`);
-  if (!roleEnabled(env, "producer")) throw conflict("this deployment is not a mirror producer (MIRROR_ROLE)", "not_producer");
+  if (!roleEnabled(env, "producer"))
+    throw conflict("this deployment is not a mirror producer (MIRROR_ROLE)", "not_producer");
   return c.json({ jobs: await submitProduce(env, m.sourceUrl, m.sourceBranch) }, 202);
 });
 
 mirrorRoutes.delete("/:id", requireAdmin, async (c) => {
   const id = c.req.param("id");
-  const deleted = isUlid(id) ? await drizzle(c.env.DB).delete(mirrors).where(eq(mirrors.id, id)).returning({ id: mirrors.id }) : [];
+  const deleted = isUlid(id)
+    ? await drizzle(c.env.DB).delete(mirrors).where(eq(mirrors.id, id)).returning({ id: mirrors.id })
+    : [];
   if (!deleted.length) throw notFound(`no mirror ${id}`);
   // Its objects in SYNC go at the producer's next reconcile (objects whose destination is no longer configured).
   return c.json({ deleted: id });

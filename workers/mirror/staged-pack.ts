@@ -32,7 +32,11 @@ export async function stagePack(
   const uploaded = await storePack(
     bucket,
     key,
-    pack.pipeThrough(limitBytes(maxBytes, (n) => strong(`the fetched pack passed MIRROR_MAX_TAR_BYTES (${maxBytes} bytes) at ${n} bytes`, "rejected"))),
+    pack.pipeThrough(
+      limitBytes(maxBytes, (n) =>
+        strong(`the fetched pack passed MIRROR_MAX_TAR_BYTES (${maxBytes} bytes) at ${n} bytes`, "rejected"),
+      ),
+    ),
   );
   await onProgress(`pack staged: ${uploaded.size} bytes`);
   const body = await bucket.get(key);
@@ -48,7 +52,8 @@ export async function stagePack(
     }
     if (entries.length % 50_000 === 0) await onProgress(`indexed ${entries.length} objects`);
   }
-  if (!entries.some((e) => e.oid === commit)) throw strong(`the fetched pack does not hold commit ${commit}`, "rejected");
+  if (!entries.some((e) => e.oid === commit))
+    throw strong(`the fetched pack does not hold commit ${commit}`, "rejected");
   const index = writePackIndex(entries, reader.checksum);
   return { key, size: uploaded.size, checksum: reader.checksum, objects: entries.length, index, commitTime };
 }

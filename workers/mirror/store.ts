@@ -16,8 +16,20 @@ export function mirrorView(m: MirrorRow) {
     source: { url: m.sourceUrl, branch: m.sourceBranch },
     destination: { url: m.destinationUrl, group: m.group, project: m.project, branch: m.destinationBranch },
     createdAt: m.createdAt,
-    producer: { commit: m.producedCommit, key: m.producedKey, at: m.producedAt, error: m.produceError, errorAt: m.produceErrorAt },
-    consumer: { commit: m.appliedCommit, at: m.appliedAt, commitTime: m.appliedCommitTime, error: m.applyError, errorAt: m.applyErrorAt },
+    producer: {
+      commit: m.producedCommit,
+      key: m.producedKey,
+      at: m.producedAt,
+      error: m.produceError,
+      errorAt: m.produceErrorAt,
+    },
+    consumer: {
+      commit: m.appliedCommit,
+      at: m.appliedAt,
+      commitTime: m.appliedCommitTime,
+      error: m.applyError,
+      errorAt: m.applyErrorAt,
+    },
   };
 }
 
@@ -42,7 +54,13 @@ export async function mirrorOfKey(db: D1Database, key: SyncKey): Promise<MirrorR
   const rows = await drizzle(db)
     .select()
     .from(mirrors)
-    .where(and(eq(mirrors.group, key.group), eq(mirrors.project, key.project_name), eq(mirrors.destinationBranch, key.remote_branch)))
+    .where(
+      and(
+        eq(mirrors.group, key.group),
+        eq(mirrors.project, key.project_name),
+        eq(mirrors.destinationBranch, key.remote_branch),
+      ),
+    )
     .limit(1);
   return rows[0] ?? null;
 }
@@ -55,22 +73,43 @@ export async function recordProduced(db: D1Database, id: string, commit: string,
 }
 
 export async function recordProduceError(db: D1Database, id: string, error: string): Promise<void> {
-  await drizzle(db).update(mirrors).set({ produceError: summarize(error, 500), produceErrorAt: Date.now() }).where(eq(mirrors.id, id));
-}
-
-export async function recordApplied(db: D1Database, id: string, commit: string, commitTime: number | null): Promise<void> {
   await drizzle(db)
     .update(mirrors)
-    .set({ appliedCommit: commit, appliedAt: Date.now(), appliedCommitTime: commitTime, applyError: null, applyErrorAt: null })
+    .set({ produceError: summarize(error, 500), produceErrorAt: Date.now() })
+    .where(eq(mirrors.id, id));
+}
+
+export async function recordApplied(
+  db: D1Database,
+  id: string,
+  commit: string,
+  commitTime: number | null,
+): Promise<void> {
+  await drizzle(db)
+    .update(mirrors)
+    .set({
+      appliedCommit: commit,
+      appliedAt: Date.now(),
+      appliedCommitTime: commitTime,
+      applyError: null,
+      applyErrorAt: null,
+    })
     .where(eq(mirrors.id, id));
 }
 
 export async function recordApplyError(db: D1Database, id: string, error: string): Promise<void> {
-  await drizzle(db).update(mirrors).set({ applyError: summarize(error, 500), applyErrorAt: Date.now() }).where(eq(mirrors.id, id));
+  await drizzle(db)
+    .update(mirrors)
+    .set({ applyError: summarize(error, 500), applyErrorAt: Date.now() })
+    .where(eq(mirrors.id, id));
 }
 
 /** Whether the consumer already finished with this object (applied it, or rejected it for good). */
-export async function objectDone(db: D1Database, key: string, etag: string): Promise<{ status: string; error: string | null } | null> {
+export async function objectDone(
+  db: D1Database,
+  key: string,
+  etag: string,
+): Promise<{ status: string; error: string | null } | null> {
   const row = (
     await drizzle(db)
       .select({ status: mirrorObjects.status, error: mirrorObjects.error })
@@ -89,12 +128,22 @@ export async function objectsDone(db: D1Database): Promise<Set<string>> {
 
 export async function recordObject(
   db: D1Database,
-  o: { key: string; etag: string; status: "applied" | "rejected"; commit: string | null; mirrorId: string | null; error: string | null },
+  o: {
+    key: string;
+    etag: string;
+    status: "applied" | "rejected";
+    commit: string | null;
+    mirrorId: string | null;
+    error: string | null;
+  },
 ): Promise<void> {
   await drizzle(db)
     .insert(mirrorObjects)
     .values({ ...o, error: o.error ? summarize(o.error, 500) : null, at: Date.now() })
-    .onConflictDoUpdate({ target: [mirrorObjects.key, mirrorObjects.etag], set: { status: o.status, error: o.error, at: Date.now() } });
+    .onConflictDoUpdate({
+      target: [mirrorObjects.key, mirrorObjects.etag],
+      set: { status: o.status, error: o.error, at: Date.now() },
+    });
 }
 
 /** Objects gone from the bucket need no memory: keeps the table as small as the bucket. */
@@ -104,7 +153,9 @@ export async function forgetObjects(db: D1Database, keep: Set<string>): Promise<
   const d = drizzle(db);
   // Two parameters a row: as many (key, etag) pairs in one DELETE as D1's parameter limit allows.
   await writeRows(db, gone, 2, (run) =>
-    d.delete(mirrorObjects).where(or(...run.map((r) => and(eq(mirrorObjects.key, r.key), eq(mirrorObjects.etag, r.etag))))),
+    d
+      .delete(mirrorObjects)
+      .where(or(...run.map((r) => and(eq(mirrorObjects.key, r.key), eq(mirrorObjects.etag, r.etag))))),
   );
 }
 
@@ -114,7 +165,14 @@ export async function recordRun(db: D1Database, role: MirrorRole, ok: boolean, s
   const status = ok ? "ok" : "failed";
   await drizzle(db)
     .insert(mirrorRuns)
-    .values({ role, runs: 1, failures: ok ? 0 : 1, lastStatus: status, lastStartedAt: startedAt, lastDurationMs: duration })
+    .values({
+      role,
+      runs: 1,
+      failures: ok ? 0 : 1,
+      lastStatus: status,
+      lastStartedAt: startedAt,
+      lastDurationMs: duration,
+    })
     .onConflictDoUpdate({
       target: mirrorRuns.role,
       set: {

@@ -4,7 +4,10 @@
  * Passes chunks through; an error from `source` is replaced by what `relabel` makes of it (not the one a
  * cancel from downstream causes: that is no fault of the source).
  */
-export function relabelErrors(source: ReadableStream<Uint8Array>, relabel: (err: unknown) => unknown): ReadableStream<Uint8Array> {
+export function relabelErrors(
+  source: ReadableStream<Uint8Array>,
+  relabel: (err: unknown) => unknown,
+): ReadableStream<Uint8Array> {
   const reader = source.getReader();
   let cancelled = false;
   return new ReadableStream<Uint8Array>(
@@ -41,7 +44,10 @@ export function limitBytes(max: number, tooBig: (seen: number) => Error): Transf
 }
 
 /** Calls `beat` (awaited) each time another `every` bytes have passed: a long transfer proves it is alive. */
-export function beatEvery(every: number, beat: (bytes: number) => Promise<void>): TransformStream<Uint8Array, Uint8Array> {
+export function beatEvery(
+  every: number,
+  beat: (bytes: number) => Promise<void>,
+): TransformStream<Uint8Array, Uint8Array> {
   let seen = 0;
   let next = every;
   return new TransformStream({
@@ -97,7 +103,6 @@ export async function* fixedPieces(source: ReadableStream<Uint8Array>, size: num
     reader.releaseLock();
   }
 }
-
 
 /** A stream of the given byte arrays, one after another. */
 export function streamOf(...parts: Uint8Array[]): ReadableStream<Uint8Array> {

@@ -29,6 +29,10 @@ export async function destinationOf(env: Env, key: SyncKey): Promise<{ url: stri
 export async function submitConsume(env: Env, destinationUrl: string, object: ConsumeInput): Promise<JobRef[]> {
   const address = parseRepoUrl(destinationUrl);
   return remote<RepoObject>(env.REPO, address.key).submit(address, [
-    { kind: "mirror-consume", input: { key: object.key, etag: object.etag }, coalesce: `consume:${object.key}\n${object.etag}` },
+    {
+      kind: "mirror-consume",
+      input: { key: object.key, etag: object.etag },
+      coalesce: `consume:${object.key}\n${object.etag}`,
+    },
   ]);
 }

@@ -56,20 +56,25 @@ export function bindingReader(bucket: R2Bucket): SyncReader {
         cursor = page.truncated ? page.cursor : undefined;
       } while (cursor);
     },
-    head: (key) => guarded(`head ${key}`, async () => {
-      const o = await bucket.head(key);
-      return o ? fromR2(o) : null;
-    }),
-    get: (key) => guarded(`get ${key}`, async () => {
-      const o = await bucket.get(key);
-      return o ? { object: fromR2(o), body: o.body } : null;
-    }),
+    head: (key) =>
+      guarded(`head ${key}`, async () => {
+        const o = await bucket.head(key);
+        return o ? fromR2(o) : null;
+      }),
+    get: (key) =>
+      guarded(`get ${key}`, async () => {
+        const o = await bucket.get(key);
+        return o ? { object: fromR2(o), body: o.body } : null;
+      }),
   };
 }
 
 function s3Reader(env: Env): SyncReader {
-  const missing = ["SYNC_S3_ACCESS_KEY_ID", "SYNC_S3_SECRET_ACCESS_KEY", "SYNC_S3_BUCKET"].filter((k) => !env[k as keyof Env]);
-  if (missing.length) throw new Error(`SYNC_S3_ENDPOINT is set but ${missing.join(", ")} ${missing.length > 1 ? "are" : "is"} not`);
+  const missing = ["SYNC_S3_ACCESS_KEY_ID", "SYNC_S3_SECRET_ACCESS_KEY", "SYNC_S3_BUCKET"].filter(
+    (k) => !env[k as keyof Env],
+  );
+  if (missing.length)
+    throw new Error(`SYNC_S3_ENDPOINT is set but ${missing.join(", ")} ${missing.length > 1 ? "are" : "is"} not`);
   const client = new AwsClient({
     accessKeyId: env.SYNC_S3_ACCESS_KEY_ID!,
     secretAccessKey: env.SYNC_S3_SECRET_ACCESS_KEY!,
@@ -110,9 +115,17 @@ function s3Reader(env: Env): SyncReader {
         const xml = await res.text();
         for (const m of xml.matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)) {
           const field = (name: string) => unxml(new RegExp(`<${name}>([\\s\\S]*?)</${name}>`).exec(m[1]!)?.[1] ?? "");
-          yield { key: field("Key"), etag: field("ETag").replace(/"/g, ""), size: Number(field("Size")), uploaded: Date.parse(field("LastModified")) || 0, metadata: {} };
+          yield {
+            key: field("Key"),
+            etag: field("ETag").replace(/"/g, ""),
+            size: Number(field("Size")),
+            uploaded: Date.parse(field("LastModified")) || 0,
+            metadata: {},
+          };
         }
-        token = /<IsTruncated>true<\/IsTruncated>/.test(xml) ? unxml(/<NextContinuationToken>([\s\S]*?)<\/NextContinuationToken>/.exec(xml)?.[1] ?? "") : undefined;
+        token = /<IsTruncated>true<\/IsTruncated>/.test(xml)
+          ? unxml(/<NextContinuationToken>([\s\S]*?)<\/NextContinuationToken>/.exec(xml)?.[1] ?? "")
+          : undefined;
       } while (token);
     },
     async head(key) {

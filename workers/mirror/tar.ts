@@ -42,7 +42,8 @@ export function tarStream(entries: AsyncIterable<TarEntryIn> | Iterable<TarEntry
 
 async function* tarPieces(entries: AsyncIterable<TarEntryIn> | Iterable<TarEntryIn>): AsyncGenerator<Uint8Array> {
   for await (const entry of entries) {
-    const size = entry.type === "file" ? (entry.size ?? (entry.body instanceof Uint8Array ? entry.body.byteLength : -1)) : 0;
+    const size =
+      entry.type === "file" ? (entry.size ?? (entry.body instanceof Uint8Array ? entry.body.byteLength : -1)) : 0;
     if (size < 0) throw new Error(`tar: ${entry.path}: a streamed body needs its size`);
     yield* headerBlocks(entry, size);
     if (entry.type !== "file") continue;
@@ -104,12 +105,21 @@ function splitUstarName(path: string): { name: string; prefix: string } | null {
   for (let i = path.indexOf("/"); i >= 0; i = path.indexOf("/", i + 1)) {
     const prefix = path.slice(0, i);
     const name = path.slice(i + 1);
-    if (encoder.encode(prefix).byteLength <= 155 && encoder.encode(name).byteLength <= 100 && name) return { name, prefix };
+    if (encoder.encode(prefix).byteLength <= 155 && encoder.encode(name).byteLength <= 100 && name)
+      return { name, prefix };
   }
   return null;
 }
 
-function header(h: { name: string; prefix?: string; size: number; type: string; mode: number; mtime: number; linkname?: string }): Uint8Array {
+function header(h: {
+  name: string;
+  prefix?: string;
+  size: number;
+  type: string;
+  mode: number;
+  mtime: number;
+  linkname?: string;
+}): Uint8Array {
   const block = new Uint8Array(BLOCK);
   const put = (text: string, at: number, len: number) => block.set(encoder.encode(text).subarray(0, len), at);
   const octal = (n: number, at: number, len: number) => put(n.toString(8).padStart(len - 1, "0"), at, len - 1);

@@ -20,7 +20,15 @@ const CONFIG = "[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare
 export function snapshotEntries(s: RepoSnapshot): TarEntryIn[] {
   const text = (t: string) => new TextEncoder().encode(t);
   const mtime = Math.floor(s.mtime / 1000);
-  const dirs = [".git", ".git/objects", ".git/objects/info", ".git/objects/pack", ".git/refs", ".git/refs/heads", ".git/refs/tags"];
+  const dirs = [
+    ".git",
+    ".git/objects",
+    ".git/objects/info",
+    ".git/objects/pack",
+    ".git/refs",
+    ".git/refs/heads",
+    ".git/refs/tags",
+  ];
   const parts = s.branch.split("/");
   for (let i = 1; i < parts.length; i++) dirs.push(`.git/refs/heads/${parts.slice(0, i).join("/")}`);
   const packName = `.git/objects/pack/pack-${s.pack.checksum}`;

@@ -54,14 +54,18 @@ export async function* tarEntries(source: ReadableStream<Uint8Array>): AsyncGene
         continue;
       }
       const prefix = cString(block.subarray(345, 500));
-      const rawName = pax.path ?? longName ?? (prefix ? `${prefix}/${cString(block.subarray(0, 100))}` : cString(block.subarray(0, 100)));
+      const rawName =
+        pax.path ??
+        longName ??
+        (prefix ? `${prefix}/${cString(block.subarray(0, 100))}` : cString(block.subarray(0, 100)));
       const linkname = pax.linkpath ?? longLink ?? cString(block.subarray(157, 257));
       pax = {};
       longName = longLink = null;
       const kind = entryType(type, rawName);
       const path = safePath(rawName);
       for (const link of symlinks)
-        if (path.startsWith(link + "/")) throw new TarError(`unsafe path ${JSON.stringify(rawName)}: it goes through the symlink ${link}`);
+        if (path.startsWith(link + "/"))
+          throw new TarError(`unsafe path ${JSON.stringify(rawName)}: it goes through the symlink ${link}`);
       if (kind === "symlink") {
         checkLinkTarget(path, linkname, true);
         symlinks.add(path);
@@ -107,7 +111,9 @@ function entryType(flag: string, name: string): TarEntryType {
     case "1":
       return "hardlink";
     default:
-      throw new TarError(`entry ${JSON.stringify(name)} has type ${JSON.stringify(flag)} (devices, fifos and others are refused)`);
+      throw new TarError(
+        `entry ${JSON.stringify(name)} has type ${JSON.stringify(flag)} (devices, fifos and others are refused)`,
+      );
   }
 }
 
@@ -126,12 +132,15 @@ export function safePath(raw: string): string {
 /** A link target must resolve inside the root; a symlink's target is relative to the link's own directory. */
 function checkLinkTarget(path: string, target: string, relativeToLink: boolean): void {
   if (!target || target.startsWith("/") || target.includes("\u0000"))
-    throw new TarError(`unsafe link ${JSON.stringify(path)} -> ${JSON.stringify(target)}: absolute targets are refused`);
+    throw new TarError(
+      `unsafe link ${JSON.stringify(path)} -> ${JSON.stringify(target)}: absolute targets are refused`,
+    );
   const stack = relativeToLink ? path.split("/").slice(0, -1) : [];
   for (const part of target.split("/")) {
     if (part === "" || part === ".") continue;
     if (part === "..") {
-      if (!stack.length) throw new TarError(`unsafe link ${JSON.stringify(path)} -> ${JSON.stringify(target)}: it escapes the archive`);
+      if (!stack.length)
+        throw new TarError(`unsafe link ${JSON.stringify(path)} -> ${JSON.stringify(target)}: it escapes the archive`);
       stack.pop();
     } else stack.push(part);
   }

@@ -36,7 +36,8 @@ export function buildStatus(errors: string[], warnings: string[]): BuildStatus {
 }
 
 export function statusMessage(status: BuildStatus, errors: string[]): string {
-  if (status === "failed") return errors.some((e) => e.startsWith("No converter was found")) ? "No converter found" : "Conversion failed";
+  if (status === "failed")
+    return errors.some((e) => e.startsWith("No converter was found")) ? "No converter found" : "Conversion failed";
   return status === "warnings" ? "Conversion successful with warnings" : "Conversion successful";
 }
 

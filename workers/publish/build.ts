@@ -24,8 +24,18 @@ export interface BuildOutcome {
 /** The page of one converted unit, through the template. */
 export function unitPage(rc: ResourceContainer, plan: BuildPlan, unit: Unit, converted: ConvertedUnit): string {
   const book = unit.book ? bookByCode(unit.book) : undefined;
-  const chapters = book && converted.chapters ? converted.chapters.map((n) => ({ number: n, id: `${book.number}-ch-${String(n).padStart(3, "0")}` })) : undefined;
-  return renderPage({ rc, plan, page: unit.page, title: converted.title, body: converted.body, ...(chapters ? { chapters } : {}) });
+  const chapters =
+    book && converted.chapters
+      ? converted.chapters.map((n) => ({ number: n, id: `${book.number}-ch-${String(n).padStart(3, "0")}` }))
+      : undefined;
+  return renderPage({
+    rc,
+    plan,
+    page: unit.page,
+    title: converted.title,
+    body: converted.body,
+    ...(chapters ? { chapters } : {}),
+  });
 }
 
 /** The files every site has besides its pages. */
@@ -45,7 +55,9 @@ export function prepare(
   paths: string[],
   read: (path: string) => string | undefined,
   repoName: string,
-): { ok: true; rc: ResourceContainer; plan: BuildPlan; warnings: string[] } | { ok: false; message: string; error: string } {
+):
+  | { ok: true; rc: ResourceContainer; plan: BuildPlan; warnings: string[] }
+  | { ok: false; message: string; error: string } {
   const texts = new Map<string, string>();
   for (const f of MANIFEST_FILES) {
     const t = read(f);
@@ -80,7 +92,16 @@ export function buildInMemory(files: Map<string, Uint8Array>, repoName: string):
     texts.set(path, decoded.text);
     return decoded.text;
   };
-  const failed = (message: string): BuildOutcome => ({ status: "failed", message, rc: null, plan: null, log, warnings, errors, pages: new Map() });
+  const failed = (message: string): BuildOutcome => ({
+    status: "failed",
+    message,
+    rc: null,
+    plan: null,
+    log,
+    warnings,
+    errors,
+    pages: new Map(),
+  });
   const prepared = prepare([...files.keys()], read, repoName);
   if (!prepared.ok) {
     errors.push(prepared.error);
@@ -104,5 +125,14 @@ export function buildInMemory(files: Map<string, Uint8Array>, repoName: string):
   const status = buildStatus(errors, warnings);
   if (status === "failed") return { ...failed("Conversion failed"), rc, plan };
   for (const [path, content] of siteFiles(rc, plan, search)) pages.set(path, content);
-  return { status, message: status === "success" ? "Conversion successful" : "Conversion successful with warnings", rc, plan, log, warnings, errors, pages };
+  return {
+    status,
+    message: status === "success" ? "Conversion successful" : "Conversion successful with warnings",
+    rc,
+    plan,
+    log,
+    warnings,
+    errors,
+    pages,
+  };
 }

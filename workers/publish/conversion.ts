@@ -34,7 +34,17 @@ export interface ConvertRun {
 }
 
 async function unitKey(unit: Unit, oidOf: Map<string, string>, linkScope: string): Promise<string> {
-  return sha256Hex(JSON.stringify([CONVERTER_VERSION, unit.converter, unit.page, unit.book ?? "", unit.inputs.map((p) => [p, oidOf.get(p)]), unit.lists ?? null, linkScope]));
+  return sha256Hex(
+    JSON.stringify([
+      CONVERTER_VERSION,
+      unit.converter,
+      unit.page,
+      unit.book ?? "",
+      unit.inputs.map((p) => [p, oidOf.get(p)]),
+      unit.lists ?? null,
+      linkScope,
+    ]),
+  );
 }
 
 /** Runs `work` over `items` at most `width` at a time. */
@@ -42,7 +52,12 @@ async function inBatches<T>(items: T[], width: number, work: (item: T) => Promis
   for (let i = 0; i < items.length; i += width) await Promise.all(items.slice(i, i + width).map(work));
 }
 
-export async function convertSite(run: ConvertRun, rc: ResourceContainer, plan: BuildPlan, files: TreeFile[]): Promise<ConvertSummary> {
+export async function convertSite(
+  run: ConvertRun,
+  rc: ResourceContainer,
+  plan: BuildPlan,
+  files: TreeFile[],
+): Promise<ConvertSummary> {
   const oidOf = new Map(files.map((f) => [f.path, f.oid]));
   const ctx = buildContext(rc, plan);
   // Links between Markdown pages depend on which pages exist; a Bible book links nowhere.
@@ -84,10 +99,13 @@ export async function convertSite(run: ConvertRun, rc: ResourceContainer, plan: 
     const texts = pending.get(i)!;
     pending.delete(i);
     const out = convertUnit(ctx, units[i]!, texts);
-    if (units[i]!.inputs.length && !out.findings.some((f) => f.level === "error")) await run.artifacts.put(cacheKey(keys[i]!), JSON.stringify(out));
+    if (units[i]!.inputs.length && !out.findings.some((f) => f.level === "error"))
+      await run.artifacts.put(cacheKey(keys[i]!), JSON.stringify(out));
     await publish(i, out);
     if (units[i]!.inputs.length) summary.converted++;
-    summary.log.push(`converted ${units[i]!.inputs[0] ?? units[i]!.id}${units[i]!.inputs.length > 1 ? ` (+${units[i]!.inputs.length - 1})` : ""} → ${units[i]!.page}`);
+    summary.log.push(
+      `converted ${units[i]!.inputs[0] ?? units[i]!.id}${units[i]!.inputs.length > 1 ? ` (+${units[i]!.inputs.length - 1})` : ""} → ${units[i]!.page}`,
+    );
     if (summary.converted % 20 === 0) await run.heartbeat(`converted ${summary.converted} pages`);
   };
   for (const [i, unit] of units.entries()) if (!cached[i] && !unit.inputs.length) await finish(i);
@@ -107,18 +125,23 @@ export async function convertSite(run: ConvertRun, rc: ResourceContainer, plan: 
       if (units[use.unit]!.inputs.every((p) => texts.has(p))) await finish(use.unit);
     }
   });
-  for (const i of pending.keys()) summary.errors.push(`${units[i]!.page}: its sources never arrived in the fetched pack`);
+  for (const i of pending.keys())
+    summary.errors.push(`${units[i]!.page}: its sources never arrived in the fetched pack`);
 
   // Reused units: their cached output through today's template (the navigation may have changed).
-  await inBatches([...units.keys()].filter((i) => cached[i]), 20, async (i) => {
-    const o = await run.artifacts.get(cacheKey(keys[i]!));
-    if (!o) {
-      summary.errors.push(`${units[i]!.page}: cached output vanished; rebuild`);
-      return;
-    }
-    await publish(i, (await o.json()) as ConvertedUnit);
-    summary.reused++;
-  });
+  await inBatches(
+    [...units.keys()].filter((i) => cached[i]),
+    20,
+    async (i) => {
+      const o = await run.artifacts.get(cacheKey(keys[i]!));
+      if (!o) {
+        summary.errors.push(`${units[i]!.page}: cached output vanished; rebuild`);
+        return;
+      }
+      await publish(i, (await o.json()) as ConvertedUnit);
+      summary.reused++;
+    },
+  );
   summary.log.push(`${summary.converted} pages converted, ${summary.reused} reused from earlier builds`);
   await putFile(run.sites, `${run.prefix}search.json`, JSON.stringify(search.flat()));
   return summary;

@@ -62,7 +62,8 @@ function linkResolver(ctx: BuildContext, unit: Unit): LinkResolver {
     } else {
       const [path, anchor] = href.split("#") as [string, string | undefined];
       const joined = joinPath(source, decodeURI(path));
-      const page = joined === null ? undefined : (ctx.pageOfSource.get(joined) ?? ctx.pageOfSource.get(joined.replace(/\/$/, "")));
+      const page =
+        joined === null ? undefined : (ctx.pageOfSource.get(joined) ?? ctx.pageOfSource.get(joined.replace(/\/$/, "")));
       target = page ? page + (anchor ? `#${anchor}` : "") : null;
     }
     return target === null ? null : relativeHref(unit.page, target);
@@ -87,7 +88,8 @@ export function convertUnit(ctx: BuildContext, unit: Unit, texts: Map<string, st
       const r = renderUsfmBook(source, book);
       const located = r.findings.map((f) => ({ ...f, message: `${unit.inputs[0]}: ${f.message}` }));
       const search: SearchEntry[] = [{ p: unit.page, h: r.title }];
-      for (const c of r.chapters) search.push({ p: unit.page, h: `${r.title} ${c}`, id: `${book.number}-ch-${String(c).padStart(3, "0")}` });
+      for (const c of r.chapters)
+        search.push({ p: unit.page, h: `${r.title} ${c}`, id: `${book.number}-ch-${String(c).padStart(3, "0")}` });
       for (const h of r.headings) search.push({ p: unit.page, h: h.text, id: h.id });
       return { title: r.title, body: r.html, chapters: r.chapters, search, findings: located };
     }
@@ -98,11 +100,21 @@ export function convertUnit(ctx: BuildContext, unit: Unit, texts: Map<string, st
       const body = renderMarkdown(source, { source: unit.inputs[0], resolve: linkResolver(ctx, unit) });
       const findings: Finding[] = [];
       if (!/<img /.test(body)) findings.push({ level: "warning", message: `story ${unit.id}: no images` });
-      return { title, body: `<article class="obs-story">${body}</article>`, search: [{ p: unit.page, h: title }], findings };
+      return {
+        title,
+        body: `<article class="obs-story">${body}</article>`,
+        search: [{ p: unit.page, h: title }],
+        findings,
+      };
     }
     case "tw": {
       const title = firstHeading(text(unit.inputs[0]!)) ?? unit.title;
-      return { title, body: `<article class="tw">${md(unit.inputs[0]!)}</article>`, search: [{ p: unit.page, h: title }], findings: [] };
+      return {
+        title,
+        body: `<article class="tw">${md(unit.inputs[0]!)}</article>`,
+        search: [{ p: unit.page, h: title }],
+        findings: [],
+      };
     }
     case "ta": {
       const of = (name: string) => unit.inputs.find((p) => p.endsWith(`/${name}`));
@@ -120,10 +132,21 @@ export function convertUnit(ctx: BuildContext, unit: Unit, texts: Map<string, st
     }
     case "help-book": {
       const parts = unit.inputs.map((p) => {
-        const ref = p.split("/").slice(-2).join(":").replace(/\.md$/, "").replace(/^0+(\d)/, "$1").replace(/:0+(\d)/, ":$1");
+        const ref = p
+          .split("/")
+          .slice(-2)
+          .join(":")
+          .replace(/\.md$/, "")
+          .replace(/^0+(\d)/, "$1")
+          .replace(/:0+(\d)/, ":$1");
         return `<section class="help-chunk" id="${escapeHtml(ref.replace(":", "-"))}"><h2>${escapeHtml(ref)}</h2>${md(p)}</section>`;
       });
-      return { title: unit.title, body: `<h1>${escapeHtml(unit.title)}</h1>${parts.join("")}`, search: [{ p: unit.page, h: unit.title }], findings: [] };
+      return {
+        title: unit.title,
+        body: `<h1>${escapeHtml(unit.title)}</h1>${parts.join("")}`,
+        search: [{ p: unit.page, h: unit.title }],
+        findings: [],
+      };
     }
     case "markdown": {
       const source = unit.inputs.map(text).join("\n\n");
@@ -133,7 +156,12 @@ export function convertUnit(ctx: BuildContext, unit: Unit, texts: Map<string, st
     case "index": {
       const list = (items: NavItem[]): string =>
         `<ul>${items.map((i) => `<li><a href="${escapeHtml(relativeHref(unit.page, i.page))}">${escapeHtml(i.title)}</a>${i.children ? list(i.children) : ""}</li>`).join("")}</ul>`;
-      return { title: unit.title, body: `<h1>${escapeHtml(unit.title)}</h1><nav class="toc">${list(unit.lists ?? [])}</nav>`, search: [{ p: unit.page, h: unit.title }], findings: [] };
+      return {
+        title: unit.title,
+        body: `<h1>${escapeHtml(unit.title)}</h1><nav class="toc">${list(unit.lists ?? [])}</nav>`,
+        search: [{ p: unit.page, h: unit.title }],
+        findings: [],
+      };
     }
   }
 }
@@ -167,7 +195,10 @@ export function joinObsChunks(unit: Unit, texts: Map<string, string>): string {
   for (const path of unit.inputs) {
     const m = /\/(\d+)\.txt$/.exec(path);
     if (!m) continue;
-    parts.push(`![OBS Image](https://cdn.door43.org/obs/jpg/360px/obs-en-${unit.id}-${m[1]}.jpg)`, (texts.get(path) ?? "").trim());
+    parts.push(
+      `![OBS Image](https://cdn.door43.org/obs/jpg/360px/obs-en-${unit.id}-${m[1]}.jpg)`,
+      (texts.get(path) ?? "").trim(),
+    );
   }
   const reference = get("reference.txt");
   if (reference) parts.push(`_${reference}_`);

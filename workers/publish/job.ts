@@ -17,10 +17,27 @@ import type { ResourceContainer } from "./manifest";
 import { MANIFEST_FILES } from "./manifest";
 import { planMetaPaths, type BuildPlan } from "./plan";
 import { callbackSecret, publishSettings } from "./settings";
-import { commitPrefix, pointRefs, putFile, readBuildLog, recordProjectBuild, removeBuildFiles, repoPrefix } from "./site";
+import {
+  commitPrefix,
+  pointRefs,
+  putFile,
+  readBuildLog,
+  recordProjectBuild,
+  removeBuildFiles,
+  repoPrefix,
+} from "./site";
 import { decodeSource } from "./source";
 import { insertBuild, updateBuild } from "./store";
-import { checkSymlinks, fetchTree, listTree, packKey, readBlobs, TreeRefused, type CommitFacts, type TreeFile } from "./tree";
+import {
+  checkSymlinks,
+  fetchTree,
+  listTree,
+  packKey,
+  readBlobs,
+  TreeRefused,
+  type CommitFacts,
+  type TreeFile,
+} from "./tree";
 
 export interface PublishInput {
   ref: string;
@@ -35,11 +52,14 @@ export interface PublishInput {
   callback: string | null;
 }
 
-type Prepared = { ok: true; rc: ResourceContainer; plan: BuildPlan; warnings: string[] } | { ok: false; message: string; error: string };
+type Prepared =
+  | { ok: true; rc: ResourceContainer; plan: BuildPlan; warnings: string[] }
+  | { ok: false; message: string; error: string };
 
 /** The most warnings or errors a build log lists; the count of the rest is said. */
 const MAX_LISTED = 1000;
-const capped = (list: string[]) => (list.length > MAX_LISTED ? [...list.slice(0, MAX_LISTED), `… and ${list.length - MAX_LISTED} more`] : list);
+const capped = (list: string[]) =>
+  list.length > MAX_LISTED ? [...list.slice(0, MAX_LISTED), `… and ${list.length - MAX_LISTED} more`] : list;
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export async function runPublish(ctx: JobContext, env: Env): Promise<void> {
@@ -47,7 +67,14 @@ export async function runPublish(ctx: JobContext, env: Env): Promise<void> {
   const settings = publishSettings(env);
   const forge = await findForgeCached(env.DB, input.host);
   const auth: GitAuth | undefined = forge?.token ? tokenAuth(forge.token) : undefined;
-  await insertBuild(env.DB, { id: ctx.id, repoId: ctx.job.repoId, owner: input.owner, repo: input.name, ref: input.ref, commitId: input.commit });
+  await insertBuild(env.DB, {
+    id: ctx.id,
+    repoId: ctx.job.repoId,
+    owner: input.owner,
+    repo: input.name,
+    ref: input.ref,
+    commitId: input.commit,
+  });
   if (ctx.state === "requested") await ctx.to("started", `building ${input.ref}`);
 
   let commit: string | null = input.commit;
@@ -61,16 +88,35 @@ export async function runPublish(ctx: JobContext, env: Env): Promise<void> {
       timings.push(`${what}: ${Date.now() - t0} ms`);
       return value;
     };
-    await timed("fetch", () => ctx.step("fetch", async () => ({ bytes: await fetchTree(env.ARTIFACTS, input.cloneUrl, commit!, packKey(ctx.id), auth) })));
-    const tree = await timed("tree", () => ctx.step("tree", async () => {
-      const listing = await listTree(env.ARTIFACTS, packKey(ctx.id), commit!, settings);
-      const warnings = [...listing.warnings, ...(await checkSymlinks(env.ARTIFACTS, packKey(ctx.id), listing))];
-      return { commit: listing.commit, files: listing.files, warnings, totalBytes: listing.totalBytes } as unknown as Json;
-    })) as unknown as { commit: CommitFacts; files: TreeFile[]; warnings: string[]; totalBytes: number };
+    await timed("fetch", () =>
+      ctx.step("fetch", async () => ({
+        bytes: await fetchTree(env.ARTIFACTS, input.cloneUrl, commit!, packKey(ctx.id), auth),
+      })),
+    );
+    const tree = (await timed("tree", () =>
+      ctx.step("tree", async () => {
+        const listing = await listTree(env.ARTIFACTS, packKey(ctx.id), commit!, settings);
+        const warnings = [...listing.warnings, ...(await checkSymlinks(env.ARTIFACTS, packKey(ctx.id), listing))];
+        return {
+          commit: listing.commit,
+          files: listing.files,
+          warnings,
+          totalBytes: listing.totalBytes,
+        } as unknown as Json;
+      }),
+    )) as unknown as { commit: CommitFacts; files: TreeFile[]; warnings: string[]; totalBytes: number };
     facts = tree.commit;
     if (ctx.state === "started") await ctx.to("converting", `${tree.files.length} files, ${tree.totalBytes} bytes`);
-    const prepared = (await timed("plan", () => ctx.step("plan", () => planSite(env, ctx.id, input.name, tree.files, settings.maxFileBytes) as Promise<never>))) as Prepared;
-    if (!prepared.ok) return await finish(ctx, env, input, facts, { status: "failed", message: prepared.message, errors: [prepared.error], warnings: tree.warnings });
+    const prepared = (await timed("plan", () =>
+      ctx.step("plan", () => planSite(env, ctx.id, input.name, tree.files, settings.maxFileBytes) as Promise<never>),
+    )) as Prepared;
+    if (!prepared.ok)
+      return await finish(ctx, env, input, facts, {
+        status: "failed",
+        message: prepared.message,
+        errors: [prepared.error],
+        warnings: tree.warnings,
+      });
     await updateBuild(env.DB, ctx.id, {
       commitId: commit,
       identifier: prepared.rc.identifier,
@@ -82,33 +128,56 @@ export async function runPublish(ctx: JobContext, env: Env): Promise<void> {
       manifest: JSON.stringify(prepared.rc),
     });
     const prefix = commitPrefix(input.owner, input.name, commit!);
-    const summary = (await timed("convert", () => ctx.step("convert", async () => {
-      const s = await convertSite(
-        { artifacts: env.ARTIFACTS, sites: env.SITES, packKey: packKey(ctx.id), prefix, maxObjectBytes: settings.maxFileBytes, heartbeat: (n) => ctx.heartbeat(n) },
-        prepared.rc,
-        prepared.plan,
-        tree.files,
-      );
-      return { ...s, warnings: capped(s.warnings), errors: capped(s.errors) } as unknown as Json;
-    }))) as unknown as ConvertSummary;
+    const summary = (await timed("convert", () =>
+      ctx.step("convert", async () => {
+        const s = await convertSite(
+          {
+            artifacts: env.ARTIFACTS,
+            sites: env.SITES,
+            packKey: packKey(ctx.id),
+            prefix,
+            maxObjectBytes: settings.maxFileBytes,
+            heartbeat: (n) => ctx.heartbeat(n),
+          },
+          prepared.rc,
+          prepared.plan,
+          tree.files,
+        );
+        return { ...s, warnings: capped(s.warnings), errors: capped(s.errors) } as unknown as Json;
+      }),
+    )) as unknown as ConvertSummary;
     const warnings = [...tree.warnings, ...prepared.warnings, ...summary.warnings];
     const status = buildStatus(summary.errors, warnings);
-    return await finish(ctx, env, input, facts, {
-      status,
-      message: statusMessage(status, summary.errors),
-      errors: summary.errors,
-      warnings,
-      log: [...summary.log, ...timings],
-      rc: prepared.rc,
-      plan: prepared.plan,
-      converted: summary.converted,
-      reused: summary.reused,
-    }, commit!);
+    return await finish(
+      ctx,
+      env,
+      input,
+      facts,
+      {
+        status,
+        message: statusMessage(status, summary.errors),
+        errors: summary.errors,
+        warnings,
+        log: [...summary.log, ...timings],
+        rc: prepared.rc,
+        plan: prepared.plan,
+        converted: summary.converted,
+        reused: summary.reused,
+      },
+      commit!,
+    );
   } catch (err) {
     // What retrying cannot mend ends the build failed, with its log; a weak error (the forge down) is retried.
     const fatal = err instanceof TreeRefused || (err instanceof GitError && err.strength !== "weak");
     if (!fatal) throw err instanceof GitError ? new JobError("weak", err.message) : err;
-    return finish(ctx, env, input, facts, { status: "failed", message: "Fetching the tree failed", errors: [messageOf(err)], warnings: [] }, commit);
+    return finish(
+      ctx,
+      env,
+      input,
+      facts,
+      { status: "failed", message: "Fetching the tree failed", errors: [messageOf(err)], warnings: [] },
+      commit,
+    );
   }
 }
 
@@ -123,7 +192,13 @@ async function resolveCommit(input: PublishInput, auth?: GitAuth): Promise<strin
 }
 
 /** Reads the manifest and planning files from the pack, and plans the site. */
-async function planSite(env: Env, jobId: string, repoName: string, files: TreeFile[], maxObjectBytes: number): Promise<Prepared> {
+async function planSite(
+  env: Env,
+  jobId: string,
+  repoName: string,
+  files: TreeFile[],
+  maxObjectBytes: number,
+): Promise<Prepared> {
   const oidOf = new Map(files.map((f) => [f.path, f.oid]));
   const paths = files.map((f) => f.path);
   const texts = new Map<string, string>();
@@ -162,7 +237,14 @@ interface Outcome {
 }
 
 /** Deploys (or, for a failed build, removes what it wrote and keeps only its log), records, calls back, settles. */
-async function finish(ctx: JobContext, env: Env, input: PublishInput, facts: CommitFacts | null, o: Outcome, commit: string | null = null): Promise<void> {
+async function finish(
+  ctx: JobContext,
+  env: Env,
+  input: PublishInput,
+  facts: CommitFacts | null,
+  o: Outcome,
+  commit: string | null = null,
+): Promise<void> {
   if (ctx.state === "converting") await ctx.to("deploying", o.message);
   const buildLog = (await ctx.step("deploy", async () => {
     const sha = commit ?? input.commit ?? "0000000000";
@@ -198,9 +280,14 @@ async function finish(ctx: JobContext, env: Env, input: PublishInput, facts: Com
       // Nothing half-published: unless an earlier build of this very commit succeeded, its pages go.
       const earlier = await readBuildLog(env.SITES, prefix);
       if (!earlier?.success) await removeBuildFiles(env.SITES, prefix);
-      await putFile(env.SITES, `${prefix}${earlier?.success ? `build_log-${ctx.id}.json` : "build_log.json"}`, JSON.stringify(log, null, 2));
+      await putFile(
+        env.SITES,
+        `${prefix}${earlier?.success ? `build_log-${ctx.id}.json` : "build_log.json"}`,
+        JSON.stringify(log, null, 2),
+      );
     } else {
-      for (const [path, body] of siteFiles(o.rc!, o.plan!, [])) if (path !== "search.json") await putFile(env.SITES, prefix + path, body);
+      for (const [path, body] of siteFiles(o.rc!, o.plan!, []))
+        if (path !== "search.json") await putFile(env.SITES, prefix + path, body);
       await putFile(env.SITES, `${prefix}build_log.json`, JSON.stringify(log, null, 2));
       await pointRefs(env.SITES, input.owner, input.name, input.ref, { commit: sha.slice(0, 10), build: ctx.id });
     }
@@ -242,7 +329,11 @@ async function callBack(env: Env, ctx: JobContext, url: string, log: BuildLog): 
   try {
     res = await fetch(url, {
       method: "POST",
-      headers: { "Content-Type": "application/json", "X-Forgeline-Signature": `sha256=${signature}`, "X-Forgeline-Job": ctx.id },
+      headers: {
+        "Content-Type": "application/json",
+        "X-Forgeline-Signature": `sha256=${signature}`,
+        "X-Forgeline-Job": ctx.id,
+      },
       body,
       redirect: "manual",
       signal: AbortSignal.timeout(30_000),

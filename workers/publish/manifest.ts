@@ -34,14 +34,27 @@ export interface ResourceContainer {
   projects: RcProject[];
 }
 
-export type ManifestResult =
-  | { ok: true; rc: ResourceContainer; warnings: string[] }
-  | { ok: false; error: string };
+export type ManifestResult = { ok: true; rc: ResourceContainer; warnings: string[] } | { ok: false; error: string };
 
 /** The files whose text detection needs, if present: read these and pass them to `detectManifest`. */
 export const MANIFEST_FILES = ["manifest.yaml", "manifest.json", "package.json", "meta.json", "status.json"];
 
-const BIBLE_IDS = new Set(["ult", "ulb", "udb", "ust", "reg", "bible", "glt", "gst", "ugnt", "uhb", "t4t", "asv", "kjv", "web"]);
+const BIBLE_IDS = new Set([
+  "ult",
+  "ulb",
+  "udb",
+  "ust",
+  "reg",
+  "bible",
+  "glt",
+  "gst",
+  "ugnt",
+  "uhb",
+  "t4t",
+  "asv",
+  "kjv",
+  "web",
+]);
 const HELP_IDS: Record<string, ResourceType> = { obs: "obs", tw: "tw", ta: "ta", tn: "tn", tq: "tq" };
 
 function typeOfIdentifier(id: string, format: string): ResourceType | null {
@@ -53,7 +66,10 @@ function typeOfIdentifier(id: string, format: string): ResourceType | null {
   return null;
 }
 
-const cleanPath = (p: unknown) => String(p ?? "").replace(/^\.\/?/, "").replace(/\/+$/, "");
+const cleanPath = (p: unknown) =>
+  String(p ?? "")
+    .replace(/^\.\/?/, "")
+    .replace(/\/+$/, "");
 const str = (v: unknown, fallback = "") => (typeof v === "string" || typeof v === "number" ? String(v) : fallback);
 const direction = (v: unknown): "ltr" | "rtl" => (str(v).toLowerCase() === "rtl" ? "rtl" : "ltr");
 
@@ -71,12 +87,17 @@ export function detectManifest(texts: Map<string, string>, paths: string[], repo
   else if (texts.has("manifest.json")) result = fromTsManifest(texts.get("manifest.json")!, "manifest.json", paths);
   else {
     const older = ["package.json", "meta.json", "status.json"].find((f) => texts.has(f));
-    result = older ? fromOlderTool(texts.get(older)!, older as "package.json", paths, repoName) : guess(paths, repoName);
+    result = older
+      ? fromOlderTool(texts.get(older)!, older as "package.json", paths, repoName)
+      : guess(paths, repoName);
   }
   if (!result.ok) return result;
   for (const project of result.rc.projects)
     if (!exists(project.path))
-      return { ok: false, error: `${result.rc.source}: project "${project.identifier}" names ${project.path || "."}, which is not in the tree` };
+      return {
+        ok: false,
+        error: `${result.rc.source}: project "${project.identifier}" names ${project.path || "."}, which is not in the tree`,
+      };
   return result;
 }
 
@@ -90,8 +111,12 @@ function fromRcYaml(text: string): ManifestResult {
   const dc = doc?.dublin_core;
   if (!dc || typeof dc !== "object") return { ok: false, error: "manifest.yaml has no dublin_core section" };
   const identifier = str(dc.identifier);
-  const format = str(dc.format).replace(/^text\//, "").replace(/^usfm\d?$/, "usfm");
-  const type = typeOfIdentifier(identifier, format) ?? (format === "markdown" && str(dc.type) !== "help" ? "markdown" : identifier || str(dc.type));
+  const format = str(dc.format)
+    .replace(/^text\//, "")
+    .replace(/^usfm\d?$/, "usfm");
+  const type =
+    typeOfIdentifier(identifier, format) ??
+    (format === "markdown" && str(dc.type) !== "help" ? "markdown" : identifier || str(dc.type));
   const projects: RcProject[] = (Array.isArray(doc.projects) ? doc.projects : []).map((p: Loose, i: number) => ({
     identifier: str(p?.identifier, `project-${i + 1}`),
     title: str(p?.title),
@@ -108,7 +133,11 @@ function fromRcYaml(text: string): ManifestResult {
       resourceType: type,
       format: format === "markdown" || format === "md" ? "markdown" : format,
       layout: "files",
-      language: { identifier: str(dc.language?.identifier, "en"), title: str(dc.language?.title), direction: direction(dc.language?.direction) },
+      language: {
+        identifier: str(dc.language?.identifier, "en"),
+        title: str(dc.language?.title),
+        direction: direction(dc.language?.direction),
+      },
       projects: projects.sort((a, b) => a.sort - b.sort),
     },
   };
@@ -160,7 +189,12 @@ function fromTsManifest(text: string, file: "manifest.json", paths: string[]): M
 }
 
 /** Older tools' package.json / meta.json, and the old Door43 catalog's status.json. */
-function fromOlderTool(text: string, file: "package.json" | "meta.json" | "status.json", paths: string[], repoName: string): ManifestResult {
+function fromOlderTool(
+  text: string,
+  file: "package.json" | "meta.json" | "status.json",
+  paths: string[],
+  repoName: string,
+): ManifestResult {
   const parsed = parseJson(text, file);
   if (!parsed.ok) return parsed;
   const m = parsed.value;
@@ -247,5 +281,9 @@ function guess(paths: string[], repoName: string): ManifestResult {
       },
     };
   }
-  return { ok: false, error: "no manifest (manifest.yaml, manifest.json, package.json, meta.json) and nothing to guess a resource type from" };
+  return {
+    ok: false,
+    error:
+      "no manifest (manifest.yaml, manifest.json, package.json, meta.json) and nothing to guess a resource type from",
+  };
 }

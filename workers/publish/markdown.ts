@@ -8,7 +8,8 @@ export type LinkResolver = (href: string, fromSource: string) => string | null;
 
 const md = new MarkdownIt({ html: false, linkify: false, typographer: false });
 
-const defaultLinkOpen = md.renderer.rules.link_open ?? ((tokens, idx, options, _env, self) => self.renderToken(tokens, idx, options));
+const defaultLinkOpen =
+  md.renderer.rules.link_open ?? ((tokens, idx, options, _env, self) => self.renderToken(tokens, idx, options));
 md.renderer.rules.link_open = (tokens, idx, options, env, self) => {
   const token = tokens[idx]!;
   const href = token.attrGet("href") ?? "";
@@ -40,7 +41,11 @@ export function firstHeading(text: string): string | null {
 
 /** Plain text of one line of Markdown (a title.md file), for `<title>` and navigation. */
 export function plainLine(text: string): string {
-  return text.replace(/^[#\s]+|[#\s]+$/g, "").replace(/[*_`]/g, "").split("\n")[0]!.trim();
+  return text
+    .replace(/^[#\s]+|[#\s]+$/g, "")
+    .replace(/[*_`]/g, "")
+    .split("\n")[0]!
+    .trim();
 }
 
 /** Joins `rel` onto the directory of `from` (both tree paths); null if it climbs out of the tree. */

@@ -22,7 +22,9 @@ export function renderPage(p: PageInput): string {
     `<li${i.page === p.page ? ' class="current"' : ""}><a href="${href(i.page)}">${escapeHtml(i.title)}</a>${
       i.children ? `<ul>${i.children.map(item).join("")}</ul>` : ""
     }</li>`;
-  const nav = p.plan.nav.map((s) => `<section><h2>${escapeHtml(s.title)}</h2><ul>${s.items.map(item).join("")}</ul></section>`).join("");
+  const nav = p.plan.nav
+    .map((s) => `<section><h2>${escapeHtml(s.title)}</h2><ul>${s.items.map(item).join("")}</ul></section>`)
+    .join("");
   const chapters = p.chapters?.length
     ? `<nav class="chapters" aria-label="Chapters">${p.chapters.map((c) => `<a href="#${c.id}">${c.number}</a>`).join(" ")}</nav>`
     : "";
@@ -51,7 +53,10 @@ export function renderPage(p: PageInput): string {
 /** The build's home page: the resource's title and its navigation as a list. */
 export function renderIndex(rc: ResourceContainer, plan: BuildPlan): string {
   const list = plan.nav
-    .map((s) => `<h2>${escapeHtml(s.title)}</h2><ul class="index">${s.items.map((i) => `<li><a href="${escapeHtml(i.page)}">${escapeHtml(i.title)}</a></li>`).join("")}</ul>`)
+    .map(
+      (s) =>
+        `<h2>${escapeHtml(s.title)}</h2><ul class="index">${s.items.map((i) => `<li><a href="${escapeHtml(i.page)}">${escapeHtml(i.title)}</a></li>`).join("")}</ul>`,
+    )
     .join("");
   return renderPage({ rc, plan, page: "index.html", title: rc.title, body: `<h1>${escapeHtml(rc.title)}</h1>${list}` });
 }

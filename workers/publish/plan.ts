@@ -75,7 +75,12 @@ export function planBuild(rc: ResourceContainer, paths: string[], meta: Map<stri
       error: `No converter was found to convert ${rc.resourceType} from ${format} to html`,
     };
   }
-  const base = { convertModule: converter.module, inputFormat: converter.input, outputFormat: "html" as const, warnings: [] as string[] };
+  const base = {
+    convertModule: converter.module,
+    inputFormat: converter.input,
+    outputFormat: "html" as const,
+    warnings: [] as string[],
+  };
   try {
     switch (rc.resourceType) {
       case "bible":
@@ -104,9 +109,18 @@ function planBible(rc: ResourceContainer, paths: string[], warnings: string[]): 
     const book = bookByCode(project.identifier);
     if (!book) throw new Error(`manifest.json: project "${project.identifier}" is not a Bible book`);
     const chunks = paths.filter((p) => /^(\d+|front)\/(\d+|title)\.txt$/.test(p)).sort(byNumber);
-    units.push({ id: book.code.toLowerCase(), page: `${book.number}-${book.code}.html`, title: project.title || book.name, converter: "ts-usfm", inputs: chunks, book: book.code });
+    units.push({
+      id: book.code.toLowerCase(),
+      page: `${book.number}-${book.code}.html`,
+      title: project.title || book.name,
+      converter: "ts-usfm",
+      inputs: chunks,
+      book: book.code,
+    });
   } else {
-    const files = rc.projects.length ? rc.projects.map((p) => ({ path: p.path, title: p.title, id: p.identifier })) : [];
+    const files = rc.projects.length
+      ? rc.projects.map((p) => ({ path: p.path, title: p.title, id: p.identifier }))
+      : [];
     if (!files.length) for (const p of paths) if (/\.u?sfm$/i.test(p)) files.push({ path: p, title: "", id: "" });
     const seen = new Set<string>();
     for (const f of files) {
@@ -117,7 +131,14 @@ function planBible(rc: ResourceContainer, paths: string[], warnings: string[]): 
       }
       if (seen.has(book.code)) throw new Error(`two files hold ${book.code}: the second is ${f.path}`);
       seen.add(book.code);
-      units.push({ id: book.code.toLowerCase(), page: `${book.number}-${book.code}.html`, title: f.title || book.name, converter: "usfm", inputs: [f.path], book: book.code });
+      units.push({
+        id: book.code.toLowerCase(),
+        page: `${book.number}-${book.code}.html`,
+        title: f.title || book.name,
+        converter: "usfm",
+        inputs: [f.path],
+        book: book.code,
+      });
     }
     if (!units.length) throw new Error("no USFM book files found");
     units.sort((a, b) => bookByCode(a.book!)!.order - bookByCode(b.book!)!.order);
@@ -139,15 +160,39 @@ function planObs(rc: ResourceContainer, paths: string[]): Pick<BuildPlan, "units
     const single = files.find((f) => f === `${nn}.md`);
     const folder = files.filter((f) => f.startsWith(`${nn}/`) && /\.(md|txt)$/.test(f)).sort(byNumber);
     const inputs = single ? [single] : folder;
-    if (!inputs.length) throw new Error(`Open Bible Stories: story ${nn} is missing (no ${prefix(root)}${nn}.md or ${prefix(root)}${nn}/)`);
+    if (!inputs.length)
+      throw new Error(
+        `Open Bible Stories: story ${nn} is missing (no ${prefix(root)}${nn}.md or ${prefix(root)}${nn}/)`,
+      );
     const chunked = inputs.some((f) => f.endsWith(".txt"));
-    units.push({ id: nn, page: `${nn}.html`, title: `Story ${n}`, converter: chunked ? "ts-obs" : "obs", inputs: inputs.map((f) => prefix(root) + f) });
+    units.push({
+      id: nn,
+      page: `${nn}.html`,
+      title: `Story ${n}`,
+      converter: chunked ? "ts-obs" : "obs",
+      inputs: inputs.map((f) => prefix(root) + f),
+    });
   }
   for (const part of ["front", "back"]) {
     const inputs = files.filter((f) => f.startsWith(`${part}/`) && f.endsWith(".md")).sort(byNumber);
-    if (inputs.length) units.push({ id: part, page: `${part}.html`, title: part === "front" ? "Introduction" : "About", converter: "markdown", inputs: inputs.map((f) => prefix(root) + f) });
+    if (inputs.length)
+      units.push({
+        id: part,
+        page: `${part}.html`,
+        title: part === "front" ? "Introduction" : "About",
+        converter: "markdown",
+        inputs: inputs.map((f) => prefix(root) + f),
+      });
   }
-  return { units, nav: [{ title: "Stories", items: units.filter((u) => /^\d\d$/.test(u.id)).map((u) => ({ title: u.title, page: u.page })) }] };
+  return {
+    units,
+    nav: [
+      {
+        title: "Stories",
+        items: units.filter((u) => /^\d\d$/.test(u.id)).map((u) => ({ title: u.title, page: u.page })),
+      },
+    ],
+  };
 }
 
 function planTw(rc: ResourceContainer, paths: string[]): Pick<BuildPlan, "units" | "nav"> {
@@ -158,7 +203,13 @@ function planTw(rc: ResourceContainer, paths: string[]): Pick<BuildPlan, "units"
     const m = /^([^/]+)\/([^/]+)\.md$/.exec(p.slice(prefix(root).length));
     if (!m) continue;
     const [, section, article] = m as unknown as [string, string, string];
-    const unit: Unit = { id: `${section}/${article}`, page: `${section}/${article}.html`, title: article, converter: "tw", inputs: [p] };
+    const unit: Unit = {
+      id: `${section}/${article}`,
+      page: `${section}/${article}.html`,
+      title: article,
+      converter: "tw",
+      inputs: [p],
+    };
     units.push(unit);
     sections.set(section, [...(sections.get(section) ?? []), unit]);
   }
@@ -178,20 +229,33 @@ interface TocEntry {
   sections?: unknown;
 }
 
-function planTa(rc: ResourceContainer, paths: string[], meta: Map<string, string>, warnings: string[]): Pick<BuildPlan, "units" | "nav"> {
+function planTa(
+  rc: ResourceContainer,
+  paths: string[],
+  meta: Map<string, string>,
+  warnings: string[],
+): Pick<BuildPlan, "units" | "nav"> {
   const units: Unit[] = [];
   const nav: NavSection[] = [];
   const set = new Set(paths);
   for (const project of rc.projects) {
     const root = project.path;
-    const articles = [...new Set(under(paths, root).map((p) => /^([^/]+)\/01\.md$/.exec(p.slice(prefix(root).length))?.[1]).filter(Boolean))] as string[];
+    const articles = [
+      ...new Set(
+        under(paths, root)
+          .map((p) => /^([^/]+)\/01\.md$/.exec(p.slice(prefix(root).length))?.[1])
+          .filter(Boolean),
+      ),
+    ] as string[];
     const tocText = meta.get(`${prefix(root)}toc.yaml`);
     let toc: TocEntry | null = null;
     if (tocText !== undefined) {
       try {
         toc = parseYaml(tocText) as TocEntry;
       } catch (err) {
-        throw new Error(`${prefix(root)}toc.yaml is not valid YAML: ${(err as Error).message.split("\n")[0]}`, { cause: err });
+        throw new Error(`${prefix(root)}toc.yaml is not valid YAML: ${(err as Error).message.split("\n")[0]}`, {
+          cause: err,
+        });
       }
     }
     const titles = new Map<string, string>();
@@ -199,7 +263,10 @@ function planTa(rc: ResourceContainer, paths: string[], meta: Map<string, string
     const article = (link: string): string | null => {
       if (articles.includes(link)) return link;
       const near = articles.find((a) => a.replace(/_/g, "-") === link.replace(/_/g, "-"));
-      warnings.push(`${prefix(root)}toc.yaml links "${link}", which has no ${prefix(root)}${link}/01.md` + (near ? `; taken as "${near}"` : "; left out"));
+      warnings.push(
+        `${prefix(root)}toc.yaml links "${link}", which has no ${prefix(root)}${link}/01.md` +
+          (near ? `; taken as "${near}"` : "; left out"),
+      );
       return near ?? null;
     };
     const toItems = (entries: unknown): NavItem[] =>
@@ -208,29 +275,67 @@ function planTa(rc: ResourceContainer, paths: string[], meta: Map<string, string
         const link = written === null ? null : article(written);
         if (written !== null && link === null) return [];
         if (link) titles.set(link, String(e.title ?? link));
-        const item: NavItem = { title: String(e.title ?? link ?? ""), page: link ? `${project.identifier}/${link}.html` : `${project.identifier}/index.html` };
+        const item: NavItem = {
+          title: String(e.title ?? link ?? ""),
+          page: link ? `${project.identifier}/${link}.html` : `${project.identifier}/index.html`,
+        };
         const children = toItems(e.sections);
         return [children.length ? { ...item, children } : item];
       });
-    const items = toc ? toItems(toc.sections) : articles.sort().map((a) => ({ title: a, page: `${project.identifier}/${a}.html` }));
+    const items = toc
+      ? toItems(toc.sections)
+      : articles.sort().map((a) => ({ title: a, page: `${project.identifier}/${a}.html` }));
     const ordered = toc ? [...titles.keys(), ...articles.filter((a) => !titles.has(a)).sort()] : articles.sort();
     for (const a of ordered) {
-      const inputs = ["title.md", "sub-title.md", "01.md"].map((f) => `${prefix(root)}${a}/${f}`).filter((p) => set.has(p));
-      units.push({ id: `${project.identifier}/${a}`, page: `${project.identifier}/${a}.html`, title: titles.get(a) ?? a, converter: "ta", inputs });
+      const inputs = ["title.md", "sub-title.md", "01.md"]
+        .map((f) => `${prefix(root)}${a}/${f}`)
+        .filter((p) => set.has(p));
+      units.push({
+        id: `${project.identifier}/${a}`,
+        page: `${project.identifier}/${a}.html`,
+        title: titles.get(a) ?? a,
+        converter: "ta",
+        inputs,
+      });
     }
-    units.push({ id: project.identifier, page: `${project.identifier}/index.html`, title: project.title || project.identifier, converter: "index", inputs: [], lists: items });
-    nav.push({ title: project.title || project.identifier, items: [{ title: "Contents", page: `${project.identifier}/index.html` }] });
+    units.push({
+      id: project.identifier,
+      page: `${project.identifier}/index.html`,
+      title: project.title || project.identifier,
+      converter: "index",
+      inputs: [],
+      lists: items,
+    });
+    nav.push({
+      title: project.title || project.identifier,
+      items: [{ title: "Contents", page: `${project.identifier}/index.html` }],
+    });
   }
   return { units, nav };
 }
 
 function planHelpBooks(rc: ResourceContainer, paths: string[]): Pick<BuildPlan, "units" | "nav"> {
   const units: Unit[] = [];
-  const projects = rc.projects.length ? rc.projects : BOOKS.map((b) => ({ identifier: b.code.toLowerCase(), title: b.name, path: b.code.toLowerCase(), sort: b.order }));
+  const projects = rc.projects.length
+    ? rc.projects
+    : BOOKS.map((b) => ({
+        identifier: b.code.toLowerCase(),
+        title: b.name,
+        path: b.code.toLowerCase(),
+        sort: b.order,
+      }));
   for (const project of projects) {
-    const inputs = under(paths, project.path).filter((p) => p.endsWith(".md")).sort(byNumber);
+    const inputs = under(paths, project.path)
+      .filter((p) => p.endsWith(".md"))
+      .sort(byNumber);
     if (!inputs.length) continue;
-    units.push({ id: project.identifier, page: `${project.identifier}.html`, title: project.title || project.identifier, converter: "help-book", inputs });
+    units.push({
+      id: project.identifier,
+      page: `${project.identifier}.html`,
+      title: project.title || project.identifier,
+      converter: "help-book",
+      inputs,
+    });
   }
   if (!units.length) throw new Error(`${rc.resourceType}: no Markdown files under the manifest's projects`);
   return { units, nav: [{ title: rc.title, items: units.map((u) => ({ title: u.title, page: u.page })) }] };
@@ -239,6 +344,12 @@ function planHelpBooks(rc: ResourceContainer, paths: string[]): Pick<BuildPlan, 
 function planMarkdown(rc: ResourceContainer, paths: string[]): Pick<BuildPlan, "units" | "nav"> {
   const files = paths.filter((p) => /\.md$/i.test(p)).sort(byNumber);
   if (!files.length) throw new Error("no Markdown files to convert");
-  const units = files.map((p) => ({ id: p, page: p.replace(/\.md$/i, ".html").replace(/(^|\/)README\.html$/i, "$1readme.html"), title: p, converter: "markdown" as const, inputs: [p] }));
+  const units = files.map((p) => ({
+    id: p,
+    page: p.replace(/\.md$/i, ".html").replace(/(^|\/)README\.html$/i, "$1readme.html"),
+    title: p,
+    converter: "markdown" as const,
+    inputs: [p],
+  }));
   return { units, nav: [{ title: rc.title, items: units.map((u) => ({ title: u.title, page: u.page })) }] };
 }

@@ -22,7 +22,8 @@ import { listBuilds, readBuild, type BuildListing } from "./store";
 import { callbackSecret } from "./settings";
 
 // Pages may load their own stylesheet, script and search index, and OBS images from anywhere over https.
-const CSP = "default-src 'none'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'none'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 const IMMUTABLE = "public, max-age=31536000, immutable";
 const SHORT = "public, max-age=60, must-revalidate";
 
@@ -31,7 +32,12 @@ export const siteRoutes = new Hono<{ Bindings: Env }>();
 function missing(path: string): Response {
   return new Response(render404(path), {
     status: 404,
-    headers: { "Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store" },
+    headers: {
+      "Content-Type": "text/html; charset=utf-8",
+      "Content-Security-Policy": CSP,
+      "X-Content-Type-Options": "nosniff",
+      "Cache-Control": "no-store",
+    },
   });
 }
 
@@ -58,7 +64,8 @@ siteRoutes.get("/*", async (c) => {
   const url = new URL(c.req.url);
   const rest = decodeURIComponent(url.pathname.replace(/^\/u\/?/, ""));
   const parts = rest.split("/");
-  if (parts.length < 2 || parts.some((p) => p === ".." || p === "." || p.startsWith(".")) || !parts[0] || !parts[1]) return missing(url.pathname);
+  if (parts.length < 2 || parts.some((p) => p === ".." || p === "." || p.startsWith(".")) || !parts[0] || !parts[1])
+    return missing(url.pathname);
   const [owner, repo, first, ...tail] = parts as [string, string, string | undefined, ...string[]];
   const base = repoPrefix(owner, repo);
   if (first === undefined) return c.redirect(`${url.pathname}/`, 301);
@@ -66,14 +73,24 @@ siteRoutes.get("/*", async (c) => {
     // The repo's front page: the latest successful build of any ref.
     const latest = await pointer(c.env.SITES, latestKey(owner, repo));
     if (!latest) return missing(url.pathname);
-    return new Response(null, { status: 302, headers: { Location: `${url.pathname}${latest.commit}/`, "Cache-Control": SHORT } });
+    return new Response(null, {
+      status: 302,
+      headers: { Location: `${url.pathname}${latest.commit}/`, "Cache-Control": SHORT },
+    });
   }
-  if (first === "project.json" && !tail.length) return serve(c.env.SITES, `${base}project.json`, c.req.raw, SHORT, url.pathname);
+  if (first === "project.json" && !tail.length)
+    return serve(c.env.SITES, `${base}project.json`, c.req.raw, SHORT, url.pathname);
   if (!tail.length) return c.redirect(`${url.pathname}/`, 301);
   const file = tail.join("/") || "index.html";
   if (/^[0-9a-f]{10}$/.test(first)) {
     // Under a commit path every file is immutable, except the build log a rebuild of the commit may rewrite.
-    return serve(c.env.SITES, `${base}${first}/${file}`, c.req.raw, file === "build_log.json" ? SHORT : IMMUTABLE, url.pathname);
+    return serve(
+      c.env.SITES,
+      `${base}${first}/${file}`,
+      c.req.raw,
+      file === "build_log.json" ? SHORT : IMMUTABLE,
+      url.pathname,
+    );
   }
   // A branch or tag path: the latest successful build of that ref.
   const ref = await pointer(c.env.SITES, `${base}.refs/${encodeURIComponent(first)}`);
@@ -84,7 +101,10 @@ siteRoutes.get("/*", async (c) => {
 export const publishApi = new Hono<{ Bindings: Env }>();
 
 const listQuery = z.object({
-  repo: z.string().regex(/^[^/\s]+\/[^/\s]+$/, "repo must be owner/name").optional(),
+  repo: z
+    .string()
+    .regex(/^[^/\s]+\/[^/\s]+$/, "repo must be owner/name")
+    .optional(),
   status: z.enum(publishKind.states as unknown as [string, ...string[]]).optional(),
   cursor: z.string().refine(isUlid, "cursor must be a build id").optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -146,7 +166,9 @@ publishApi.get("/builds/:id", async (c) => {
     log: l?.log ?? [],
     warnings: l?.warnings ?? [],
     errors: l?.errors ?? (job?.error ? [job.error] : []),
-    job: job ? { status: job.state, phase: job.phase, transitions: job.transitions, log: job.log, error: job.error } : null,
+    job: job
+      ? { status: job.state, phase: job.phase, transitions: job.transitions, log: job.log, error: job.error }
+      : null,
   });
 });
 
@@ -159,7 +181,11 @@ const rebuildBody = z.strictObject({
 
 async function findRepo(db: D1Database, repo: string) {
   const key = isUlid(repo) ? null : parseRepoUrl(repo).key;
-  const rows = await drizzle(db).select().from(repos).where(key ? eq(repos.key, key) : or(eq(repos.id, repo))).limit(1);
+  const rows = await drizzle(db)
+    .select()
+    .from(repos)
+    .where(key ? eq(repos.key, key) : or(eq(repos.id, repo)))
+    .limit(1);
   return rows[0] ?? null;
 }
 
@@ -169,9 +195,11 @@ publishApi.post("/builds", requireAdmin, jsonBody(rebuildBody), async (c) => {
   const row = await findRepo(c.env.DB, body.repo);
   if (!row) throw notFound(`no registered repo ${body.repo}`);
   const config = row.pipelines[PUBLISH] as Parameters<typeof planPublish>[1] | undefined;
-  if (!config) throw badRequest(`repo ${row.url} does not have the publish pipeline (pipelines.publish)`, "pipeline_not_enabled");
+  if (!config)
+    throw badRequest(`repo ${row.url} does not have the publish pipeline (pipelines.publish)`, "pipeline_not_enabled");
   const ref = body.ref.startsWith("refs/") ? body.ref : `refs/heads/${body.ref}`;
-  if (!/^refs\/(heads|tags)\/[^\s~^:?*[\\]+$/.test(ref) || ref.includes("..")) throw badRequest(`not a branch or tag name: ${body.ref}`, "invalid_ref");
+  if (!/^refs\/(heads|tags)\/[^\s~^:?*[\\]+$/.test(ref) || ref.includes(".."))
+    throw badRequest(`not a branch or tag name: ${body.ref}`, "invalid_ref");
   const address = parseRepoUrl(row.url);
   const planned = planPublish(
     { kind: ref.startsWith("refs/tags/") ? "tag_push" : "push", ref, after: null, before: null } as never,

@@ -19,7 +19,11 @@ const positive = (v: string | undefined, fallback: number) => {
 
 export function publishSettings(env: Env): PublishSettings {
   const maxBytes = positive(env.PUBLISH_MAX_BYTES, 512 * 1024 * 1024);
-  return { maxBytes, maxFiles: positive(env.PUBLISH_MAX_FILES, 20_000), maxFileBytes: Math.min(maxBytes, 64 * 1024 * 1024) };
+  return {
+    maxBytes,
+    maxFiles: positive(env.PUBLISH_MAX_FILES, 20_000),
+    maxFileBytes: Math.min(maxBytes, 64 * 1024 * 1024),
+  };
 }
 
 /** The secret a repo's build callbacks are signed with: derived per repo from PUBLISH_CALLBACK_KEY, so none is stored. */

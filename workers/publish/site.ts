@@ -7,8 +7,10 @@
 import type { BuildLog, ProjectBuild } from "./build-log";
 
 export const repoPrefix = (owner: string, repo: string) => `u/${owner}/${repo}/`;
-export const commitPrefix = (owner: string, repo: string, commit: string) => `${repoPrefix(owner, repo)}${commit.slice(0, 10)}/`;
-export const refKey = (owner: string, repo: string, ref: string) => `${repoPrefix(owner, repo)}.refs/${encodeURIComponent(shortRef(ref))}`;
+export const commitPrefix = (owner: string, repo: string, commit: string) =>
+  `${repoPrefix(owner, repo)}${commit.slice(0, 10)}/`;
+export const refKey = (owner: string, repo: string, ref: string) =>
+  `${repoPrefix(owner, repo)}.refs/${encodeURIComponent(shortRef(ref))}`;
 export const latestKey = (owner: string, repo: string) => `${repoPrefix(owner, repo)}.refs/.latest`;
 
 /** `refs/heads/master` → `master`, `refs/tags/v1` → `v1`. */
@@ -42,17 +44,30 @@ export interface RefPointer {
 }
 
 /** Appends (or updates) a build in project.json. Only the repo's chain writes it, one build at a time. */
-export async function recordProjectBuild(bucket: R2Bucket, owner: string, repo: string, build: ProjectBuild): Promise<void> {
+export async function recordProjectBuild(
+  bucket: R2Bucket,
+  owner: string,
+  repo: string,
+  build: ProjectBuild,
+): Promise<void> {
   const key = `${repoPrefix(owner, repo)}project.json`;
   const current = await bucket.get(key);
-  const project = current ? ((await current.json()) as { repo_owner: string; repo_name: string; builds: ProjectBuild[] }) : { repo_owner: owner, repo_name: repo, builds: [] };
+  const project = current
+    ? ((await current.json()) as { repo_owner: string; repo_name: string; builds: ProjectBuild[] })
+    : { repo_owner: owner, repo_name: repo, builds: [] };
   project.builds = project.builds.filter((b) => b.id !== build.id);
   project.builds.push(build);
   await putFile(bucket, key, JSON.stringify(project, null, 2));
 }
 
 /** Points the ref (and the repo's front page) at a successful build; a failed build never calls this. */
-export async function pointRefs(bucket: R2Bucket, owner: string, repo: string, ref: string, pointer: RefPointer): Promise<void> {
+export async function pointRefs(
+  bucket: R2Bucket,
+  owner: string,
+  repo: string,
+  ref: string,
+  pointer: RefPointer,
+): Promise<void> {
   const body = JSON.stringify(pointer);
   await Promise.all([putFile(bucket, refKey(owner, repo, ref), body), putFile(bucket, latestKey(owner, repo), body)]);
 }

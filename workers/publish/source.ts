@@ -5,7 +5,10 @@ import type { Finding } from "./usfm-check";
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 /** The file's text, or an error naming it: a converter given mojibake would publish mojibake. */
-export function decodeSource(path: string, bytes: Uint8Array): { ok: true; text: string } | { ok: false; error: string } {
+export function decodeSource(
+  path: string,
+  bytes: Uint8Array,
+): { ok: true; text: string } | { ok: false; error: string } {
   try {
     return { ok: true, text: utf8.decode(bytes).replace(/\r\n?/g, "\n") };
   } catch {
@@ -23,7 +26,10 @@ export function conflictMarkers(path: string, text: string): Finding | null {
   const m = CONFLICT.exec(text);
   if (!m) return null;
   const line = text.slice(0, m.index).split("\n").length;
-  return { level: "error", message: `${path} line ${line}: merge-conflict marker "${m[1] ?? "======="}" (resolve the conflict and push again)` };
+  return {
+    level: "error",
+    message: `${path} line ${line}: merge-conflict marker "${m[1] ?? "======="}" (resolve the conflict and push again)`,
+  };
 }
 
 export function escapeHtml(s: string): string {

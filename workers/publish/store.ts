@@ -8,13 +8,26 @@ import { jobs } from "../../schema/jobs";
 
 export type BuildRow = typeof publishBuilds.$inferSelect;
 
-export async function insertBuild(db: D1Database, row: Pick<BuildRow, "id" | "repoId" | "owner" | "repo" | "ref" | "commitId">): Promise<void> {
+export async function insertBuild(
+  db: D1Database,
+  row: Pick<BuildRow, "id" | "repoId" | "owner" | "repo" | "ref" | "commitId">,
+): Promise<void> {
   const now = Date.now();
-  await drizzle(db).insert(publishBuilds).values({ ...row, createdAt: now, updatedAt: now }).onConflictDoNothing();
+  await drizzle(db)
+    .insert(publishBuilds)
+    .values({ ...row, createdAt: now, updatedAt: now })
+    .onConflictDoNothing();
 }
 
-export async function updateBuild(db: D1Database, id: string, patch: Partial<Omit<BuildRow, "id" | "createdAt">>): Promise<void> {
-  await drizzle(db).update(publishBuilds).set({ ...patch, updatedAt: Date.now() }).where(eq(publishBuilds.id, id));
+export async function updateBuild(
+  db: D1Database,
+  id: string,
+  patch: Partial<Omit<BuildRow, "id" | "createdAt">>,
+): Promise<void> {
+  await drizzle(db)
+    .update(publishBuilds)
+    .set({ ...patch, updatedAt: Date.now() })
+    .where(eq(publishBuilds.id, id));
 }
 
 export interface BuildListing {
@@ -36,7 +49,10 @@ const columns = {
 };
 
 /** Builds newest first, after `cursor` (a build id), filtered by repo (`owner/name`) and status. */
-export async function listBuilds(db: D1Database, q: { repo?: string; status?: string; cursor?: string; limit: number }): Promise<BuildListing[]> {
+export async function listBuilds(
+  db: D1Database,
+  q: { repo?: string; status?: string; cursor?: string; limit: number },
+): Promise<BuildListing[]> {
   const where = [];
   if (q.repo) {
     const [owner, name] = q.repo.split("/");
@@ -55,6 +71,11 @@ export async function listBuilds(db: D1Database, q: { repo?: string; status?: st
 }
 
 export async function readBuild(db: D1Database, id: string): Promise<BuildListing | null> {
-  const rows = await drizzle(db).select(columns).from(publishBuilds).leftJoin(jobs, eq(jobs.id, publishBuilds.id)).where(eq(publishBuilds.id, id)).limit(1);
+  const rows = await drizzle(db)
+    .select(columns)
+    .from(publishBuilds)
+    .leftJoin(jobs, eq(jobs.id, publishBuilds.id))
+    .where(eq(publishBuilds.id, id))
+    .limit(1);
   return (rows[0] as BuildListing | undefined) ?? null;
 }

@@ -12,7 +12,8 @@ export function badEntryName(name: string): string | null {
 
 /** Why a symlink at `path` pointing to `target` is refused (absolute, or climbing out of the tree), or null. */
 export function badSymlink(path: string, target: string): string | null {
-  if (target.startsWith("/") || /^[a-zA-Z]:[\\/]/.test(target)) return `symlink ${path} points to an absolute path (${target})`;
+  if (target.startsWith("/") || /^[a-zA-Z]:[\\/]/.test(target))
+    return `symlink ${path} points to an absolute path (${target})`;
   if (joinPath(path, target) === null) return `symlink ${path} points out of the tree (${target})`;
   return null;
 }

@@ -41,14 +41,21 @@ export interface TreeLimits {
 export const packKey = (jobId: string) => `publish/packs/${jobId}.pack`;
 
 /** Fetches the commit's whole tree (depth 1) and stores the pack in ARTIFACTS, streamed in parts. */
-export async function fetchTree(bucket: R2Bucket, cloneUrl: string, commit: string, key: string, auth?: GitAuth): Promise<number> {
+export async function fetchTree(
+  bucket: R2Bucket,
+  cloneUrl: string,
+  commit: string,
+  key: string,
+  auth?: GitAuth,
+): Promise<number> {
   const pack = await fetchPack(cloneUrl, { wants: [commit], depth: 1, auth, signal: AbortSignal.timeout(5 * 60_000) });
   return (await storePack(bucket, key, pack)).size;
 }
 
 async function* objects(bucket: R2Bucket, key: string, maxObjectBytes: number) {
   const stored = await bucket.get(key);
-  if (!stored) throw new GitError("weak", "pack_missing", `the fetched pack ${key} is gone from ARTIFACTS; fetching again`);
+  if (!stored)
+    throw new GitError("weak", "pack_missing", `the fetched pack ${key} is gone from ARTIFACTS; fetching again`);
   yield* readPack(stored.body, { spill: r2Spill(bucket, key), maxObjectBytes }).objects();
 }
 
@@ -64,7 +71,12 @@ async function* guardSize<T>(source: AsyncIterable<T>, maxBytes: number): AsyncI
 }
 
 /** Pass 1: the commit, its trees, and every file's path, blob id and size; refuses what breaks the limits. */
-export async function listTree(bucket: R2Bucket, key: string, commitId: string, limits: TreeLimits): Promise<TreeListing> {
+export async function listTree(
+  bucket: R2Bucket,
+  key: string,
+  commitId: string,
+  limits: TreeLimits,
+): Promise<TreeListing> {
   const trees = new Map<string, Uint8Array>();
   const sizes = new Map<string, number>();
   let commit: CommitFacts | null = null;
@@ -76,11 +88,17 @@ export async function listTree(bucket: R2Bucket, key: string, commitId: string, 
       sizes.set(o.oid, o.data.byteLength);
       packBytes += o.data.byteLength;
       // Bounded while reading, not after: a tree far over the limit stops here.
-      if (packBytes > limits.maxBytes) throw new TreeRefused(`the tree is over PUBLISH_MAX_BYTES (${limits.maxBytes} bytes unpacked)`);
+      if (packBytes > limits.maxBytes)
+        throw new TreeRefused(`the tree is over PUBLISH_MAX_BYTES (${limits.maxBytes} bytes unpacked)`);
     } else if (o.type === "commit" && o.oid === commitId) {
       const c = parseCommit(o.data);
       treeId = c.tree;
-      commit = { id: o.oid, message: c.text, author: `${c.author.name} <${c.author.email}>`, committedAt: c.committer.time * 1000 };
+      commit = {
+        id: o.oid,
+        message: c.text,
+        author: `${c.author.name} <${c.author.email}>`,
+        committedAt: c.committer.time * 1000,
+      };
     }
   }
   if (!commit) throw new GitError("strong", "no_commit", `the remote sent no commit ${commitId}`);
@@ -103,12 +121,14 @@ export async function listTree(bucket: R2Bucket, key: string, commitId: string, 
         if (size === undefined) throw new GitError("strong", "missing_blob", `the pack lacks blob ${e.oid} (${path})`);
         files.push({ path, oid: e.oid, size });
         totalBytes += size;
-        if (files.length > limits.maxFiles) throw new TreeRefused(`the tree has over PUBLISH_MAX_FILES (${limits.maxFiles}) files`);
+        if (files.length > limits.maxFiles)
+          throw new TreeRefused(`the tree has over PUBLISH_MAX_FILES (${limits.maxFiles}) files`);
       }
     }
   };
   walk(treeId, "");
-  if (totalBytes > limits.maxBytes) throw new TreeRefused(`the tree is over PUBLISH_MAX_BYTES (${limits.maxBytes} bytes unpacked)`);
+  if (totalBytes > limits.maxBytes)
+    throw new TreeRefused(`the tree is over PUBLISH_MAX_BYTES (${limits.maxBytes} bytes unpacked)`);
   return { commit, files, symlinks, warnings, totalBytes };
 }
 

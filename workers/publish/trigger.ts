@@ -44,4 +44,3 @@ export function planPublish(event: ForgeEvent, cfg: PublishConfig, repo: RepoFac
   };
   return [{ kind: PUBLISH, input: input as never, coalesce: `ref:${event.ref}` }];
 }
-

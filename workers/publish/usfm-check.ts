@@ -18,30 +18,60 @@ export function stripAlignment(text: string, book: string): { text: string; find
   let chapter = "0";
   let verse = "0";
   const open: Record<"zaln" | "k", string[]> = { zaln: [], k: [] };
-  const out = text.replace(ALIGNMENT, (match, word: string | undefined, c: string | undefined, v: string | undefined) => {
-    if (c !== undefined) {
-      chapter = c;
-      verse = "0";
-      return match;
-    }
-    if (v !== undefined) {
-      verse = v;
-      return match;
-    }
-    if (word !== undefined) return word;
-    const kind = match.startsWith("\\zaln") ? "zaln" : "k";
-    if (match.includes("-s")) open[kind].push(`${chapter}:${verse}`);
-    else if (!open[kind].pop())
-      findings.push({ level: "warning", message: `${book} ${chapter}:${verse}: \\${kind}-e without a matching \\${kind}-s` });
-    return "";
-  });
+  const out = text.replace(
+    ALIGNMENT,
+    (match, word: string | undefined, c: string | undefined, v: string | undefined) => {
+      if (c !== undefined) {
+        chapter = c;
+        verse = "0";
+        return match;
+      }
+      if (v !== undefined) {
+        verse = v;
+        return match;
+      }
+      if (word !== undefined) return word;
+      const kind = match.startsWith("\\zaln") ? "zaln" : "k";
+      if (match.includes("-s")) open[kind].push(`${chapter}:${verse}`);
+      else if (!open[kind].pop())
+        findings.push({
+          level: "warning",
+          message: `${book} ${chapter}:${verse}: \\${kind}-e without a matching \\${kind}-s`,
+        });
+      return "";
+    },
+  );
   for (const kind of ["zaln", "k"] as const)
-    for (const at of open[kind]) findings.push({ level: "warning", message: `${book} ${at}: \\${kind}-s never closed by \\${kind}-e` });
+    for (const at of open[kind])
+      findings.push({ level: "warning", message: `${book} ${at}: \\${kind}-s never closed by \\${kind}-e` });
   return { text: out, findings };
 }
 
 // Character and note markers that must be closed explicitly (`\add …\add*`); note-internal ones (ft, fqa…) close implicitly.
-const CLOSED = new Set(["add", "nd", "wj", "bk", "qt", "tl", "sc", "it", "bd", "bdit", "em", "pn", "sls", "f", "fe", "x", "rq", "ca", "va", "vp", "qs", "w"]);
+const CLOSED = new Set([
+  "add",
+  "nd",
+  "wj",
+  "bk",
+  "qt",
+  "tl",
+  "sc",
+  "it",
+  "bd",
+  "bdit",
+  "em",
+  "pn",
+  "sls",
+  "f",
+  "fe",
+  "x",
+  "rq",
+  "ca",
+  "va",
+  "vp",
+  "qs",
+  "w",
+]);
 const NOTE = new Set(["f", "fe", "x"]);
 const MARKER = /\\(\+?)([a-z]+[0-9]*(?:-[se])?)(\*?)|\n/g;
 
@@ -79,7 +109,10 @@ export function checkUsfm(text: string, book: string): Finding[] {
       const note = open.find((o) => NOTE.has(o.marker));
       if (note) {
         // A note left open at the next verse is a common slip (en-ulb-v7 EZR 10:25); it is closed there.
-        findings.push({ level: "warning", message: `${note.where}: \\${note.marker} is not closed (\\${note.marker}*) before verse ${n}; closed there` });
+        findings.push({
+          level: "warning",
+          message: `${note.where}: \\${note.marker} is not closed (\\${note.marker}*) before verse ${n}; closed there`,
+        });
         open.length = 0;
       }
       if (!chapter) error(`${book} line ${line}: verse ${n} comes before any chapter (\\c)`);

@@ -38,7 +38,10 @@ function noteText(content: string): string {
 export function renderUsfmBook(source: string, book: Book): RenderedBook {
   const stripped = stripAlignment(source, book.code);
   const findings = [...stripped.findings, ...checkUsfm(stripped.text, book.code)];
-  const json = usfm.toJSON(stripped.text) as { headers: Loose[]; chapters: Record<string, Record<string, { verseObjects: Loose[] }>> };
+  const json = usfm.toJSON(stripped.text) as {
+    headers: Loose[];
+    chapters: Record<string, Record<string, { verseObjects: Loose[] }>>;
+  };
   const header = (tag: string) => json.headers.find((h) => h.tag === tag)?.content?.trim() as string | undefined;
   const title = header("mt") ?? header("mt1") ?? header("toc1") ?? header("h") ?? book.name;
   const chapterLabel = header("cl") ?? "Chapter";
@@ -91,7 +94,9 @@ export function renderUsfmBook(source: string, book: Book): RenderedBook {
         const note = noteText(o.content ?? text);
         const cls = tag === "x" ? "xref" : "footnote";
         if (!block) openBlock("p");
-        out.push(`<span class="${cls}"><sup class="caller">${tag === "x" ? "+" : "*"}</sup><span class="note">${escapeHtml(note)}</span></span>`);
+        out.push(
+          `<span class="${cls}"><sup class="caller">${tag === "x" ? "+" : "*"}</sup><span class="note">${escapeHtml(note)}</span></span>`,
+        );
         if (o.nextChar) inline(o.nextChar);
       } else if (Array.isArray(o.children)) {
         const wrap = tag && tag !== "zaln" && tag !== "w" && tag !== "k";
@@ -107,7 +112,8 @@ export function renderUsfmBook(source: string, book: Book): RenderedBook {
     }
   };
 
-  const byNumber = (keys: string[]) => keys.filter((k) => /^\d/.test(k)).sort((a, b) => parseInt(a, 10) - parseInt(b, 10));
+  const byNumber = (keys: string[]) =>
+    keys.filter((k) => /^\d/.test(k)).sort((a, b) => parseInt(a, 10) - parseInt(b, 10));
   for (const c of byNumber(Object.keys(json.chapters))) {
     const chapter = json.chapters[c]!;
     const cid = `${book.number}-ch-${pad3(parseInt(c, 10))}`;

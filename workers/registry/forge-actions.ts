@@ -8,7 +8,8 @@ export type RepoAction =
   | { action: "move"; from: string; to: string; what: string }
   | { action: "freeze" | "unfreeze" | "remove" | "create"; url: string; what: string };
 
-export type ReadAction = { ok: true; action: RepoAction } | { ok: false; ignored: string } | { ok: false; invalid: string } | null;
+export type ReadAction =
+  { ok: true; action: RepoAction } | { ok: false; ignored: string } | { ok: false; invalid: string } | null;
 
 /** Where a GitLab system hook's forge is (it names no URL): the X-Gitlab-Instance header, else `?host=` on the hook URL. */
 export function gitlabInstance(headers: Headers, hookUrl: URL): string | null {
@@ -40,7 +41,8 @@ export function readRepoAction(forge: ForgeFamily, eventType: string, payload: O
     const name = str(payload.event_name);
     if (!name?.startsWith("project_")) return null;
     const old = str(payload.old_path_with_namespace);
-    if (!home) return { ok: false, invalid: "system hook: name the GitLab instance (X-Gitlab-Instance header or ?host=)" };
+    if (!home)
+      return { ok: false, invalid: "system hook: name the GitLab instance (X-Gitlab-Instance header or ?host=)" };
     const base = home.slice(0, home.length - (str(payload.path_with_namespace)?.length ?? 0));
     switch (name) {
       case "project_rename":

@@ -18,9 +18,7 @@ export interface ActionContext {
   autoRegister: Record<string, unknown> | null;
 }
 
-export type ActionResult =
-  | { done: string; repo: string; workflow?: string }
-  | { ignored: string; logged?: string };
+export type ActionResult = { done: string; repo: string; workflow?: string } | { ignored: string; logged?: string };
 
 export async function applyRepoAction(env: Env, action: RepoAction, ctx: ActionContext): Promise<ActionResult> {
   const subject = parseRepoUrl(action.action === "move" ? action.from : action.url);
@@ -57,8 +55,15 @@ export async function applyRepoAction(env: Env, action: RepoAction, ctx: ActionC
   }
 }
 
-async function unknown(env: Env, ctx: ActionContext, action: RepoAction, host: string, path: string): Promise<ActionResult> {
-  const data: Record<string, string> = action.action === "move" ? { from: action.from, to: action.to } : { url: action.url };
+async function unknown(
+  env: Env,
+  ctx: ActionContext,
+  action: RepoAction,
+  host: string,
+  path: string,
+): Promise<ActionResult> {
+  const data: Record<string, string> =
+    action.action === "move" ? { from: action.from, to: action.to } : { url: action.url };
   const logged = await remote<RegistryObject>(env.REGISTRY, host).record(host, {
     source: `delivery:${ctx.forge}:${ctx.delivery}`,
     kind: "repo_unknown_event",

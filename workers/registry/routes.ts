@@ -27,10 +27,14 @@ const pageQuery = z.object({
 });
 const moveSchema = z.strictObject({ url: z.string().min(1).max(2048) });
 const errorSchema = z.strictObject({ strength: z.enum(["strong", "weak"]), message: z.string().min(1).max(4096) });
-const stepSchema = z.strictObject({ event: z.enum(["released", "acquired"]), by: z.string().min(1).max(200).optional() });
+const stepSchema = z.strictObject({
+  event: z.enum(["released", "acquired"]),
+  by: z.string().min(1).max(200).optional(),
+});
 
 function upgradeOrThrow(header: string | undefined): void {
-  if (header?.toLowerCase() !== "websocket") throw badRequest("this endpoint is a WebSocket: send Upgrade: websocket", "upgrade_required");
+  if (header?.toLowerCase() !== "websocket")
+    throw badRequest("this endpoint is a WebSocket: send Upgrade: websocket", "upgrade_required");
 }
 
 function bearerOf(header: string | undefined): string {
@@ -121,7 +125,13 @@ workflowRoutes.post("/:id/events", jsonBody(stepSchema), async (c) => {
 export const lifecycleRoutes = new Hono<{ Bindings: Env }>();
 
 /** Starts a workflow on a repo; a move first reserves its destination, so two repos never take one URL. */
-export async function startWorkflow(env: Env, named: Remote<RepoObject>, kind: WorkflowKind, url: string | null, by: string) {
+export async function startWorkflow(
+  env: Env,
+  named: Remote<RepoObject>,
+  kind: WorkflowKind,
+  url: string | null,
+  by: string,
+) {
   const repo = await named.view();
   if (!repo) throw notFound("no such repo");
   const stub = remote<RepoObject>(env.REPO, repo.key);
@@ -136,7 +146,10 @@ export async function startWorkflow(env: Env, named: Remote<RepoObject>, kind: W
   return { workflow: id, repo: unwrap(begun) };
 }
 
-for (const [path, kind] of [["freeze", "freeze-repo"], ["unfreeze", "unfreeze-repo"]] as const) {
+for (const [path, kind] of [
+  ["freeze", "freeze-repo"],
+  ["unfreeze", "unfreeze-repo"],
+] as const) {
   lifecycleRoutes.post(`/:id/${path}`, requireAdmin, async (c) => {
     const started = await startWorkflow(c.env, await repoStub(c.env, c.req.param("id")), kind, null, "api");
     return c.json({ workflow: started.workflow, repo: repoView(started.repo) }, 202);
@@ -144,14 +157,22 @@ for (const [path, kind] of [["freeze", "freeze-repo"], ["unfreeze", "unfreeze-re
 }
 
 lifecycleRoutes.post("/:id/move", requireAdmin, jsonBody(moveSchema), async (c) => {
-  const started = await startWorkflow(c.env, await repoStub(c.env, c.req.param("id")), "move-repo", c.req.valid("json").url, "api");
+  const started = await startWorkflow(
+    c.env,
+    await repoStub(c.env, c.req.param("id")),
+    "move-repo",
+    c.req.valid("json").url,
+    "api",
+  );
   return c.json({ workflow: started.workflow, repo: repoView(started.repo) }, 202);
 });
 
 lifecycleRoutes.post("/:id/error", jsonBody(errorSchema), async (c) => {
   const by = await reporterOf(c.req.header("Authorization"), c.env);
   const input = c.req.valid("json");
-  const result = unwrap(await (await repoStub(c.env, c.req.param("id"))).reportError(input.strength, input.message, by));
+  const result = unwrap(
+    await (await repoStub(c.env, c.req.param("id"))).reportError(input.strength, input.message, by),
+  );
   const repo = await (await repoStub(c.env, c.req.param("id"))).view();
   return c.json({ ...result, repo: repo && repoView(repo) });
 });

@@ -13,9 +13,7 @@ export interface FetchedTag {
   bytes: Uint8Array;
 }
 
-export type TagLookup =
-  | { found: true; id: string; peeled: string | null; filter: boolean }
-  | { found: false };
+export type TagLookup = { found: true; id: string; peeled: string | null; filter: boolean } | { found: false };
 
 /** Finds `refs/tags/<name>` on the remote, and whether its upload-pack allows object filters. */
 export async function lookUpTag(cloneUrl: string, name: string, auth?: GitAuth): Promise<TagLookup> {
@@ -23,7 +21,9 @@ export async function lookUpTag(cloneUrl: string, name: string, auth?: GitAuth):
   const listing = await listRefs(cloneUrl, { auth, prefixes: [ref], signal: AbortSignal.timeout(30_000) });
   const found = listing.refs.find((r) => r.name === ref);
   if (!found) return { found: false };
-  const filter = listing.capabilities.some((c) => c === "filter" || (c.startsWith("fetch=") && c.slice(6).split(" ").includes("filter")));
+  const filter = listing.capabilities.some(
+    (c) => c === "filter" || (c.startsWith("fetch=") && c.slice(6).split(" ").includes("filter")),
+  );
   return { found: true, id: found.oid, peeled: found.peeled ?? null, filter };
 }
 
@@ -54,7 +54,8 @@ export async function fetchTagObject(
       else tag = object.data;
     }
   }
-  if (seenOther) throw refused("not_a_tag", `${id} is a ${seenOther}, not an annotated tag object (a lightweight tag?)`);
+  if (seenOther)
+    throw refused("not_a_tag", `${id} is a ${seenOther}, not an annotated tag object (a lightweight tag?)`);
   if (!tag) throw refused("id_mismatch", `the remote sent no object with id ${id}`);
   const hashed = await hashObject("tag", tag);
   if (hashed !== id) throw refused("id_mismatch", `tag object hashes to ${hashed}, not the pushed ${id}`);

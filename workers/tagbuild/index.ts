@@ -54,7 +54,12 @@ export function planTagbuild(event: ForgeEvent, cfg: TagbuildConfig, repo: RepoF
   return [{ kind: TAGBUILD, input: input as never, coalesce: `tag:${name}:${pushedId ?? ""}:${event.kind}` }];
 }
 
-const tagbuildPipeline: Pipeline<TagbuildConfig> = { name: TAGBUILD, config, kinds: [tagbuildKind], plan: planTagbuild };
+const tagbuildPipeline: Pipeline<TagbuildConfig> = {
+  name: TAGBUILD,
+  config,
+  kinds: [tagbuildKind],
+  plan: planTagbuild,
+};
 
 export const tagbuildModule: PipelineModule = {
   pipeline: tagbuildPipeline,

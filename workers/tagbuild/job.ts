@@ -95,7 +95,12 @@ async function notice(ctx: JobContext, env: Env, input: TagbuildInput): Promise<
   if (!git) return;
   if (!git.found) return end(ctx, env, "irrecoverable", `tag ${input.tagName} does not exist in ${input.repoUrl}`);
   if (input.pushedId && git.id !== input.pushedId)
-    return end(ctx, env, "irrecoverable", `tag object id mismatch: refs/tags/${input.tagName} names ${git.id}, the push said ${input.pushedId}`);
+    return end(
+      ctx,
+      env,
+      "irrecoverable",
+      `tag object id mismatch: refs/tags/${input.tagName} names ${git.id}, the push said ${input.pushedId}`,
+    );
   const objectId = git.id;
   await updateRow(env.DB, ctx.id, { objectId });
 
@@ -105,9 +110,15 @@ async function notice(ctx: JobContext, env: Env, input: TagbuildInput): Promise<
   for (const earlier of await earlierDeliveries(env.DB, ctx.id, input.repoUrl, objectId)) {
     const state = await stateOf(earlier);
     if (state !== null && state !== "failed" && state !== "not_for_us")
-      return end(ctx, env, "not_for_us", `tag object ${objectId} was already delivered for this repo (job ${earlier}); ignored`, {
-        duplicateOf: earlier,
-      });
+      return end(
+        ctx,
+        env,
+        "not_for_us",
+        `tag object ${objectId} was already delivered for this repo (job ${earlier}); ignored`,
+        {
+          duplicateOf: earlier,
+        },
+      );
   }
 
   // Never two jobs at once on one tag object.
@@ -118,10 +129,15 @@ async function notice(ctx: JobContext, env: Env, input: TagbuildInput): Promise<
     if (holder.state === "uploaded" || holder.state === "irrecoverable" || holder.state === "not_for_us")
       return end(ctx, env, holder.state, `duplicate of job ${holder.id} (${holder.state})`, { duplicateOf: holder.id });
     // Woken when the holder settles (settled.ts).
-    return ctx.later(Date.now() + COALESCE_RECHECK_MS, `waiting for job ${holder.id}, which holds tag object ${objectId}`);
+    return ctx.later(
+      Date.now() + COALESCE_RECHECK_MS,
+      `waiting for job ${holder.id}, which holds tag object ${objectId}`,
+    );
   }
 
-  const fetched = await forgeCall(ctx, env, input, () => fetchTagObject(input.cloneUrl, objectId, { auth, filter: git.filter, maxBytes }));
+  const fetched = await forgeCall(ctx, env, input, () =>
+    fetchTagObject(input.cloneUrl, objectId, { auth, filter: git.filter, maxBytes }),
+  );
   if (!fetched) return;
   await remote<ForgeObject>(env.FORGE, input.host).reportSuccess(input.host);
 
@@ -137,8 +153,15 @@ async function notice(ctx: JobContext, env: Env, input: TagbuildInput): Promise<
     taggerAt: facts.tagger.timestamp * 1000,
   };
   if (facts.tag !== input.tagName)
-    return end(ctx, env, "irrecoverable", `the tag object is named ${facts.tag} but was pushed as ${input.tagName}`, taggerPatch);
-  if (facts.type !== "commit") return end(ctx, env, "irrecoverable", `the tag points at a ${facts.type}, not a commit`, taggerPatch);
+    return end(
+      ctx,
+      env,
+      "irrecoverable",
+      `the tag object is named ${facts.tag} but was pushed as ${input.tagName}`,
+      taggerPatch,
+    );
+  if (facts.type !== "commit")
+    return end(ctx, env, "irrecoverable", `the tag points at a ${facts.type}, not a commit`, taggerPatch);
   const stale = checkTaggerTime(facts.tagger.timestamp, now, settings.maxAgeMs, settings.slopMs);
   if (stale) return end(ctx, env, "irrecoverable", stale, taggerPatch);
   const meta = readMetadata(facts.message, input.distro);
@@ -158,8 +181,16 @@ async function notice(ctx: JobContext, env: Env, input: TagbuildInput): Promise<
   });
   // The hub first (idempotent): a crash between the two leaves a job that redoes this attempt, never a
   // queued job whose tag bytes nobody holds.
-  const status = await buildersHub(env).submit({ jobId: ctx.id, source: meta.request.source, repoUrl: input.repoUrl, tag: fetched.bytes });
-  await ctx.to("queued", `tag ${objectId} confirmed; ${meta.request.source} ${meta.request.version} queued for a builder`);
+  const status = await buildersHub(env).submit({
+    jobId: ctx.id,
+    source: meta.request.source,
+    repoUrl: input.repoUrl,
+    tag: fetched.bytes,
+  });
+  await ctx.to(
+    "queued",
+    `tag ${objectId} confirmed; ${meta.request.source} ${meta.request.version} queued for a builder`,
+  );
   // A builder taking it now wakes the job even before this attempt defers (the wake is kept pending).
   return advance(ctx, env, status);
 }
@@ -182,11 +213,20 @@ async function advance(ctx: JobContext, env: Env, status: BuildStatus): Promise<
     // The hub's record goes once the job has settled (settled.ts).
     return end(ctx, env, status.outcome, status.reason ?? status.outcome, { messages: status.messages });
   }
-  return ctx.later(Date.now() + RECHECK_MS, status.state === "building" ? `building on ${status.builder}` : "waiting for a builder");
+  return ctx.later(
+    Date.now() + RECHECK_MS,
+    status.state === "building" ? `building on ${status.builder}` : "waiting for a builder",
+  );
 }
 
 /** Ends the job in a final state, recording why (the jobs waiting for its tag object are woken by settled.ts). */
-async function end(ctx: JobContext, env: Env, state: "uploaded" | "irrecoverable" | "not_for_us", reason: string, patch: TagbuildPatch = {}): Promise<void> {
+async function end(
+  ctx: JobContext,
+  env: Env,
+  state: "uploaded" | "irrecoverable" | "not_for_us",
+  reason: string,
+  patch: TagbuildPatch = {},
+): Promise<void> {
   await updateRow(env.DB, ctx.id, { ...patch, reason });
   await ctx.to(state, reason);
 }
@@ -196,13 +236,23 @@ async function end(ctx: JobContext, env: Env, state: "uploaded" | "irrecoverable
  * the forge is marked down and the cron retries the job once a preflight finds it up. "Does not exist"
  * ends it irrecoverable at once; bad data too. Returns null when the job has ended.
  */
-async function forgeCall<T>(ctx: JobContext, env: Env, input: TagbuildInput, call: () => Promise<T>): Promise<T | null> {
+async function forgeCall<T>(
+  ctx: JobContext,
+  env: Env,
+  input: TagbuildInput,
+  call: () => Promise<T>,
+): Promise<T | null> {
   try {
     return await call();
   } catch (err) {
     if (!(err instanceof GitError)) throw err;
     if (err.strength === "gone") {
-      await end(ctx, env, "irrecoverable", `${input.repoUrl} or its tag ${input.tagName} does not exist: ${err.message}`);
+      await end(
+        ctx,
+        env,
+        "irrecoverable",
+        `${input.repoUrl} or its tag ${input.tagName} does not exist: ${err.message}`,
+      );
       return null;
     }
     if (err.strength === "strong") {

@@ -67,7 +67,10 @@ export function expectedTagName(distro: string, version: string): string {
  * Whether a tag name is plausibly a build instruction for `distro`: `DISTRO/VERSION` with a valid mangled
  * version. Returns the version, or the reason it is not plausible.
  */
-export function plausibleTagName(name: string, distro: string): { ok: true; version: string } | { ok: false; reason: string } {
+export function plausibleTagName(
+  name: string,
+  distro: string,
+): { ok: true; version: string } | { ok: false; reason: string } {
   const slash = name.indexOf("/");
   if (slash < 0) return { ok: false, reason: `tag ${name} is not of the form DISTRO/VERSION` };
   const prefix = name.slice(0, slash);
@@ -131,7 +134,8 @@ export function readMetadata(message: string, distro: string): MetadataVerdict {
   let pleaseUpload: DgitLine | null = null;
   for (const line of lines) {
     for (const { key, value } of line.items) {
-      if (key.startsWith("!")) return { ok: false, invalid: `the tag demands "${clip(key)}", which this service does not understand` };
+      if (key.startsWith("!"))
+        return { ok: false, invalid: `the tag demands "${clip(key)}", which this service does not understand` };
       if (key === "distro") {
         if (!value) return { ok: false, invalid: "distro= has no value" };
         distros.add(value);
@@ -156,8 +160,10 @@ export function readMetadata(message: string, distro: string): MetadataVerdict {
   const version = fields.get("version");
   if (!source) return { ok: false, invalid: "please-upload has no source=" };
   if (!version) return { ok: false, invalid: "please-upload has no version=" };
-  if (!isSourcePackage(source)) return { ok: false, invalid: `source=${clip(source)} is not a valid source package name` };
-  if (!isDebianVersion(version)) return { ok: false, invalid: `version=${clip(version)} is not a valid Debian version` };
+  if (!isSourcePackage(source))
+    return { ok: false, invalid: `source=${clip(source)} is not a valid source package name` };
+  if (!isDebianVersion(version))
+    return { ok: false, invalid: `version=${clip(version)} is not a valid Debian version` };
   const upstream = fields.get("upstream") ?? null;
   if (fields.has("upstream") && (!upstream || !OBJECT_ID_RE.test(upstream)))
     return { ok: false, invalid: `upstream=${clip(upstream ?? "")} is not a commit id` };

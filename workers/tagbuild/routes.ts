@@ -87,15 +87,18 @@ tagbuildRoutes.get("/jobs", queryOf(listQuery), async (c) => {
     j.reason ?? "",
     new Date(j.createdAt).toISOString(),
   ]);
-  return c.html(page("Tag builds", table(["job", "status", "package", "repo", "builder", "duplicate of", "reason", "noticed"], cells)));
+  return c.html(
+    page(
+      "Tag builds",
+      table(["job", "status", "package", "repo", "builder", "duplicate of", "reason", "noticed"], cells),
+    ),
+  );
 });
 
 tagbuildRoutes.get("/jobs/:id", async (c) => {
   const id = c.req.param("id");
   if (!isUlid(id)) throw notFound(`no tag-build job ${id}`);
-  const row = await c.env.DB.prepare(
-    `SELECT t.* FROM tagbuild_jobs t WHERE t.id = ?`,
-  )
+  const row = await c.env.DB.prepare(`SELECT t.* FROM tagbuild_jobs t WHERE t.id = ?`)
     .bind(id)
     .first<Record<string, unknown>>();
   if (!row) throw notFound(`no tag-build job ${id}`);
@@ -140,15 +143,25 @@ tagbuildRoutes.get("/jobs/:id", async (c) => {
     ["package", job.tag.source ? `${job.tag.source} ${job.tag.version}` : ""],
     ["repo", String(job.repo.url)],
     ["builder", String(job.builder ?? "")],
-    ["duplicate of", job.duplicateOf ? { text: String(job.duplicateOf), href: `/api/tagbuild/jobs/${job.duplicateOf}` } : ""],
+    [
+      "duplicate of",
+      job.duplicateOf ? { text: String(job.duplicateOf), href: `/api/tagbuild/jobs/${job.duplicateOf}` } : "",
+    ],
     ["reason", String(job.reason ?? "")],
   ];
   const transitions = job.transitions.map((t): Cell[] => [new Date(t.at).toISOString(), t.from ?? "", t.to, t.reason]);
-  const messages = (job.messages as { at: number; text: string }[]).map((m): Cell[] => [new Date(m.at).toISOString(), m.text]);
+  const messages = (job.messages as { at: number; text: string }[]).map((m): Cell[] => [
+    new Date(m.at).toISOString(),
+    m.text,
+  ]);
   return c.html(
     page(
       `Tag build ${id}`,
-      table(["", ""], facts) + "<h2>Transitions</h2>" + table(["at", "from", "to", "reason"], transitions) + "<h2>Builder messages</h2>" + table(["at", "message"], messages),
+      table(["", ""], facts) +
+        "<h2>Transitions</h2>" +
+        table(["at", "from", "to", "reason"], transitions) +
+        "<h2>Builder messages</h2>" +
+        table(["at", "message"], messages),
     ),
   );
 });
@@ -158,7 +171,10 @@ export const builderRoutes = new Hono<{ Bindings: Env }>();
 const requireBuilder = requireBearer<{ Bindings: Env }>(
   (env) => tagbuildSettings(env).builderTokens,
   "bad_builder_token",
-  (env) => (tagbuildSettings(env).builderTokens.length ? "a builder needs Authorization: Bearer <builder token>" : "no BUILDER_TOKENS are configured"),
+  (env) =>
+    tagbuildSettings(env).builderTokens.length
+      ? "a builder needs Authorization: Bearer <builder token>"
+      : "no BUILDER_TOKENS are configured",
 );
 
 builderRoutes.get("/connect", requireBuilder, async (c) => {
@@ -170,8 +186,21 @@ builderRoutes.get("/connect", requireBuilder, async (c) => {
 builderRoutes.get("/", async (c) => {
   const { builders, queued } = await buildersHub(c.env).builders();
   if (!wantsHtml(c)) return c.json({ builders, queued });
-  const cells = builders.map((b): Cell[] => [b.id, b.mode ?? "", b.state, b.job ? { text: b.job, href: `/api/tagbuild/jobs/${b.job}` } : "", b.allowTesting ? "yes" : "no", b.lastSeenAt ? new Date(b.lastSeenAt).toISOString() : ""]);
-  return c.html(page("Builders", `<p>${queued} build(s) waiting for a builder.</p>` + table(["builder", "mode", "state", "job", "testing allowed", "last seen"], cells)));
+  const cells = builders.map((b): Cell[] => [
+    b.id,
+    b.mode ?? "",
+    b.state,
+    b.job ? { text: b.job, href: `/api/tagbuild/jobs/${b.job}` } : "",
+    b.allowTesting ? "yes" : "no",
+    b.lastSeenAt ? new Date(b.lastSeenAt).toISOString() : "",
+  ]);
+  return c.html(
+    page(
+      "Builders",
+      `<p>${queued} build(s) waiting for a builder.</p>` +
+        table(["builder", "mode", "state", "job", "testing allowed", "last seen"], cells),
+    ),
+  );
 });
 
 /** `{ "allow": false }` withdraws the permission; no body (or `{}`) grants it. */

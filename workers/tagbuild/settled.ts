@@ -20,5 +20,7 @@ export async function tagbuildSettled(job: SettledJob, env: Env): Promise<void> 
   if (!row.objectId) return;
   // A waiter whose attempt still runs keeps the wake pending; one that settled ignores it.
   for (const id of await othersOn(env.DB, row.objectId, job.jobId))
-    await remote<JobObject>(env.JOB, id).wake(`job ${job.jobId}, which held tag object ${row.objectId}, settled ${job.state}`);
+    await remote<JobObject>(env.JOB, id).wake(
+      `job ${job.jobId}, which held tag object ${row.objectId}, settled ${job.state}`,
+    );
 }

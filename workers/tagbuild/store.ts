@@ -9,7 +9,10 @@ import { tagbuildClaims, tagbuildJobs } from "../../schema";
 export type TagbuildRow = typeof tagbuildJobs.$inferSelect;
 export type TagbuildPatch = Partial<Omit<TagbuildRow, "id" | "createdAt">>;
 
-export async function insertRow(db: D1Database, row: Omit<TagbuildRow, "updatedAt" | "messages"> & { messages?: TagbuildRow["messages"] }): Promise<void> {
+export async function insertRow(
+  db: D1Database,
+  row: Omit<TagbuildRow, "updatedAt" | "messages"> & { messages?: TagbuildRow["messages"] },
+): Promise<void> {
   await drizzle(db)
     .insert(tagbuildJobs)
     .values({ ...row, messages: row.messages ?? [], updatedAt: Date.now() })
@@ -28,7 +31,12 @@ export async function readRow(db: D1Database, id: string): Promise<TagbuildRow |
 }
 
 /** Earlier jobs of the same repo on the same tag object, oldest first (at most a few: one per delivery). */
-export async function earlierDeliveries(db: D1Database, id: string, repoUrl: string, objectId: string): Promise<string[]> {
+export async function earlierDeliveries(
+  db: D1Database,
+  id: string,
+  repoUrl: string,
+  objectId: string,
+): Promise<string[]> {
   const rows = await drizzle(db)
     .select({ id: tagbuildJobs.id })
     .from(tagbuildJobs)
@@ -105,10 +113,14 @@ export async function dueForRetry(db: D1Database, now: number, limit = 50): Prom
 export async function pruneBefore(db: D1Database, cutoff: number): Promise<number> {
   const settled = `created_at < ? AND id IN (SELECT id FROM jobs WHERE kind = 'tagbuild' AND phase = 'settled')`;
   const [claims, rows, summaries] = await db.batch([
-    db.prepare(`DELETE FROM tagbuild_claims WHERE job_id IN (SELECT id FROM tagbuild_jobs WHERE ${settled})`).bind(cutoff),
+    db
+      .prepare(`DELETE FROM tagbuild_claims WHERE job_id IN (SELECT id FROM tagbuild_jobs WHERE ${settled})`)
+      .bind(cutoff),
     db.prepare(`DELETE FROM tagbuild_jobs WHERE ${settled}`).bind(cutoff),
     db
-      .prepare(`DELETE FROM jobs WHERE kind = 'tagbuild' AND phase = 'settled' AND created_at < ? AND id NOT IN (SELECT id FROM tagbuild_jobs)`)
+      .prepare(
+        `DELETE FROM jobs WHERE kind = 'tagbuild' AND phase = 'settled' AND created_at < ? AND id NOT IN (SELECT id FROM tagbuild_jobs)`,
+      )
       .bind(cutoff),
   ]);
   void claims;

@@ -58,11 +58,22 @@ export function readTagObject(bytes: Uint8Array): TagFacts {
     throw new TagObjectError(messageOf(err));
   }
   if (!tag.tagger) throw new TagObjectError("tag object has no tagger line");
-  return { object: tag.object, type: tag.type, tag: tag.tag, tagger: parseTagger(utf8.decode(tag.tagger.raw)), message: tag.text };
+  return {
+    object: tag.object,
+    type: tag.type,
+    tag: tag.tag,
+    tagger: parseTagger(utf8.decode(tag.tagger.raw)),
+    message: tag.text,
+  };
 }
 
 /** Whether a tagger timestamp lies in [now − maxAge, now + slop]; the reason when it does not. */
-export function checkTaggerTime(timestampSeconds: number, nowMs: number, maxAgeMs: number, slopMs: number): string | null {
+export function checkTaggerTime(
+  timestampSeconds: number,
+  nowMs: number,
+  maxAgeMs: number,
+  slopMs: number,
+): string | null {
   const at = timestampSeconds * 1000;
   if (at > nowMs + slopMs)
     return `tagger timestamp ${iso(at)} is ${Math.round((at - nowMs) / 1000)} s in the future (allowed: ${Math.round(slopMs / 1000)} s)`;

@@ -5,16 +5,33 @@ import { AppError, badRequest, notFound } from "../../core/errors";
 import { isHexId } from "../model";
 
 /** SWH's exception names for our statuses, so SWH clients see the errors they know. */
-const EXCEPTION: Record<number, string> = { 400: "BadInputExc", 401: "UnauthorizedExc", 403: "ForbiddenExc", 404: "NotFoundExc", 413: "LargePayloadExc" };
+const EXCEPTION: Record<number, string> = {
+  400: "BadInputExc",
+  401: "UnauthorizedExc",
+  403: "ForbiddenExc",
+  404: "NotFoundExc",
+  413: "LargePayloadExc",
+};
 
 /** `{ exception, reason }` as SWH answers, plus Forgeline's `{ error: { code, message } }`. */
 export function errorResponse(c: Context, err: AppError): Response {
-  return c.json({ exception: EXCEPTION[err.status] ?? "InternalErrorExc", reason: err.message, error: { code: err.code, message: err.message } }, err.status);
+  return c.json(
+    {
+      exception: EXCEPTION[err.status] ?? "InternalErrorExc",
+      reason: err.message,
+      error: { code: err.code, message: err.message },
+    },
+    err.status,
+  );
 }
 
 /** A 40-hex object id in a path; anything else is a 400 that says what was expected. */
 export function hexIdOf(value: string | undefined, what: string): string {
-  if (!value || !isHexId(value)) throw badRequest(`invalid ${what} id "${(value ?? "").slice(0, 80)}": expected 40 lowercase hex digits`, "invalid_id");
+  if (!value || !isHexId(value))
+    throw badRequest(
+      `invalid ${what} id "${(value ?? "").slice(0, 80)}": expected 40 lowercase hex digits`,
+      "invalid_id",
+    );
   return value;
 }
 

@@ -54,7 +54,8 @@ const snapshotQuery = z.object({
     .optional()
     .superRefine((text, ctx) => {
       for (const t of text ? text.split(",").map((t) => t.trim()) : [])
-        if (!BRANCH_TYPES.includes(t)) ctx.addIssue({ code: "custom", message: `"${t.slice(0, 40)}" is not one of ${BRANCH_TYPES.join(", ")}` });
+        if (!BRANCH_TYPES.includes(t))
+          ctx.addIssue({ code: "custom", message: `"${t.slice(0, 40)}" is not one of ${BRANCH_TYPES.join(", ")}` });
     }),
 });
 const logQuery = z.object({ per_page: wholeNumber(1, 50, 10), offset: wholeNumber(0, 1_000_000, 0) });
@@ -69,7 +70,9 @@ objectRoutes.on("GET", withOrWithoutSlash("/snapshot/:id/"), async (c) => {
   const page = await snapshotBranches(c.env, id, { from, count, types });
   if (!page) throw missing(`Snapshot with id ${id} not found!`);
   const inPage = new Map(page.branches);
-  const outside = page.branches.flatMap(([, b]) => (b?.targetType === "alias" && !inPage.has(b.target) ? [b.target] : []));
+  const outside = page.branches.flatMap(([, b]) =>
+    b?.targetType === "alias" && !inPage.has(b.target) ? [b.target] : [],
+  );
   const extra = outside.length ? await branchesByName(c.env, id, outside) : new Map<string, Branch>();
   const resolve = (name: string) => (inPage.has(name) ? inPage.get(name) : extra.get(name));
   const urls = Urls.of(c.req.url);
@@ -97,7 +100,8 @@ objectRoutes.on("GET", withOrWithoutSlash("/revision/:id/log/"), async (c) => {
   const log = await revisionLog(c.env, id, { offset, limit: perPage + 1 });
   if (!log.length && !offset) throw missing(`Revision with sha1_git ${id} not found.`);
   const urls = Urls.of(c.req.url);
-  if (log.length > perPage) linkNext(c, withQuery(urls.revisionLog(id), { per_page: perPage, offset: offset + perPage }));
+  if (log.length > perPage)
+    linkNext(c, withQuery(urls.revisionLog(id), { per_page: perPage, offset: offset + perPage }));
   return c.json(log.slice(0, perPage).map((r) => revisionView(r, urls)));
 });
 
@@ -125,7 +129,8 @@ objectRoutes.get("/directory/*", async (c) => {
   const urls = Urls.of(c.req.url);
   const found = await walk(c.env, id, segments);
   if (found.kind === "listing") return c.json(await listing(c.env, id, found.entries, urls));
-  const content = found.entry.type === "file" ? (await getContents(c.env, [found.entry.target])).get(found.entry.target) : undefined;
+  const content =
+    found.entry.type === "file" ? (await getContents(c.env, [found.entry.target])).get(found.entry.target) : undefined;
   return c.json(entryView(found.dirId, found.entry, found.path, content, urls));
 });
 
@@ -135,15 +140,29 @@ objectRoutes.get("/revision/:id/directory/*", async (c) => {
   const revision = await getRevision(c.env, id);
   if (!revision) throw missing(`Revision with sha1_git ${id} not found.`);
   const path = rawPath(c);
-  const segments = path.slice(path.indexOf("/directory/") + "/directory/".length).replace(/\/+$/, "").split("/").filter((s, i) => s || i);
+  const segments = path
+    .slice(path.indexOf("/directory/") + "/directory/".length)
+    .replace(/\/+$/, "")
+    .split("/")
+    .filter((s, i) => s || i);
   const urls = Urls.of(c.req.url);
   const found = await walk(c.env, revision.directory, segments.length === 1 && segments[0] === "" ? [] : segments);
   const shown = segments.length ? segments.join("/") : ".";
   if (found.kind === "listing")
-    return c.json({ revision: id, path: shown, type: "dir", content: await listing(c.env, found.dirId, found.entries, urls) });
+    return c.json({
+      revision: id,
+      path: shown,
+      type: "dir",
+      content: await listing(c.env, found.dirId, found.entries, urls),
+    });
   const e = found.entry;
   if (e.type === "dir")
-    return c.json({ revision: id, path: shown, type: "dir", content: await listing(c.env, e.target, (await directoryEntries(c.env, e.target)) ?? [], urls) });
+    return c.json({
+      revision: id,
+      path: shown,
+      type: "dir",
+      content: await listing(c.env, e.target, (await directoryEntries(c.env, e.target)) ?? [], urls),
+    });
   if (e.type === "rev") return c.json({ revision: id, path: shown, type: "rev", content: { id: e.target } });
   const content = (await getContents(c.env, [e.target])).get(e.target);
   if (!content) throw missing(`Content with sha1_git ${e.target} (at ${shown}) is not archived.`);
@@ -151,19 +170,26 @@ objectRoutes.get("/revision/:id/directory/*", async (c) => {
 });
 
 async function listing(env: ArchiveEnv, id: string, entries: DirectoryEntry[], urls: Urls) {
-  const contents = await getContents(env, entries.filter((e) => e.type === "file").map((e) => e.target));
+  const contents = await getContents(
+    env,
+    entries.filter((e) => e.type === "file").map((e) => e.target),
+  );
   return entries.map((e) => entryView(id, e, e.name, contents.get(e.target), urls));
 }
 
-type Walked = { kind: "listing"; dirId: string; entries: DirectoryEntry[] } | { kind: "entry"; dirId: string; entry: DirectoryEntry; path: Uint8Array };
+type Walked =
+  | { kind: "listing"; dirId: string; entries: DirectoryEntry[] }
+  | { kind: "entry"; dirId: string; entry: DirectoryEntry; path: Uint8Array };
 
 /** From a root directory down `segments` (percent-encoded names): the root's listing, or the entry at the path. */
 async function walk(env: ArchiveEnv, rootId: string, segments: string[]): Promise<Walked> {
   let entries = await directoryEntries(env, rootId);
   if (!entries) throw missing(`Directory with sha1_git ${rootId} not found.`);
   if (!segments.length) return { kind: "listing", dirId: rootId, entries };
-  if (segments.length > MAX_PATH_DEPTH) throw badRequest(`path is deeper than ${MAX_PATH_DEPTH} directories`, "invalid_path");
-  if (segments.some((s) => s === "" || s === "." || s === "..")) throw badRequest(`path "${segments.join("/").slice(0, 200)}" has empty, . or .. parts`, "invalid_path");
+  if (segments.length > MAX_PATH_DEPTH)
+    throw badRequest(`path is deeper than ${MAX_PATH_DEPTH} directories`, "invalid_path");
+  if (segments.some((s) => s === "" || s === "." || s === ".."))
+    throw badRequest(`path "${segments.join("/").slice(0, 200)}" has empty, . or .. parts`, "invalid_path");
   const names = segments.map(segmentBytes);
   let dirId = rootId;
   for (let i = 0; i < names.length; i++) {
@@ -172,7 +198,10 @@ async function walk(env: ArchiveEnv, rootId: string, segments: string[]): Promis
     if (i === names.length - 1) return { kind: "entry", dirId, entry, path: joinPath(names) };
     if (entry.type !== "dir") break;
     const next = await directoryEntries(env, entry.target);
-    if (!next) throw missing(`Directory with sha1_git ${entry.target} (at ${segments.slice(0, i + 1).join("/")}) is not archived.`);
+    if (!next)
+      throw missing(
+        `Directory with sha1_git ${entry.target} (at ${segments.slice(0, i + 1).join("/")}) is not archived.`,
+      );
     entries = next;
     dirId = entry.target;
   }
@@ -196,9 +225,16 @@ export function parseContentQuery(q: string): { algo: ContentAlgo; hash: string 
   const colon = q.indexOf(":");
   const algo = (colon < 0 ? "sha1" : q.slice(0, colon)) as ContentAlgo;
   const hash = colon < 0 ? q : q.slice(colon + 1);
-  if (!(algo in HASH_LENGTH)) throw badRequest(`unknown checksum type "${algo.slice(0, 40)}": use sha1, sha1_git, sha256 or blake2s256`, "invalid_id");
+  if (!(algo in HASH_LENGTH))
+    throw badRequest(
+      `unknown checksum type "${algo.slice(0, 40)}": use sha1, sha1_git, sha256 or blake2s256`,
+      "invalid_id",
+    );
   if (!new RegExp(`^[0-9a-f]{${HASH_LENGTH[algo]}}$`).test(hash))
-    throw badRequest(`invalid ${algo} checksum "${hash.slice(0, 80)}": expected ${HASH_LENGTH[algo]} lowercase hex digits`, "invalid_id");
+    throw badRequest(
+      `invalid ${algo} checksum "${hash.slice(0, 80)}": expected ${HASH_LENGTH[algo]} lowercase hex digits`,
+      "invalid_id",
+    );
   return { algo, hash };
 }
 
@@ -213,7 +249,8 @@ objectRoutes.on("GET", withOrWithoutSlash("/content/:q/raw/"), async (c) => {
   const { algo, hash } = parseContentQuery(c.req.param("q") ?? "");
   const content = await getContent(c.env, algo, hash);
   if (!content) throw missing(`Content with ${algo} checksum equals to ${hash} not found!`);
-  if (content.status !== "visible") throw missing(`Content ${content.sha1_git} is not available for download: ${content.reason ?? "skipped"}`);
+  if (content.status !== "visible")
+    throw missing(`Content ${content.sha1_git} is not available for download: ${content.reason ?? "skipped"}`);
   let body: ReadableStream<Uint8Array> | null;
   try {
     body = await openContent(c.env, content.sha1_git);

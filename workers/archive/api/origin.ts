@@ -35,7 +35,8 @@ export function parseOriginPath(rest: string): { url: string; action: Action } |
         throw badRequest("the origin URL in the path is not valid percent-encoding", "invalid_url");
       }
     }
-    if (!/^[a-z][a-z0-9+.-]*:\/\/[^\s]+$/i.test(url)) throw badRequest(`"${url.slice(0, 200)}" is not an origin URL`, "invalid_url");
+    if (!/^[a-z][a-z0-9+.-]*:\/\/[^\s]+$/i.test(url))
+      throw badRequest(`"${url.slice(0, 200)}" is not an origin URL`, "invalid_url");
     return { url, action: action(m) };
   }
   return null;
@@ -56,7 +57,8 @@ originRoutes.get("/origin/*", async (c) => {
   const path = rawPath(c);
   const rest = path.slice(path.indexOf("/origin/") + "/origin/".length);
   const parsed = parseOriginPath(rest);
-  if (!parsed) throw missing(`no route for GET ${path}: use /origin/<url>/get/, /visits/, /visit/latest/ or /visit/<n>/`);
+  if (!parsed)
+    throw missing(`no route for GET ${path}: use /origin/<url>/get/, /visits/, /visit/latest/ or /visit/<n>/`);
   const urls = Urls.of(c.req.url);
   const origin = await findOrigin(c.env, parsed.url);
   if (!origin) throw missing(`Origin with url ${parsed.url} not found!`);
@@ -99,6 +101,7 @@ async function visits(c: Context<{ Bindings: Env }>, url: string, urls: Urls) {
   const { per_page: perPage, last_visit: lastVisit } = queryIn(c, visitsQuery);
   const page = await listVisits(c.env, url, { before: lastVisit, limit: perPage + 1 });
   const shown = page.slice(0, perPage);
-  if (page.length > perPage) linkNext(c, withQuery(urls.visits(url), { last_visit: shown[shown.length - 1]!.visit, per_page: perPage }));
+  if (page.length > perPage)
+    linkNext(c, withQuery(urls.visits(url), { last_visit: shown[shown.length - 1]!.visit, per_page: perPage }));
   return c.json(shown.map((v) => visitView(v, urls)));
 }

@@ -5,7 +5,15 @@ import type { Env } from "../../env";
 import { z } from "zod";
 import { jsonBody } from "../../core/validate";
 import { badRequest } from "../../core/errors";
-import { getContent, getOriginById, getRelease, getRevision, getDirectoryRaw, knownOrigins, snapshotExists } from "../lookup";
+import {
+  getContent,
+  getOriginById,
+  getRelease,
+  getRevision,
+  getDirectoryRaw,
+  knownOrigins,
+  snapshotExists,
+} from "../lookup";
 import { knownObjects, type StoredKind } from "../store";
 import { OBJECT_TYPES, type SwhidType } from "../model";
 import { formatCore, formatSwhid, parseSwhid, SwhidError, type Swhid } from "../swhid";
@@ -78,24 +86,36 @@ resolveRoutes.get("/resolve/*", async (c) => {
 
 /** At most this many SWHIDs per /known/ request. */
 const MAX_KNOWN = 1000;
-const KIND_OF_TYPE: Record<Exclude<SwhidType, "ori">, StoredKind> = { cnt: "content", dir: "directory", rev: "revision", rel: "release", snp: "snapshot" };
+const KIND_OF_TYPE: Record<Exclude<SwhidType, "ori">, StoredKind> = {
+  cnt: "content",
+  dir: "directory",
+  rev: "revision",
+  rel: "release",
+  snp: "snapshot",
+};
 
 /** SWH's `POST /api/1/known/`: which of a list of SWHIDs the archive holds, `{ <swhid>: { known } }`. Batched. */
-resolveRoutes.post("/known/", jsonBody(z.array(z.string()).max(MAX_KNOWN, `at most ${MAX_KNOWN} SWHIDs per request`)), async (c) => {
-  const asked = c.req.valid("json");
-  const parsed = asked.map((text) => {
-    try {
-      return { text, swhid: parseSwhid(text) };
-    } catch (err) {
-      throw badRequest(`"${text.slice(0, 120)}": ${(err as SwhidError).message}`, "invalid_swhid");
+resolveRoutes.post(
+  "/known/",
+  jsonBody(z.array(z.string()).max(MAX_KNOWN, `at most ${MAX_KNOWN} SWHIDs per request`)),
+  async (c) => {
+    const asked = c.req.valid("json");
+    const parsed = asked.map((text) => {
+      try {
+        return { text, swhid: parseSwhid(text) };
+      } catch (err) {
+        throw badRequest(`"${text.slice(0, 120)}": ${(err as SwhidError).message}`, "invalid_swhid");
+      }
+    });
+    const known = new Set<string>();
+    for (const [type, kind] of Object.entries(KIND_OF_TYPE)) {
+      const ids = parsed.filter((p) => p.swhid.type === type).map((p) => p.swhid.id);
+      if (ids.length) for (const id of await knownObjects(c.env, ids, [kind])) known.add(`${type}:${id}`);
     }
-  });
-  const known = new Set<string>();
-  for (const [type, kind] of Object.entries(KIND_OF_TYPE)) {
-    const ids = parsed.filter((p) => p.swhid.type === type).map((p) => p.swhid.id);
-    if (ids.length) for (const id of await knownObjects(c.env, ids, [kind])) known.add(`${type}:${id}`);
-  }
-  const origins = parsed.filter((p) => p.swhid.type === "ori").map((p) => p.swhid.id);
-  if (origins.length) for (const id of await knownOrigins(c.env, origins)) known.add(`ori:${id}`);
-  return c.json(Object.fromEntries(parsed.map((p) => [p.text, { known: known.has(`${p.swhid.type}:${p.swhid.id}`) }])));
-});
+    const origins = parsed.filter((p) => p.swhid.type === "ori").map((p) => p.swhid.id);
+    if (origins.length) for (const id of await knownOrigins(c.env, origins)) known.add(`ori:${id}`);
+    return c.json(
+      Object.fromEntries(parsed.map((p) => [p.text, { known: known.has(`${p.swhid.type}:${p.swhid.id}`) }])),
+    );
+  },
+);

@@ -72,7 +72,8 @@ export function decodeWithEscape(bytes: Uint8Array): string {
   let i = 0;
   while (i < bytes.length) {
     const b = bytes[i]!;
-    const size = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    const size =
+      b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
     const chunk = size ? bytes.subarray(i, i + size) : null;
     let text: string | null = null;
     if (chunk && chunk.length === size) {
@@ -142,7 +143,13 @@ export function contentView(c: StoredContent, urls: Urls) {
 }
 
 /** One directory entry; `name` is the entry's name, or its whole path when found by path. */
-export function entryView(dirId: string, e: DirectoryEntry, name: Uint8Array, content: StoredContent | undefined, urls: Urls) {
+export function entryView(
+  dirId: string,
+  e: DirectoryEntry,
+  name: Uint8Array,
+  content: StoredContent | undefined,
+  urls: Urls,
+) {
   return {
     dir_id: dirId,
     type: e.type,
@@ -174,9 +181,18 @@ export function visitView(v: Visit, urls: Urls) {
 /** A snapshot branch; an alias's URL is where the branch it names leads, if that branch is in `page`. */
 export function branchView(branch: Branch, resolve: (name: string) => Branch | undefined, urls: Urls) {
   if (!branch) return null;
-  if (branch.targetType !== "alias") return { target: branch.target, target_type: branch.targetType, target_url: urls.target(branch.targetType, branch.target) };
+  if (branch.targetType !== "alias")
+    return {
+      target: branch.target,
+      target_type: branch.targetType,
+      target_url: urls.target(branch.targetType, branch.target),
+    };
   let seen = 0;
   let end: Branch | undefined = branch;
   while (end && end.targetType === "alias" && seen++ < 10) end = resolve(end.target);
-  return { target: branch.target, target_type: "alias", target_url: end && end.targetType !== "alias" ? urls.target(end.targetType, end.target) : null };
+  return {
+    target: branch.target,
+    target_type: "alias",
+    target_url: end && end.targetType !== "alias" ? urls.target(end.targetType, end.target) : null,
+  };
 }
