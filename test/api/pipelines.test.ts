@@ -82,7 +82,7 @@ describe("enabledModules", () => {
 
 describe("the registry", () => {
   it("is built from the list it is given, and refuses a list that does not add up", () => {
-    expect(new Registry(modules).pipelineNames()).toEqual(["archive", "tagbuild", "mirror"]);
+    expect(new Registry(modules).pipelineNames()).toEqual(["archive", "tagbuild", "mirror", "publish"]);
     expect(new Registry(modules).kind("probe")).toBeUndefined(); // nothing registers itself
     expect(new Registry(testModules).kind("probe")?.pipeline).toBe("probe");
     expect(() => new Registry([fake("a"), fake("a")])).toThrow(/pipeline a is listed twice/);
