@@ -248,6 +248,13 @@ async function parseStep(
         }
       }
     }
+    // Where this step's parse ended (all of the pack, or its budget): the progress bar's last word for the phase.
+    await req.progress?.(`${objects} objects parsed`, {
+      phase: "parsing and storing",
+      done: objects,
+      total: reader.count || objects,
+      unit: "objects",
+    });
     let pack = progress?.pack;
     if (upstream && spool) {
       // Whatever the parser did not read still goes to R2, checked against the pack's trailer.
