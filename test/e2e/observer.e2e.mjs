@@ -104,7 +104,8 @@ describe("the reference observer", () => {
     const fz = (await api(sys.base, "POST", `/api/repos/${x.id}/freeze`)).workflow;
     await until(async () => (await workflowState(fz)) === "completed", 30_000, "frozen");
 
-    const exec = `cat >> '${log}'; echo >> '${log}'`;
+    // One append per action (the event and its newline in one write): actions of different repos run at once.
+    const exec = `printf '%s\\n' "$(cat)" >> '${log}'`;
     const first = startObserver(sys, {
       token: OBSERVER_TOKENS[2],
       prefixes: ["team-c/"],
